@@ -1,0 +1,222 @@
+// Package mocks answers Pulumi's resource monitor in-process, so the real
+// program runs with no CLI, no credentials and no network. The outputs it
+// returns take the shapes AWS returns (IDs, ARNs, endpoints) for the stack's
+// region and a fixed account, and every registration is recorded so that the
+// offline plan and the tests can inspect the whole graph.
+//
+// When a resource's mock outputs differ from what AWS returns, fix them here:
+// the plan is only as faithful as these answers.
+package mocks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AccountID is the AWS account every mocked ARN is in.
+const AccountID = "123456789012"
+
+// Record is one resource registration, as the Pulumi engine would see it.
+type Record struct {
+	URN          string
+	Type         string
+	Name         string
+	Parent       string
+	Provider     string
+	Dependencies []string
+	// PropertyDependencies maps an input's name to the URNs it was computed from.
+	PropertyDependencies map[string][]string
+	Protect              bool
+	Custom               bool
+	Remote               bool
+	DeletedWith          string
+	Inputs               resource.PropertyMap
+	Outputs              resource.PropertyMap
+	ID                   string
+}
+
+// Mocks implements pulumi.MockResourceMonitor. Create one with New for each run.
+type Mocks struct {
+	Project string
+	Stack   string
+	Region  string
+
+	mu      sync.Mutex
+	records []Record
+	// refs holds the "type/name" of resources that the mock returned as
+	// references in a component's outputs; the SDK registers them again, and
+	// those registrations are the mock's doing, not the program's.
+	refs map[string]resource.PropertyMap
+}
+
+// New returns mocks for the given project, stack and AWS region.
+func New(project, stack, region string) *Mocks {
+	return &Mocks{Project: project, Stack: stack, Region: region, refs: map[string]resource.PropertyMap{}}
+}
+
+// Records returns every resource the program registered, sorted by URN.
+func (m *Mocks) Records() []Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]Record(nil), m.records...)
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
+}
+
+// NewResource implements pulumi.MockResourceMonitor.
+func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	key := args.TypeToken + "/" + args.Name
+	m.mu.Lock()
+	refOutputs, isRef := m.refs[key]
+	m.mu.Unlock()
+	if isRef {
+		return args.Name + "-id", refOutputs, nil
+	}
+
+	id, outputs := m.outputs(args)
+	rec := Record{
+		Type:    args.TypeToken,
+		Name:    args.Name,
+		Custom:  args.Custom,
+		Inputs:  args.Inputs,
+		Outputs: outputs,
+		ID:      id,
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		rec.Parent = rpc.GetParent()
+		rec.Dependencies = sortedUnique(rpc.GetDependencies())
+		rec.Protect = rpc.GetProtect()
+		rec.Remote = rpc.GetRemote()
+		rec.DeletedWith = rpc.GetDeletedWith()
+		if p := rpc.GetProvider(); p != "" {
+			// A provider reference is "URN::ID"; the URN is what identifies it.
+			if i := strings.LastIndex(p, "::"); i > 0 {
+				p = p[:i]
+			}
+			rec.Provider = p
+		}
+		if pd := rpc.GetPropertyDependencies(); len(pd) > 0 {
+			rec.PropertyDependencies = map[string][]string{}
+			for k, v := range pd {
+				if urns := sortedUnique(v.GetUrns()); len(urns) > 0 {
+					rec.PropertyDependencies[k] = urns
+				}
+			}
+		}
+	}
+	rec.URN = m.urn(rec.Parent, rec.Type, rec.Name)
+	m.mu.Lock()
+	m.records = append(m.records, rec)
+	m.mu.Unlock()
+	return id, outputs, nil
+}
+
+// urn builds a URN the way the mock monitor does.
+func (m *Mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.Stack), tokens.PackageName(m.Project), parentType, tokens.Type(typ), name))
+}
+
+// reference returns a resource reference that the SDK resolves by
+// registering the resource again, and remembers the outputs to answer that
+// registration with; see NOTES.md on mocking pulumi-eks.
+func (m *Mocks) reference(typ, name string, outputs resource.PropertyMap) resource.PropertyValue {
+	m.mu.Lock()
+	m.refs[typ+"/"+name] = outputs
+	m.mu.Unlock()
+	return resource.NewProperty(resource.ResourceReference{Type: typ, Name: name, ID: resource.NewProperty(name + "-id")})
+}
+
+// Call implements pulumi.MockResourceMonitor for invokes.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		names, ids := []resource.PropertyValue{}, []resource.PropertyValue{}
+		for i, s := range []string{"a", "b", "c", "d", "e", "f"}[:m.zoneCount()] {
+			names = append(names, resource.NewProperty(m.Region+s))
+			ids = append(ids, resource.NewProperty(fmt.Sprintf("%s-az%d", regionShort(m.Region), i+1)))
+		}
+		return resource.PropertyMap{"names": resource.NewProperty(names), "zoneIds": resource.NewProperty(ids), "id": resource.NewProperty(m.Region)}, nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.PropertyMap{
+			"accountId": resource.NewProperty(AccountID),
+			"arn":       resource.NewProperty("arn:aws:iam::" + AccountID + ":user/ci"),
+			"userId":    resource.NewProperty("AIDAEXAMPLE"),
+			"id":        resource.NewProperty(AccountID),
+		}, nil
+	case "aws:index/getRegion:getRegion":
+		return resource.PropertyMap{"name": resource.NewProperty(m.Region), "id": resource.NewProperty(m.Region)}, nil
+	case "aws:index/getPartition:getPartition":
+		return resource.PropertyMap{"partition": resource.NewProperty("aws"), "dnsSuffix": resource.NewProperty("amazonaws.com"), "id": resource.NewProperty("aws")}, nil
+	case "aws:ssm/getParameter:getParameter":
+		name := args.Args["name"].StringValue()
+		return resource.PropertyMap{"name": resource.NewProperty(name), "value": resource.NewProperty("ami-0" + hash(name)[:16]), "type": resource.NewProperty("String"), "id": resource.NewProperty(name)}, nil
+	}
+	return resource.PropertyMap{}, nil
+}
+
+// zoneCount is how many availability zones the mocked region offers: most
+// regions have 3, us-east-1 has 6 and us-west-2 has 4.
+func (m *Mocks) zoneCount() int {
+	switch m.Region {
+	case "us-east-1":
+		return 6
+	case "us-west-2":
+		return 4
+	}
+	return 3
+}
+
+func regionShort(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) != 3 {
+		return region
+	}
+	return parts[0] + parts[1][:1] + parts[2]
+}
+
+// hash is a stable hex digest of s; IDs derived from it are the same on every run.
+func hash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func sortedUnique(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Secrets returns every secret value the mocks generated, such as passwords.
+func (m *Mocks) Secrets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, r := range m.records {
+		for _, v := range r.Outputs {
+			if v.IsSecret() && v.SecretValue().Element.IsString() {
+				out = append(out, v.SecretValue().Element.StringValue())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

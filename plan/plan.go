@@ -1,0 +1,358 @@
+// Package plan runs the real Pulumi program in-process against mocks and
+// returns what `pulumi up` would create: every resource with its type, name,
+// parent, provider, dependencies, protection and inputs, plus the stack's
+// outputs. It needs no Pulumi CLI, no credentials and no network, so it runs
+// anywhere `go` does: on a laptop, in CI, on a pull request from a fork.
+//
+// Secrets never leave it in plain text: a secret input or output is rendered
+// as "[secret]".
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataplatform/dataplatform/internal/mocks"
+	"github.com/dataplatform/dataplatform/internal/validate"
+	"github.com/dataplatform/dataplatform/stacks"
+)
+
+// SecretMarker replaces every secret value in a plan.
+const SecretMarker = "[secret]"
+
+// UnknownMarker stands for a value that would only be known after deployment.
+const UnknownMarker = "[unknown]"
+
+// Plan is the planned state of one stack.
+type Plan struct {
+	Stack     string         `json:"stack"`
+	Resources []Resource     `json:"resources"`
+	Outputs   map[string]any `json:"outputs"`
+
+	records []mocks.Record
+	secrets []string
+}
+
+// Resource is one planned resource.
+type Resource struct {
+	URN          string         `json:"urn"`
+	Type         string         `json:"type"`
+	Name         string         `json:"name"`
+	Parent       string         `json:"parent"`
+	Provider     string         `json:"provider"`
+	Dependencies []string       `json:"dependencies"`
+	Protect      bool           `json:"protect"`
+	Inputs       map[string]any `json:"inputs"`
+}
+
+// Options says which program to run with which config.
+type Options struct {
+	// Project and Stack name the Pulumi project and stack.
+	Project, Stack string
+	// Config holds the stack's config as the Pulumi engine passes it to a
+	// program: "namespace:key" to a string (objects and lists as JSON).
+	Config map[string]string
+	// SecretKeys lists the config keys that hold secrets.
+	SecretKeys []string
+	// Program is the Pulumi program; default stacks.Run.
+	Program pulumi.RunFunc
+}
+
+// Run evaluates the program of opts under mocks and returns its plan. When
+// the program fails (bad config included) it returns the error, and a plan
+// of whatever was registered before the failure: for bad config, nothing.
+func Run(opts Options) (*Plan, error) {
+	program := opts.Program
+	if program == nil {
+		program = stacks.Run
+	}
+	region := opts.Config["aws:region"]
+	if region == "" {
+		region = "us-east-1"
+	}
+	m := mocks.New(opts.Project, opts.Stack, region)
+	var (
+		mu      sync.Mutex
+		outputs = map[string]any{}
+	)
+	wrapped := func(ctx *pulumi.Context) error {
+		if err := program(ctx); err != nil {
+			return err
+		}
+		var wg sync.WaitGroup
+		for name, in := range ctx.GetCurrentExportMap() {
+			out := pulumi.ToOutput(in)
+			secret := pulumi.IsSecret(out)
+			wg.Add(1)
+			out.ApplyT(func(v any) any {
+				defer wg.Done()
+				mu.Lock()
+				defer mu.Unlock()
+				if secret {
+					outputs[name] = SecretMarker
+				} else {
+					outputs[name] = normalize(v)
+				}
+				return nil
+			})
+		}
+		wg.Wait()
+		return nil
+	}
+	withConfig := func(info *pulumi.RunInfo) {
+		info.Config = opts.Config
+		info.ConfigSecretKeys = opts.SecretKeys
+	}
+	runErr := pulumi.RunErr(wrapped, pulumi.WithMocks(opts.Project, opts.Stack, m), withConfig)
+	var verr *validate.Error
+	if errors.As(runErr, &verr) {
+		runErr = verr // drop the engine's "1 error occurred" wrapping
+	}
+	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets()}
+	for _, r := range p.records {
+		deps := r.Dependencies
+		if deps == nil {
+			deps = []string{}
+		}
+		p.Resources = append(p.Resources, Resource{
+			URN:          r.URN,
+			Type:         r.Type,
+			Name:         r.Name,
+			Parent:       parentOf(r.Parent),
+			Provider:     r.Provider,
+			Dependencies: deps,
+			Protect:      r.Protect,
+			Inputs:       plainMap(r.Inputs),
+		})
+	}
+	return p, runErr
+}
+
+// RunStack loads Pulumi.yaml and Pulumi.<stack>.yaml from dir and runs the
+// program of stack against them.
+func RunStack(dir, stack string) (*Plan, error) {
+	opts, err := LoadOptions(dir, stack)
+	if err != nil {
+		return nil, err
+	}
+	return Run(opts)
+}
+
+// LoadOptions reads the project name from dir/Pulumi.yaml and the stack's
+// config from dir/Pulumi.<stack>.yaml, the files `pulumi up` reads. Encrypted
+// ("secure") values cannot be decrypted offline; they are passed as secrets
+// holding a placeholder.
+func LoadOptions(dir, stack string) (Options, error) {
+	var project struct {
+		Name string `yaml:"name"`
+	}
+	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
+		return Options{}, err
+	}
+	if project.Name == "" {
+		return Options{}, fmt.Errorf("%s: no project name", filepath.Join(dir, "Pulumi.yaml"))
+	}
+	var file struct {
+		Config map[string]yaml.Node `yaml:"config"`
+	}
+	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	if err := readYAML(path, &file); err != nil {
+		return Options{}, err
+	}
+	opts := Options{Project: project.Name, Stack: stack, Config: map[string]string{}}
+	keys := make([]string, 0, len(file.Config))
+	for k := range file.Config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		node := file.Config[k]
+		full := k
+		if !strings.Contains(k, ":") {
+			full = project.Name + ":" + k
+		}
+		var v any
+		if err := node.Decode(&v); err != nil {
+			return Options{}, fmt.Errorf("%s: config %s: %w", path, k, err)
+		}
+		if m, ok := v.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
+			opts.Config[full] = "[encrypted]"
+			opts.SecretKeys = append(opts.SecretKeys, full)
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			opts.Config[full] = x
+		case map[string]any, []any:
+			b, err := json.Marshal(x)
+			if err != nil {
+				return Options{}, fmt.Errorf("%s: config %s: %w", path, k, err)
+			}
+			opts.Config[full] = string(b)
+		case nil:
+			opts.Config[full] = ""
+		default:
+			opts.Config[full] = fmt.Sprint(x)
+		}
+	}
+	return opts, nil
+}
+
+func readYAML(path string, out any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// parentOf drops the root stack as a parent: top-level resources have none.
+func parentOf(urn string) string {
+	if resource.URN(urn).IsValid() && resource.URN(urn).QualifiedType() == resource.RootStackType {
+		return ""
+	}
+	return urn
+}
+
+// JSON renders the plan as one indented JSON document. The same plan always
+// renders to the same bytes.
+func (p *Plan) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Records returns the raw registrations behind the plan, for checks that
+// need values the JSON form hides (tests use it to look for leaked secrets).
+func (p *Plan) Records() []mocks.Record { return p.records }
+
+// GeneratedSecrets returns the plain values of every secret the mocks
+// generated (passwords, keys), so tests can prove none of them leaks.
+func (p *Plan) GeneratedSecrets() []string { return p.secrets }
+
+// Find returns the resources of type typ, in URN order.
+func (p *Plan) Find(typ string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ByURN returns the resource with that URN.
+func (p *Plan) ByURN(urn string) (Resource, bool) {
+	for _, r := range p.Resources {
+		if r.URN == urn {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Count returns how many resources of each type the plan holds.
+func (p *Plan) Count() map[string]int {
+	out := map[string]int{}
+	for _, r := range p.Resources {
+		out[r.Type]++
+	}
+	return out
+}
+
+// plainMap turns engine properties into plain JSON values.
+func plainMap(m resource.PropertyMap) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if strings.HasPrefix(string(k), "__") {
+			continue // engine bookkeeping, such as __defaults
+		}
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return SecretMarker
+	case v.IsComputed():
+		return UnknownMarker
+	case v.IsOutput():
+		o := v.OutputValue()
+		if o.Secret {
+			return SecretMarker
+		}
+		if !o.Known {
+			return UnknownMarker
+		}
+		return plainValue(o.Element)
+	case v.IsNull():
+		return nil
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsNumber():
+		return v.NumberValue()
+	case v.IsString():
+		return maybeJSON(v.StringValue())
+	case v.IsArray():
+		a := v.ArrayValue()
+		out := make([]any, len(a))
+		for i, e := range a {
+			out[i] = plainValue(e)
+		}
+		return out
+	case v.IsObject():
+		return plainMap(v.ObjectValue())
+	case v.IsResourceReference():
+		return map[string]any{"urn": string(v.ResourceReferenceValue().URN)}
+	case v.IsAsset():
+		a := v.AssetValue()
+		return map[string]any{"asset": a.Path + a.URI, "hash": a.Hash}
+	case v.IsArchive():
+		return map[string]any{"archive": v.ArchiveValue().Path}
+	}
+	return fmt.Sprint(v.V)
+}
+
+// maybeJSON shows a string that holds a JSON object (a policy document, an
+// event pattern) as that object, so the plan can be read and checked.
+func maybeJSON(s string) any {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "{") || !strings.HasSuffix(t, "}") {
+		return s
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(t), &v); err != nil {
+		return s
+	}
+	return v
+}
+
+// normalize turns a Go value from an output into plain JSON values.
+func normalize(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return string(b)
+	}
+	return out
+}

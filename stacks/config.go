@@ -1,0 +1,124 @@
+// Package stacks is the program that `pulumi up` runs: it reads the stack's
+// config, validates all of it before creating anything, maps it onto the
+// components' arguments, wires the components together and exports what
+// operators need. dev and prod differ only in their Pulumi.<stack>.yaml.
+package stacks
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/dataplatform/dataplatform/components/network"
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// Namespace is the config namespace of this project's keys ("dataplatform:network").
+const Namespace = "dataplatform"
+
+// Config is the whole, typed configuration of one stack.
+type Config struct {
+	// Project and Stack are the Pulumi project and stack names.
+	Project, Stack string
+	// Region is the AWS region (config key aws:region). Required.
+	Region string
+	// Name prefixes the platform's named resources and is the EKS cluster's
+	// name (config key dataplatform:name). Default "dataplatform-<stack>".
+	Name string
+	// Tags are put on every taggable AWS resource, after the platform's own
+	// (Project, Environment, ManagedBy) (config key dataplatform:tags).
+	Tags map[string]string
+	// Network is the config section dataplatform:network.
+	Network network.Config
+}
+
+// Sections lists the structured config keys under the dataplatform namespace.
+var Sections = []string{"name", "tags", "network"}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
+
+// Load reads the stack's config, applies defaults and validates it, returning
+// one error that lists every problem. It registers no resource, and it only
+// invokes the AWS API (to list availability zones) once the config is valid.
+func Load(ctx *pulumi.Context) (*Config, error) {
+	cfg := &Config{Project: ctx.Project(), Stack: ctx.Stack()}
+	var p validate.Problems
+	cfg.Region = config.Get(ctx, "aws:region")
+	if cfg.Region == "" {
+		p.Addf("aws:region", "required: the AWS region to deploy to, such as \"us-east-1\" (pulumi config set aws:region us-east-1)")
+	}
+	c := config.New(ctx, Namespace)
+	cfg.Name = c.Get("name")
+	if raw := c.Get("tags"); raw != "" {
+		decodeSection(Namespace+":tags", raw, &cfg.Tags, &p)
+	}
+	if raw := c.Get("network"); raw != "" {
+		decodeSection(Namespace+":network", raw, &cfg.Network, &p)
+	}
+	cfg.withDefaults()
+	cfg.validate(&p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	zones, err := network.ResolveZones(ctx, cfg.Network)
+	if err != nil {
+		if verr, ok := err.(*validate.Error); ok {
+			var q validate.Problems
+			for _, pr := range verr.Problems {
+				q.Addf(validate.Join(Namespace+":network", pr.Field), "%s", pr.Message)
+			}
+			return nil, q.Err()
+		}
+		return nil, err
+	}
+	cfg.Network.AvailabilityZones = zones
+	return cfg, nil
+}
+
+// withDefaults gives every unset value its default, in one place.
+func (c *Config) withDefaults() {
+	if c.Name == "" {
+		c.Name = c.Project + "-" + c.Stack
+	}
+	c.Network = c.Network.WithDefaults()
+}
+
+// validate records every problem of a defaulted Config.
+func (c *Config) validate(p *validate.Problems) {
+	if !namePattern.MatchString(c.Name) {
+		p.Addf(Namespace+":name", "want 2 to 32 lowercase letters, digits and hyphens, starting with a letter, got %q", c.Name)
+	}
+	keys := make([]string, 0, len(c.Tags))
+	for k := range c.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			p.Addf(Namespace+":tags."+k, "the aws: prefix is reserved by AWS; choose another key")
+		case len(k) > 128:
+			p.Addf(Namespace+":tags."+k, "want a key of at most 128 characters, got %d", len(k))
+		case len(c.Tags[k]) > 256:
+			p.Addf(Namespace+":tags."+k, "want a value of at most 256 characters, got %d", len(c.Tags[k]))
+		}
+	}
+	p.Merge(Namespace+":network", c.Network.Validate())
+}
+
+// BaseTags are the tags every taggable AWS resource gets.
+func (c *Config) BaseTags() map[string]string {
+	t := map[string]string{
+		"Project":     c.Project,
+		"Environment": c.Stack,
+		"ManagedBy":   "pulumi",
+		"Platform":    c.Name,
+	}
+	for k, v := range c.Tags {
+		t[k] = v
+	}
+	return t
+}

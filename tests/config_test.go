@@ -1,0 +1,172 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+// badConfig is one invalid stack config: how to break the dev stack's
+// config, and the fragments its error message must hold (the field, the value
+// and what is allowed).
+type badConfig struct {
+	name   string
+	break_ func(t *testing.T, opts plan.Options)
+	want   []string
+}
+
+// setNetwork changes one key of the dataplatform:network section.
+func setNetwork(key string, value any) func(t *testing.T, opts plan.Options) {
+	return func(t *testing.T, opts plan.Options) {
+		n := section(t, opts, "dataplatform:network")
+		n[key] = value
+		setSection(t, opts, "dataplatform:network", n)
+	}
+}
+
+func setRaw(key, value string) func(t *testing.T, opts plan.Options) {
+	return func(t *testing.T, opts plan.Options) { opts.Config[key] = value }
+}
+
+var badConfigs = []badConfig{
+	{"cidr prefix out of range", setNetwork("cidrBlock", "10.0.0.0/33"),
+		[]string{"dataplatform:network.cidrBlock", `"10.0.0.0/33"`, "IPv4 CIDR"}},
+	{"cidr not a network address", setNetwork("cidrBlock", "10.0.0.1/16"),
+		[]string{"dataplatform:network.cidrBlock", `"10.0.0.1/16"`, `did you mean "10.0.0.0/16"`}},
+	{"cidr too large", setNetwork("cidrBlock", "10.0.0.0/8"),
+		[]string{"dataplatform:network.cidrBlock", "/16 to /24", `"10.0.0.0/8"`}},
+	{"too many zones for the cidr", func(t *testing.T, opts plan.Options) {
+		n := section(t, opts, "dataplatform:network")
+		n["cidrBlock"] = "10.0.0.0/24"
+		n["azCount"] = 6
+		setSection(t, opts, "dataplatform:network", n)
+	}, []string{"dataplatform:network.cidrBlock", "subnets do not fit", "6 availability zones need", "10.0.0.0/24 holds 256"}},
+	{"unknown nat strategy", setNetwork("natStrategy", "Double"),
+		[]string{"dataplatform:network.natStrategy", `"Double"`, `one of "None", "Single", "OnePerAz"`}},
+	{"missing region", func(t *testing.T, opts plan.Options) { delete(opts.Config, "aws:region") },
+		[]string{"aws:region", "required"}},
+	{"wrong type", setNetwork("azCount", "two"),
+		[]string{"dataplatform:network.azCount", "want a whole number", `"two"`}},
+	{"unknown key", setNetwork("cidr", "10.0.0.0/16"),
+		[]string{"dataplatform:network.cidr", "unknown key", "cidrBlock"}},
+	{"one zone", setNetwork("azCount", 1),
+		[]string{"dataplatform:network.azCount", "2 to 6", "got 1"}},
+	{"more zones than the region has", func(t *testing.T, opts plan.Options) {
+		opts.Config["aws:region"] = "eu-west-1"
+		setNetwork("azCount", 4)(t, opts)
+	}, []string{"dataplatform:network.azCount", "at most 3", "got 4"}},
+	{"unknown interface endpoint", setNetwork("interfaceEndpoints", []string{"sts", "s3"}),
+		[]string{"dataplatform:network.interfaceEndpoints[1]", `"s3"`, `"ecr.api"`}},
+	{"retention CloudWatch refuses", setNetwork("flowLogs", map[string]any{"retentionDays": 10}),
+		[]string{"dataplatform:network.flowLogs.retentionDays", "got 10", "14"}},
+	{"subnet prefix too small", setNetwork("subnets", map[string]any{"privatePrefixLength": 30}),
+		[]string{"dataplatform:network.subnets.privatePrefixLength", "got 30", "to 28"}},
+	{"bad zone name", setNetwork("availabilityZones", []string{"useast1a", "us-east-1b"}),
+		[]string{"dataplatform:network.availabilityZones[0]", `"useast1a"`}},
+	{"zone listed twice", setNetwork("availabilityZones", []string{"us-east-1a", "us-east-1a"}),
+		[]string{"dataplatform:network.availabilityZones[1]", "listed twice"}},
+	{"network is not an object", setRaw("dataplatform:network", "yes"),
+		[]string{"dataplatform:network", "want an object", `"yes"`}},
+	{"bad platform name", setRaw("dataplatform:name", "Data_Platform"),
+		[]string{"dataplatform:name", `"Data_Platform"`, "lowercase"}},
+	{"reserved tag prefix", setRaw("dataplatform:tags", `{"aws:owner":"me"}`),
+		[]string{"dataplatform:tags.aws:owner", "reserved"}},
+	{"tag value of the wrong type", setRaw("dataplatform:tags", `{"Owner":3}`),
+		[]string{"dataplatform:tags.Owner", "want a string", "3"}},
+}
+
+func TestBadConfigIsRejectedBeforeAnyResourceIsRegistered(t *testing.T) {
+	require.GreaterOrEqual(t, len(badConfigs), 10)
+	for _, c := range badConfigs {
+		t.Run(c.name, func(t *testing.T) {
+			opts := stackOptions(t, "dev")
+			c.break_(t, opts)
+			p, err := plan.Run(opts)
+			require.Error(t, err)
+			for _, w := range c.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			require.NotNil(t, p)
+			assert.Empty(t, p.Resources, "nothing may be created from bad config")
+		})
+	}
+}
+
+func TestEveryConfigProblemIsReportedAtOnce(t *testing.T) {
+	opts := stackOptions(t, "dev")
+	n := section(t, opts, "dataplatform:network")
+	n["cidrBlock"] = "10.0.0.0/33"
+	n["natStrategy"] = "Double"
+	n["flowLogs"] = map[string]any{"trafficType": "SOME"}
+	setSection(t, opts, "dataplatform:network", n)
+	opts.Config["dataplatform:name"] = "X"
+	_, err := plan.Run(opts)
+	require.Error(t, err)
+	for _, field := range []string{"network.cidrBlock", "network.natStrategy", "network.flowLogs.trafficType", "dataplatform:name"} {
+		assert.Contains(t, err.Error(), field)
+	}
+	assert.Contains(t, err.Error(), "4 problems")
+}
+
+func TestPlanCommand(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(projectDir, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
+	copyFile(t, filepath.Join(projectDir, "Pulumi.dev.yaml"), filepath.Join(dir, "Pulumi.dev.yaml"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(
+		"config:\n  aws:region: us-east-1\n  dataplatform:network:\n    natStrategy: Double\n"), 0o600))
+
+	t.Run("json", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		code := plan.Main([]string{"-dir", dir, "-stack", "dev", "-json"}, &out, &errOut)
+		require.Equal(t, 0, code, errOut.String())
+		var doc struct {
+			Stack     string           `json:"stack"`
+			Resources []map[string]any `json:"resources"`
+			Outputs   map[string]any   `json:"outputs"`
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+		assert.Equal(t, "dev", doc.Stack)
+		assert.NotEmpty(t, doc.Resources)
+		for _, k := range []string{"urn", "type", "name", "parent", "provider", "dependencies", "protect", "inputs"} {
+			assert.Contains(t, doc.Resources[0], k)
+		}
+		assert.Contains(t, doc.Outputs, "vpcId")
+	})
+	t.Run("tree", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		require.Equal(t, 0, plan.Main([]string{"-dir", dir, "-stack", "dev"}, &out, &errOut), errOut.String())
+		assert.Contains(t, out.String(), "dataplatform:network:Vpc  network")
+		assert.Contains(t, out.String(), "aws:ec2/vpc:Vpc  network-vpc  cidrBlock=10.10.0.0/16")
+	})
+	t.Run("diff", func(t *testing.T) {
+		var old, errOut bytes.Buffer
+		require.Equal(t, 0, plan.Main([]string{"-dir", dir, "-stack", "dev", "-json"}, &old, &errOut))
+		oldPath := filepath.Join(dir, "old.json")
+		require.NoError(t, os.WriteFile(oldPath, old.Bytes(), 0o600))
+		var out bytes.Buffer
+		require.Equal(t, 0, plan.Main([]string{"-dir", dir, "-stack", "dev", "-diff", oldPath}, &out, &errOut))
+		assert.Contains(t, out.String(), "0 to add, 0 to remove, 0 to change")
+	})
+	t.Run("bad config", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		code := plan.Main([]string{"-dir", dir, "-stack", "bad", "-json"}, &out, &errOut)
+		assert.Equal(t, 1, code)
+		assert.Empty(t, out.String(), "no plan is printed for bad config")
+		assert.Contains(t, errOut.String(), "dataplatform:network.natStrategy")
+		assert.Contains(t, errOut.String(), `"Double"`)
+	})
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, b, 0o600))
+}

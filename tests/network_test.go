@@ -1,0 +1,216 @@
+package tests
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
+	cases := []struct {
+		stack              string
+		zones, nats, iface int
+	}{
+		{"dev", 2, 1, 1},
+		{"prod", 3, 3, 4},
+	}
+	for _, c := range cases {
+		t.Run(c.stack, func(t *testing.T) {
+			p := stackPlan(t, c.stack)
+			n := p.Count()
+			assert.Equal(t, 1, n["aws:ec2/vpc:Vpc"])
+			assert.Equal(t, 3*c.zones, n["aws:ec2/subnet:Subnet"])
+			assert.Equal(t, c.nats, n["aws:ec2/natGateway:NatGateway"])
+			assert.Equal(t, c.nats, n["aws:ec2/eip:Eip"])
+			assert.Equal(t, 1+c.iface, n["aws:ec2/vpcEndpoint:VpcEndpoint"], "S3 gateway plus the interface endpoints")
+			assert.Equal(t, 1, n["aws:ec2/flowLog:FlowLog"])
+			assert.Equal(t, 1, n["aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"])
+			zones := map[string]int{}
+			for _, s := range p.Find("aws:ec2/subnet:Subnet") {
+				zones[str(s.Inputs, "availabilityZone")]++
+			}
+			assert.Len(t, zones, c.zones)
+			for z, k := range zones {
+				assert.Equal(t, 3, k, "zone %s should hold a public, a private and a database subnet", z)
+			}
+		})
+	}
+}
+
+func TestSubnetsAreDisjointInsideTheVpcAndTaggedForDiscovery(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			p := stackPlan(t, stack)
+			vpc := netip.MustParsePrefix(str(p.Find("aws:ec2/vpc:Vpc")[0].Inputs, "cidrBlock"))
+			name := p.Outputs["name"].(string)
+			var blocks []netip.Prefix
+			for _, s := range p.Find("aws:ec2/subnet:Subnet") {
+				b := netip.MustParsePrefix(str(s.Inputs, "cidrBlock"))
+				assert.True(t, vpc.Contains(b.Addr()), "%s outside %s", b, vpc)
+				for _, o := range blocks {
+					assert.False(t, o.Overlaps(b), "%s overlaps %s", o, b)
+				}
+				blocks = append(blocks, b)
+				assert.Equal(t, false, s.Inputs["mapPublicIpOnLaunch"], "%s must not hand out public IPs", s.Name)
+				tier := str(s.Inputs, "tags", "tier")
+				switch tier {
+				case "public":
+					assert.Equal(t, "1", str(s.Inputs, "tags", "kubernetes.io/role/elb"), s.Name)
+					assert.Empty(t, str(s.Inputs, "tags", "karpenter.sh/discovery"), "Karpenter must not launch nodes into public subnets")
+				case "private":
+					assert.Equal(t, "1", str(s.Inputs, "tags", "kubernetes.io/role/internal-elb"), s.Name)
+					assert.Equal(t, name, str(s.Inputs, "tags", "karpenter.sh/discovery"), s.Name)
+				case "database":
+					assert.Empty(t, str(s.Inputs, "tags", "karpenter.sh/discovery"))
+				default:
+					t.Errorf("subnet %s has no tier tag", s.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestOnlyPublicAndPrivateSubnetsRouteOutOfTheVpc(t *testing.T) {
+	p := stackPlan(t, "prod")
+	byURN := map[string]plan.Resource{}
+	for _, r := range p.Resources {
+		byURN[r.URN] = r
+	}
+	// Each private route table's default route goes to the NAT gateway of its own zone.
+	for _, r := range p.Find("aws:ec2/route:Route") {
+		assert.Equal(t, "0.0.0.0/0", str(r.Inputs, "destinationCidrBlock"))
+		switch {
+		case strings.HasSuffix(r.Name, "-public-default"):
+			assert.True(t, strings.HasPrefix(str(r.Inputs, "gatewayId"), "igw-"), r.Name)
+		default:
+			nat := str(r.Inputs, "natGatewayId")
+			require.True(t, strings.HasPrefix(nat, "nat-"), "%s routes to %q", r.Name, nat)
+			zone := strings.TrimSuffix(strings.TrimPrefix(r.Name, "network-private-"), "-default")
+			natRes := findByID(t, p, "aws:ec2/natGateway:NatGateway", nat)
+			assert.Equal(t, "network-nat-"+zone, natRes.Name, "zone %s must use its own NAT gateway", zone)
+		}
+	}
+	// No route leaves the database subnets.
+	for _, r := range p.Find("aws:ec2/route:Route") {
+		assert.NotContains(t, r.Name, "database")
+	}
+}
+
+func TestDevSharesOneNatGateway(t *testing.T) {
+	p := stackPlan(t, "dev")
+	nats := p.Find("aws:ec2/natGateway:NatGateway")
+	require.Len(t, nats, 1)
+	routes := 0
+	for _, r := range p.Find("aws:ec2/route:Route") {
+		if nat := str(r.Inputs, "natGatewayId"); nat != "" {
+			routes++
+			assert.Equal(t, nats[0].Name, findByID(t, p, "aws:ec2/natGateway:NatGateway", nat).Name)
+		}
+	}
+	assert.Equal(t, 2, routes, "both private route tables use the one NAT gateway")
+}
+
+func TestDefaultSecurityGroupHasNoRules(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		sg := stackPlan(t, stack).Find("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+		require.Len(t, sg, 1)
+		assert.Equal(t, []any{}, sg[0].Inputs["ingress"], stack)
+		assert.Equal(t, []any{}, sg[0].Inputs["egress"], stack)
+	}
+}
+
+func TestFlowLogsGoToARetainedLogGroupThroughAScopedRole(t *testing.T) {
+	for stack, days := range map[string]float64{"dev": 14, "prod": 365} {
+		p := stackPlan(t, stack)
+		groups := p.Find("aws:cloudwatch/logGroup:LogGroup")
+		require.Len(t, groups, 1)
+		assert.Equal(t, days, groups[0].Inputs["retentionInDays"])
+		fl := p.Find("aws:ec2/flowLog:FlowLog")[0]
+		assert.Equal(t, "ALL", fl.Inputs["trafficType"])
+		role := findByName(t, p, "aws:iam/role:Role", "network-flow-logs")
+		trust := role.Inputs["assumeRolePolicy"].(map[string]any)
+		stmt := trust["Statement"].([]any)[0].(map[string]any)
+		assert.Equal(t, []any{"vpc-flow-logs.amazonaws.com"}, stmt["Principal"].(map[string]any)["Service"])
+		pol := findByName(t, p, "aws:iam/rolePolicy:RolePolicy", "network-flow-logs").Inputs["policy"].(map[string]any)
+		for _, s := range pol["Statement"].([]any) {
+			for _, r := range s.(map[string]any)["Resource"].([]any) {
+				assert.Contains(t, r, ":log-group:/aws/vpc/flow-logs/", "flow logs may only write to their own group")
+			}
+		}
+	}
+}
+
+func TestPlanIsDeterministic(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		a, err := plan.RunStack(projectDir, stack)
+		require.NoError(t, err)
+		b, err := plan.RunStack(projectDir, stack)
+		require.NoError(t, err)
+		ja, err := a.JSON()
+		require.NoError(t, err)
+		jb, err := b.JSON()
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(ja, jb), "two plans of %s differ", stack)
+		var ta, tb bytes.Buffer
+		require.NoError(t, a.WriteTree(&ta))
+		require.NoError(t, b.WriteTree(&tb))
+		assert.Equal(t, ta.String(), tb.String())
+	}
+}
+
+func TestDiffFromDevToProdListsTheExtraNatGateways(t *testing.T) {
+	d := plan.Compare(stackPlan(t, "dev"), stackPlan(t, "prod"))
+	var added []string
+	for _, r := range d.Added {
+		if r.Type == "aws:ec2/natGateway:NatGateway" {
+			added = append(added, r.Name)
+		}
+	}
+	assert.ElementsMatch(t, []string{"network-nat-us-east-1b", "network-nat-us-east-1c"}, added)
+	var vpcChange *plan.Change
+	for i, c := range d.Changed {
+		if c.Type == "aws:ec2/vpc:Vpc" {
+			vpcChange = &d.Changed[i]
+		}
+	}
+	require.NotNil(t, vpcChange)
+	var paths []string
+	for _, f := range vpcChange.Fields {
+		paths = append(paths, f.Path)
+	}
+	assert.Contains(t, paths, "inputs.cidrBlock")
+	assert.Contains(t, paths, "inputs.tags.Environment")
+
+	same := plan.Compare(stackPlan(t, "dev"), stackPlan(t, "dev"))
+	assert.True(t, same.Empty(), "a plan compared with itself has no changes")
+}
+
+func findByID(t *testing.T, p *plan.Plan, typ, id string) plan.Resource {
+	t.Helper()
+	for _, r := range p.Records() {
+		if r.Type == typ && r.ID == id {
+			res, ok := p.ByURN(r.URN)
+			require.True(t, ok)
+			return res
+		}
+	}
+	t.Fatalf("no %s with ID %s", typ, id)
+	return plan.Resource{}
+}
+
+func findByName(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
+	t.Helper()
+	for _, r := range p.Find(typ) {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no %s named %s", typ, name)
+	return plan.Resource{}
+}
