@@ -12,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/dataplatform/dataplatform/components/cluster"
+	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/internal/validate"
 )
@@ -33,10 +35,14 @@ type Config struct {
 	Tags map[string]string
 	// Network is the config section dataplatform:network.
 	Network network.Config
+	// Cluster is the config section dataplatform:cluster.
+	Cluster cluster.Config
+	// Karpenter is the config section dataplatform:karpenter.
+	Karpenter karpenter.Config
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter"}
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
 
@@ -55,8 +61,10 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if raw := c.Get("tags"); raw != "" {
 		decodeSection(Namespace+":tags", raw, &cfg.Tags, &p)
 	}
-	if raw := c.Get("network"); raw != "" {
-		decodeSection(Namespace+":network", raw, &cfg.Network, &p)
+	for key, out := range map[string]any{"network": &cfg.Network, "cluster": &cfg.Cluster, "karpenter": &cfg.Karpenter} {
+		if raw := c.Get(key); raw != "" {
+			decodeSection(Namespace+":"+key, raw, out, &p)
+		}
 	}
 	cfg.withDefaults()
 	cfg.validate(&p)
@@ -84,6 +92,8 @@ func (c *Config) withDefaults() {
 		c.Name = c.Project + "-" + c.Stack
 	}
 	c.Network = c.Network.WithDefaults()
+	c.Cluster = c.Cluster.WithDefaults()
+	c.Karpenter = c.Karpenter.WithDefaults()
 }
 
 // validate records every problem of a defaulted Config.
@@ -107,6 +117,14 @@ func (c *Config) validate(p *validate.Problems) {
 		}
 	}
 	p.Merge(Namespace+":network", c.Network.Validate())
+	p.Merge(Namespace+":cluster", c.Cluster.Validate())
+	p.Merge(Namespace+":karpenter", c.Karpenter.Validate())
+	// Karpenter's replicas refuse to share a node (hostname anti-affinity)
+	// and stay off the nodes Karpenter launches: each needs a core node.
+	if min := c.Cluster.CoreNodeGroup.MinSize; c.Karpenter.Replicas > min && min > 0 {
+		p.Addf(Namespace+":karpenter.replicas", "%d replicas need %d core nodes (one each), but %s:cluster.coreNodeGroup.minSize is %d; raise minSize or lower replicas",
+			c.Karpenter.Replicas, c.Karpenter.Replicas, Namespace, min)
+	}
 }
 
 // BaseTags are the tags every taggable AWS resource gets.

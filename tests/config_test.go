@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -82,9 +83,80 @@ var badConfigs = []badConfig{
 		[]string{"dataplatform:tags.Owner", "want a string", "3"}},
 }
 
+// setIn changes one key, at a dotted path, of a config section.
+func setIn(key, path string, value any) func(t *testing.T, opts plan.Options) {
+	return func(t *testing.T, opts plan.Options) {
+		sec := section(t, opts, key)
+		parts := strings.Split(path, ".")
+		cur := sec
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := cur[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				cur[p] = next
+			}
+			cur = next
+		}
+		if value == nil {
+			delete(cur, parts[len(parts)-1])
+		} else {
+			cur[parts[len(parts)-1]] = value
+		}
+		setSection(t, opts, key, sec)
+	}
+}
+
+// setPool changes one key of the first Karpenter node pool.
+func setPool(key string, value any) func(t *testing.T, opts plan.Options) {
+	return func(t *testing.T, opts plan.Options) {
+		sec := section(t, opts, "dataplatform:karpenter")
+		pool := sec["nodePools"].([]any)[0].(map[string]any)
+		pool[key] = value
+		setSection(t, opts, "dataplatform:karpenter", sec)
+	}
+}
+
+var computeBadConfigs = []badConfig{
+	{"unsupported kubernetes version", setIn("dataplatform:cluster", "kubernetesVersion", "1.20"),
+		[]string{"dataplatform:cluster.kubernetesVersion", `"1.20"`, `"1.35"`}},
+	{"missing kubernetes version", setIn("dataplatform:cluster", "kubernetesVersion", nil),
+		[]string{"dataplatform:cluster.kubernetesVersion", "required"}},
+	{"kube-proxy of another minor", setIn("dataplatform:cluster", "addons.kubeProxy", "v1.34.1-eksbuild.2"),
+		[]string{"dataplatform:cluster.addons.kubeProxy", `"v1.34.1-eksbuild.2"`, "v1.35.x"}},
+	{"add-on version malformed", setIn("dataplatform:cluster", "addons.coreDns", "latest"),
+		[]string{"dataplatform:cluster.addons.coreDns", `"latest"`, "eksbuild"}},
+	{"api open to the world", setIn("dataplatform:cluster", "endpoint.publicAccessCidrs", []string{"0.0.0.0/0"}),
+		[]string{"dataplatform:cluster.endpoint.publicAccessCidrs[0]", `"0.0.0.0/0"`, "whole internet"}},
+	{"admin not a role arn", setIn("dataplatform:cluster", "adminRoleArns", []string{"alice"}),
+		[]string{"dataplatform:cluster.adminRoleArns[0]", `"alice"`, "IAM role ARN"}},
+	{"instance type of the other architecture", setIn("dataplatform:cluster", "coreNodeGroup.instanceTypes", []string{"m7i.large"}),
+		[]string{"dataplatform:cluster.coreNodeGroup.instanceTypes[0]", `"m7i.large" is amd64`, "arm64"}},
+	{"node group sizes out of order", setIn("dataplatform:cluster", "coreNodeGroup.minSize", 5),
+		[]string{"dataplatform:cluster.coreNodeGroup", "minSize <= desiredSize <= maxSize", "got 5, 2, 3"}},
+	{"missing chart version", setIn("dataplatform:karpenter", "chartVersion", nil),
+		[]string{"dataplatform:karpenter.chartVersion", "required"}},
+	{"more karpenter replicas than core nodes", setIn("dataplatform:karpenter", "replicas", 3),
+		[]string{"dataplatform:karpenter.replicas", "3 replicas need 3 core nodes", "minSize is 2"}},
+	{"unknown capacity type", setPool("capacityTypes", []string{"preemptible"}),
+		[]string{"dataplatform:karpenter.nodePools[0].capacityTypes[0]", `"preemptible"`, `"spot"`}},
+	{"node pool without a cpu limit", setPool("cpuLimit", 0),
+		[]string{"dataplatform:karpenter.nodePools[0].cpuLimit", "bounds the bill"}},
+	{"expireAfter in days", setPool("expireAfter", "30d"),
+		[]string{"dataplatform:karpenter.nodePools[0].expireAfter", `"30d"`, `"720h"`}},
+	{"weight out of range", setPool("weight", 101),
+		[]string{"dataplatform:karpenter.nodePools[0].weight", "0 to 100", "101"}},
+	{"unknown taint effect", setPool("taints", []map[string]any{{"key": "a", "effect": "Never"}}),
+		[]string{"dataplatform:karpenter.nodePools[0].taints[0].effect", `"Never"`, `"NoSchedule"`}},
+	{"no node pools", setIn("dataplatform:karpenter", "nodePools", []any{}),
+		[]string{"dataplatform:karpenter.nodePools", "at least one node pool"}},
+	{"unpinnable ami", setIn("dataplatform:karpenter", "amiAlias", "al2@latest"),
+		[]string{"dataplatform:karpenter.amiAlias", `"al2@latest"`, "al2023"}},
+}
+
 func TestBadConfigIsRejectedBeforeAnyResourceIsRegistered(t *testing.T) {
-	require.GreaterOrEqual(t, len(badConfigs), 10)
-	for _, c := range badConfigs {
+	all := append(append([]badConfig{}, badConfigs...), computeBadConfigs...)
+	require.GreaterOrEqual(t, len(all), 10)
+	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
 			opts := stackOptions(t, "dev")
 			c.break_(t, opts)

@@ -128,9 +128,8 @@ func TestDefaultSecurityGroupHasNoRules(t *testing.T) {
 func TestFlowLogsGoToARetainedLogGroupThroughAScopedRole(t *testing.T) {
 	for stack, days := range map[string]float64{"dev": 14, "prod": 365} {
 		p := stackPlan(t, stack)
-		groups := p.Find("aws:cloudwatch/logGroup:LogGroup")
-		require.Len(t, groups, 1)
-		assert.Equal(t, days, groups[0].Inputs["retentionInDays"])
+		group := findByName(t, p, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
+		assert.Equal(t, days, group.Inputs["retentionInDays"])
 		fl := p.Find("aws:ec2/flowLog:FlowLog")[0]
 		assert.Equal(t, "ALL", fl.Inputs["trafficType"])
 		role := findByName(t, p, "aws:iam/role:Role", "network-flow-logs")

@@ -127,7 +127,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		CidrBlock:          pulumi.String(cfg.CidrBlock),
 		EnableDnsSupport:   pulumi.Bool(true),
 		EnableDnsHostnames: pulumi.Bool(true),
-		Tags:               tags.Named(t, name),
+		Tags:               tags.Named(t, args.ClusterName),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -138,13 +138,13 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		VpcId:   vp.ID(),
 		Ingress: ec2.DefaultSecurityGroupIngressArray{},
 		Egress:  ec2.DefaultSecurityGroupEgressArray{},
-		Tags:    tags.Named(t, name+"-default-do-not-use"),
+		Tags:    tags.Named(t, args.ClusterName+"-default-do-not-use"),
 	}, parent); err != nil {
 		return nil, err
 	}
 	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
 		VpcId: vp.ID(),
-		Tags:  tags.Named(t, name),
+		Tags:  tags.Named(t, args.ClusterName),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -154,13 +154,13 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	var public, private, database []*ec2.Subnet
 	for i, z := range zones {
 		s, err := newSubnet(ctx, fmt.Sprintf("%s-public-%s", name, z), vp, layout.Public[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-public-%s", name, z), map[string]string{TagELB: "1", "tier": "public"}), parent)
+			tags.Named(t, fmt.Sprintf("%s-public-%s", args.ClusterName, z), map[string]string{TagELB: "1", "tier": "public"}), parent)
 		if err != nil {
 			return nil, err
 		}
 		public = append(public, s)
 		s, err = newSubnet(ctx, fmt.Sprintf("%s-private-%s", name, z), vp, layout.Private[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-private-%s", name, z), map[string]string{
+			tags.Named(t, fmt.Sprintf("%s-private-%s", args.ClusterName, z), map[string]string{
 				TagInternalELB: "1", TagKarpenterDiscovery: args.ClusterName, "tier": "private",
 			}), parent)
 		if err != nil {
@@ -168,7 +168,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		}
 		private = append(private, s)
 		s, err = newSubnet(ctx, fmt.Sprintf("%s-database-%s", name, z), vp, layout.Database[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-database-%s", name, z), map[string]string{"tier": "database"}), parent)
+			tags.Named(t, fmt.Sprintf("%s-database-%s", args.ClusterName, z), map[string]string{"tier": "database"}), parent)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +178,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	// Public routing: one table, default route to the internet gateway.
 	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
 		VpcId: vp.ID(),
-		Tags:  tags.Named(t, name+"-public"),
+		Tags:  tags.Named(t, args.ClusterName+"-public"),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		z := zones[i]
 		eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, z), &ec2.EipArgs{
 			Domain: pulumi.String("vpc"),
-			Tags:   tags.Named(t, fmt.Sprintf("%s-nat-%s", name, z)),
+			Tags:   tags.Named(t, fmt.Sprintf("%s-nat-%s", args.ClusterName, z)),
 		}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
 		if err != nil {
 			return nil, err
@@ -217,7 +217,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%s", name, z), &ec2.NatGatewayArgs{
 			AllocationId: eip.AllocationId,
 			SubnetId:     public[i].ID(),
-			Tags:         tags.Named(t, fmt.Sprintf("%s-nat-%s", name, z)),
+			Tags:         tags.Named(t, fmt.Sprintf("%s-nat-%s", args.ClusterName, z)),
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -231,7 +231,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	for i, z := range zones {
 		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%s", name, z), &ec2.RouteTableArgs{
 			VpcId: vp.ID(),
-			Tags:  tags.Named(t, fmt.Sprintf("%s-private-%s", name, z)),
+			Tags:  tags.Named(t, fmt.Sprintf("%s-private-%s", args.ClusterName, z)),
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -258,7 +258,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	// Database routing: one table with no route out of the VPC.
 	databaseRT, err := ec2.NewRouteTable(ctx, name+"-database", &ec2.RouteTableArgs{
 		VpcId: vp.ID(),
-		Tags:  tags.Named(t, name+"-database"),
+		Tags:  tags.Named(t, args.ClusterName+"-database"),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", region.Name),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   gatewayRTs,
-		Tags:            tags.Named(t, name+"-s3"),
+		Tags:            tags.Named(t, args.ClusterName+"-s3"),
 	}, parent); err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
 			VpcId:       vp.ID(),
 			Description: pulumi.String("HTTPS from inside the VPC to interface endpoints"),
-			Tags:        tags.Named(t, name+"-endpoints"),
+			Tags:        tags.Named(t, args.ClusterName+"-endpoints"),
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -300,7 +300,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			FromPort:        pulumi.Int(443),
 			ToPort:          pulumi.Int(443),
 			CidrIpv4:        pulumi.String(cfg.CidrBlock),
-			Tags:            tags.Named(t, name+"-endpoints-https"),
+			Tags:            tags.Named(t, args.ClusterName+"-endpoints-https"),
 		}, parent); err != nil {
 			return nil, err
 		}
@@ -316,7 +316,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 				PrivateDnsEnabled: pulumi.Bool(true),
 				SubnetIds:         subnetIDs,
 				SecurityGroupIds:  pulumi.StringArray{sg.ID()},
-				Tags:              tags.Named(t, fmt.Sprintf("%s-%s", name, e)),
+				Tags:              tags.Named(t, fmt.Sprintf("%s-%s", args.ClusterName, e)),
 			}, parent); err != nil {
 				return nil, err
 			}
@@ -324,7 +324,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	}
 
 	if *cfg.FlowLogs.Enabled {
-		if err := newFlowLogs(ctx, name, vp, cfg.FlowLogs, t, parent); err != nil {
+		if err := newFlowLogs(ctx, name, args.ClusterName, vp, cfg.FlowLogs, t, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -385,11 +385,11 @@ func ids(subnets []*ec2.Subnet) pulumi.StringArrayOutput {
 // newFlowLogs sends the VPC's flow logs to a CloudWatch log group, through a
 // role that only the flow logs service of this account can assume and that
 // may only write to that group.
-func newFlowLogs(ctx *pulumi.Context, name string, vp *ec2.Vpc, cfg FlowLogs, t map[string]string, opts ...pulumi.ResourceOption) error {
+func newFlowLogs(ctx *pulumi.Context, name, display string, vp *ec2.Vpc, cfg FlowLogs, t map[string]string, opts ...pulumi.ResourceOption) error {
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		NamePrefix:      pulumi.String("/aws/vpc/flow-logs/" + name + "-"),
 		RetentionInDays: pulumi.Int(cfg.RetentionDays),
-		Tags:            tags.Named(t, name+"-flow-logs"),
+		Tags:            tags.Named(t, display+"-flow-logs"),
 	}, opts...)
 	if err != nil {
 		return err
@@ -402,7 +402,7 @@ func newFlowLogs(ctx *pulumi.Context, name string, vp *ec2.Vpc, cfg FlowLogs, t 
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
 		Description:      pulumi.String("Lets VPC flow logs write to their log group"),
 		AssumeRolePolicy: trust.JSON(),
-		Tags:             tags.Named(t, name+"-flow-logs"),
+		Tags:             tags.Named(t, display+"-flow-logs"),
 	}, opts...)
 	if err != nil {
 		return err
@@ -424,7 +424,7 @@ func newFlowLogs(ctx *pulumi.Context, name string, vp *ec2.Vpc, cfg FlowLogs, t 
 		LogDestination:         group.Arn,
 		IamRoleArn:             role.Arn,
 		MaxAggregationInterval: pulumi.Int(60),
-		Tags:                   tags.Named(t, name+"-flow-logs"),
+		Tags:                   tags.Named(t, display+"-flow-logs"),
 	}, opts...)
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -24,9 +25,9 @@ func (m *Mocks) eksClusterOutputs(args pulumi.MockResourceArgs, in resource.Prop
 		version = v.StringValue()
 	}
 	h := hash("eks::" + name)
-	oidcID := fmt.Sprintf("%X", h[:16])
+	oidcID := strings.ToUpper(h[:32])
 	issuer := fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", m.Region, oidcID)
-	endpoint := fmt.Sprintf("https://%X.gr7.%s.eks.amazonaws.com", h[16:48], m.Region)
+	endpoint := fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(h[32:64]), m.Region)
 	ca := base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n"))
 	clusterSG := "sg-0" + hash(h + "clustersg")[:16]
 	arn := fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.Region, AccountID, name)
@@ -72,11 +73,16 @@ func (m *Mocks) eksClusterOutputs(args pulumi.MockResourceArgs, in resource.Prop
 	}
 	kcJSON, _ := json.Marshal(kubeconfig)
 
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = args.RegisterRPC.GetParent()
+	}
+	owner := m.urn(parent, args.TypeToken, args.Name)
 	out := in.Copy()
-	out["eksCluster"] = m.reference("aws:eks/cluster:Cluster", args.Name+"-eksCluster", cluster)
+	out["eksCluster"] = m.reference(owner, "aws:eks/cluster:Cluster", args.Name+"-eksCluster", cluster)
 	out["core"] = resource.NewProperty(resource.PropertyMap{
-		"cluster":          m.reference("aws:eks/cluster:Cluster", args.Name+"-eksCluster", cluster),
-		"oidcProvider":     m.reference("aws:iam/openIdConnectProvider:OpenIdConnectProvider", args.Name+"-oidcProvider", oidc),
+		"cluster":          m.reference(owner, "aws:eks/cluster:Cluster", args.Name+"-eksCluster", cluster),
+		"oidcProvider":     m.reference(owner, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", args.Name+"-oidcProvider", oidc),
 		"endpoint":         resource.NewProperty(endpoint),
 		"vpcId":            valueOr(in, "vpcId"),
 		"subnetIds":        valueOr(in, "subnetIds"),

@@ -55,18 +55,33 @@ type Mocks struct {
 	// references in a component's outputs; the SDK registers them again, and
 	// those registrations are the mock's doing, not the program's.
 	refs map[string]resource.PropertyMap
+	// refOwners maps the URN of each such reference to the URN of the
+	// component that really owns it, so that a dependency on the reference
+	// shows as a dependency on that component, as it would in a real run.
+	refOwners map[string]string
 }
 
 // New returns mocks for the given project, stack and AWS region.
 func New(project, stack, region string) *Mocks {
-	return &Mocks{Project: project, Stack: stack, Region: region, refs: map[string]resource.PropertyMap{}}
+	return &Mocks{Project: project, Stack: stack, Region: region, refs: map[string]resource.PropertyMap{}, refOwners: map[string]string{}}
 }
 
 // Records returns every resource the program registered, sorted by URN.
 func (m *Mocks) Records() []Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := append([]Record(nil), m.records...)
+	out := make([]Record, len(m.records))
+	for i, r := range m.records {
+		r.Dependencies = m.ownersOf(r.Dependencies)
+		if len(r.PropertyDependencies) > 0 {
+			pd := map[string][]string{}
+			for k, v := range r.PropertyDependencies {
+				pd[k] = m.ownersOf(v)
+			}
+			r.PropertyDependencies = pd
+		}
+		out[i] = r
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
 	return out
 }
@@ -128,12 +143,25 @@ func (m *Mocks) urn(parent, typ, name string) string {
 	return string(resource.NewURN(tokens.QName(m.Stack), tokens.PackageName(m.Project), parentType, tokens.Type(typ), name))
 }
 
+// ownersOf replaces references' URNs by their owners' URNs. Call with m.mu held.
+func (m *Mocks) ownersOf(urns []string) []string {
+	out := make([]string, 0, len(urns))
+	for _, u := range urns {
+		if owner, ok := m.refOwners[u]; ok {
+			u = owner
+		}
+		out = append(out, u)
+	}
+	return sortedUnique(out)
+}
+
 // reference returns a resource reference that the SDK resolves by
 // registering the resource again, and remembers the outputs to answer that
 // registration with; see NOTES.md on mocking pulumi-eks.
-func (m *Mocks) reference(typ, name string, outputs resource.PropertyMap) resource.PropertyValue {
+func (m *Mocks) reference(owner, typ, name string, outputs resource.PropertyMap) resource.PropertyValue {
 	m.mu.Lock()
 	m.refs[typ+"/"+name] = outputs
+	m.refOwners[m.urn("", typ, name)] = owner
 	m.mu.Unlock()
 	return resource.NewProperty(resource.ResourceReference{Type: typ, Name: name, ID: resource.NewProperty(name + "-id")})
 }

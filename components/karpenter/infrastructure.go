@@ -1,0 +1,394 @@
+// Package karpenter installs Karpenter, which launches the nodes data
+// workloads run on. The AWS side (Infrastructure: IAM, the interruption
+// queue and its EventBridge rules, the node access entry) is kept apart from
+// the Kubernetes side (Controller: the Helm releases, the EC2NodeClass and
+// the NodePools), as terraform-aws-modules does.
+package karpenter
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/internal/iampolicy"
+	"github.com/dataplatform/dataplatform/internal/tags"
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// InfrastructureTypeToken is the Pulumi type of the Infrastructure component.
+const InfrastructureTypeToken = "dataplatform:karpenter:Infrastructure"
+
+// ServiceAccountName is the controller's service account (the chart's
+// default for a release named "karpenter"); its IRSA role trusts only it.
+const ServiceAccountName = "karpenter"
+
+// InterruptionEvents are the EventBridge events Karpenter handles, by rule
+// name suffix: it drains nodes ahead of spot interruptions, rebalance
+// recommendations, scheduled maintenance and capacity reservation reclaims,
+// and cleans up after instances that stop.
+var InterruptionEvents = []struct {
+	Name, Source, DetailType string
+}{
+	{"scheduled-change", "aws.health", "AWS Health Event"},
+	{"spot-interruption", "aws.ec2", "EC2 Spot Instance Interruption Warning"},
+	{"rebalance", "aws.ec2", "EC2 Instance Rebalance Recommendation"},
+	{"instance-state-change", "aws.ec2", "EC2 Instance State-change Notification"},
+	{"capacity-reservation-interruption", "aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"},
+}
+
+// InfrastructureArgs are the inputs of NewInfrastructure.
+type InfrastructureArgs struct {
+	// ClusterName is the EKS cluster's name. Required.
+	ClusterName string
+	// Namespace is where the controller runs (its service account's namespace).
+	// Default "kube-system".
+	Namespace string
+	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider. Required.
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuer      pulumi.StringInput
+	// ClusterDependency is the cluster resource the access entry waits for.
+	ClusterDependency pulumi.Resource
+	// Tags are added to every taggable resource.
+	Tags map[string]string
+}
+
+// Infrastructure is the AWS side of Karpenter. Create it with NewInfrastructure.
+type Infrastructure struct {
+	pulumi.ResourceState
+
+	// ControllerRoleARN is the controller's IRSA role.
+	ControllerRoleARN pulumi.StringOutput `pulumi:"controllerRoleArn"`
+	// NodeRoleName is the role of the nodes Karpenter launches (the
+	// EC2NodeClass's role).
+	NodeRoleName pulumi.StringOutput `pulumi:"nodeRoleName"`
+	// NodeRoleARN is that role's ARN.
+	NodeRoleARN pulumi.StringOutput `pulumi:"nodeRoleArn"`
+	// QueueName is the interruption queue's name (the chart's settings.interruptionQueue).
+	QueueName pulumi.StringOutput `pulumi:"queueName"`
+	// QueueARN is the interruption queue's ARN.
+	QueueARN pulumi.StringOutput `pulumi:"queueArn"`
+	// NodeAccessEntry lets the nodes join the cluster; the controller must wait for it.
+	NodeAccessEntry *awseks.AccessEntry
+	// Queue is the interruption queue.
+	Queue *sqs.Queue
+}
+
+// NewInfrastructure creates Karpenter's AWS resources.
+func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArgs, opts ...pulumi.ResourceOption) (*Infrastructure, error) {
+	if args == nil {
+		args = &InfrastructureArgs{}
+	}
+	var p validate.Problems
+	if args.ClusterName == "" {
+		p.Addf("clusterName", "required")
+	}
+	if args.OIDCProviderARN == nil || args.OIDCIssuer == nil {
+		p.Addf("oidcProviderArn", "required, with oidcIssuer: the cluster's IRSA provider")
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	ns := args.Namespace
+	if ns == "" {
+		ns = "kube-system"
+	}
+	region, err := aws.GetRegion(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the region: %w", err)
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the account: %w", err)
+	}
+
+	k := &Infrastructure{}
+	if err := ctx.RegisterComponentResource(InfrastructureTypeToken, name, k, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(k)
+	t := args.Tags
+
+	nodeRole, err := identity.NewNodeRole(ctx, name+"-node", "Nodes Karpenter launches for EKS cluster "+args.ClusterName, t, parent)
+	if err != nil {
+		return nil, err
+	}
+	entryOpts := []pulumi.ResourceOption{parent}
+	if args.ClusterDependency != nil {
+		entryOpts = append(entryOpts, pulumi.DependsOn([]pulumi.Resource{args.ClusterDependency}))
+	}
+	entry, err := awseks.NewAccessEntry(ctx, name+"-node", &awseks.AccessEntryArgs{
+		ClusterName:  pulumi.String(args.ClusterName),
+		PrincipalArn: nodeRole.Arn,
+		Type:         pulumi.String("EC2_LINUX"),
+		Tags:         tags.Named(t, name+"-node"),
+	}, entryOpts...)
+	if err != nil {
+		return nil, err
+	}
+
+	queue, err := sqs.NewQueue(ctx, name+"-interruptions", &sqs.QueueArgs{
+		Name:                    pulumi.Sprintf("%s-karpenter", args.ClusterName),
+		MessageRetentionSeconds: pulumi.Int(300),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+		Tags:                    tags.Named(t, args.ClusterName+"-karpenter"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sqs.NewQueuePolicy(ctx, name+"-interruptions", &sqs.QueuePolicyArgs{
+		QueueUrl: queue.Url,
+		Policy: iampolicy.Document{Statements: []iampolicy.Statement{
+			{
+				Sid:        "AllowEventBridgeToSend",
+				Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("events.amazonaws.com", "sqs.amazonaws.com")}},
+				Actions:    []string{"sqs:SendMessage"},
+				Resources:  iampolicy.Inputs(queue.Arn),
+			},
+			iampolicy.DenyInsecureTransport("sqs:*", queue.Arn),
+		}}.JSON(),
+	}, parent); err != nil {
+		return nil, err
+	}
+	for _, ev := range InterruptionEvents {
+		rule, err := cloudwatch.NewEventRule(ctx, name+"-"+ev.Name, &cloudwatch.EventRuleArgs{
+			Description: pulumi.Sprintf("%s events for Karpenter of EKS cluster %s", ev.DetailType, args.ClusterName),
+			EventPattern: pulumi.JSONMarshal(map[string]any{
+				"source":      []string{ev.Source},
+				"detail-type": []string{ev.DetailType},
+			}),
+			Tags: tags.Named(t, name+"-"+ev.Name),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cloudwatch.NewEventTarget(ctx, name+"-"+ev.Name, &cloudwatch.EventTargetArgs{
+			Rule:     rule.Name,
+			TargetId: pulumi.String("KarpenterInterruptionQueueTarget"),
+			Arn:      queue.Arn,
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	policies := ControllerPolicies(ControllerScope{
+		Partition:   "aws",
+		Region:      region.Name,
+		AccountID:   caller.AccountId,
+		ClusterName: args.ClusterName,
+		NodeRoleARN: nodeRole.Arn,
+		QueueARN:    queue.Arn,
+	})
+	controller, err := identity.NewIrsaRole(ctx, name+"-controller", &identity.IrsaRoleArgs{
+		OIDCProviderARN: args.OIDCProviderARN,
+		OIDCIssuer:      args.OIDCIssuer,
+		ServiceAccounts: []identity.ServiceAccount{{Namespace: ns, Name: ServiceAccountName}},
+		Policies:        policies,
+		Description:     "Karpenter controller of EKS cluster " + args.ClusterName,
+		Tags:            t,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	k.ControllerRoleARN = controller.RoleARN
+	k.NodeRoleName = nodeRole.Name
+	k.NodeRoleARN = nodeRole.Arn
+	k.QueueName = queue.Name
+	k.QueueARN = queue.Arn
+	k.NodeAccessEntry = entry
+	k.Queue = queue
+	if err := ctx.RegisterResourceOutputs(k, pulumi.Map{
+		"controllerRoleArn": k.ControllerRoleARN,
+		"nodeRoleArn":       k.NodeRoleARN,
+		"queueName":         k.QueueName,
+	}); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// ControllerScope is what the controller's permissions are scoped to.
+type ControllerScope struct {
+	Partition, Region, AccountID, ClusterName string
+	NodeRoleARN, QueueARN                     pulumi.StringInput
+}
+
+// ControllerPolicies returns the Karpenter v1 controller permissions, as the
+// upstream CloudFormation template (v1.14) splits them into managed policies,
+// each scoped to this cluster by the tags Karpenter puts on what it creates,
+// and with iam:PassRole only on the node role.
+func ControllerPolicies(s ControllerScope) []identity.Policy {
+	ec2ARN := func(res string) pulumi.StringInput {
+		return pulumi.String(fmt.Sprintf("arn:%s:ec2:%s:*:%s", s.Partition, s.Region, res))
+	}
+	ec2ARNs := func(res ...string) []pulumi.StringInput {
+		out := make([]pulumi.StringInput, len(res))
+		for i, r := range res {
+			out[i] = ec2ARN(r)
+		}
+		return out
+	}
+	str := func(v string) pulumi.StringInput { return pulumi.String(v) }
+	vals := iampolicy.Strings
+	owned := "kubernetes.io/cluster/" + s.ClusterName
+	cond := func(test, variable string, values ...string) iampolicy.Condition {
+		return iampolicy.Condition{Test: test, Variable: str(variable), Values: vals(values...)}
+	}
+	taggedOwned := []iampolicy.Condition{
+		cond("StringEquals", "aws:ResourceTag/"+owned, "owned"),
+		cond("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", "*"),
+	}
+	requestOwned := []iampolicy.Condition{
+		cond("StringEquals", "aws:RequestTag/"+owned, "owned"),
+		cond("StringEquals", "aws:RequestTag/eks:eks-cluster-name", s.ClusterName),
+		cond("StringLike", "aws:RequestTag/karpenter.sh/nodepool", "*"),
+	}
+	created := []string{"fleet/*", "instance/*", "volume/*", "network-interface/*", "launch-template/*", "spot-instances-request/*"}
+	profiles := []pulumi.StringInput{pulumi.String(fmt.Sprintf("arn:%s:iam::%s:instance-profile/*", s.Partition, s.AccountID))}
+	clusterARN := fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", s.Partition, s.Region, s.AccountID, s.ClusterName)
+
+	return []identity.Policy{
+		{Name: "node-lifecycle", Document: iampolicy.Document{Statements: []iampolicy.Statement{
+			{
+				Sid:     "AllowScopedEC2InstanceAccessActions",
+				Actions: []string{"ec2:RunInstances", "ec2:CreateFleet"},
+				Resources: append([]pulumi.StringInput{
+					pulumi.String(fmt.Sprintf("arn:%s:ec2:%s::image/*", s.Partition, s.Region)),
+					pulumi.String(fmt.Sprintf("arn:%s:ec2:%s::snapshot/*", s.Partition, s.Region)),
+				}, ec2ARNs("security-group/*", "subnet/*", "capacity-reservation/*", "placement-group/*")...),
+			},
+			{
+				Sid:        "AllowScopedEC2LaunchTemplateAccessActions",
+				Actions:    []string{"ec2:RunInstances", "ec2:CreateFleet"},
+				Resources:  ec2ARNs("launch-template/*"),
+				Conditions: taggedOwned,
+			},
+			{
+				Sid:        "AllowScopedEC2InstanceActionsWithTags",
+				Actions:    []string{"ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"},
+				Resources:  ec2ARNs(created...),
+				Conditions: requestOwned,
+			},
+			{
+				Sid:       "AllowScopedResourceCreationTagging",
+				Actions:   []string{"ec2:CreateTags"},
+				Resources: ec2ARNs(created...),
+				Conditions: append(append([]iampolicy.Condition{}, requestOwned...),
+					cond("StringEquals", "ec2:CreateAction", "RunInstances", "CreateFleet", "CreateLaunchTemplate")),
+			},
+			{
+				Sid:       "AllowScopedResourceTagging",
+				Actions:   []string{"ec2:CreateTags"},
+				Resources: ec2ARNs("instance/*"),
+				Conditions: append(append([]iampolicy.Condition{}, taggedOwned...),
+					cond("StringEqualsIfExists", "aws:RequestTag/eks:eks-cluster-name", s.ClusterName),
+					cond("ForAllValues:StringEquals", "aws:TagKeys", "eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name")),
+			},
+			{
+				Sid:        "AllowScopedDeletion",
+				Actions:    []string{"ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"},
+				Resources:  ec2ARNs("instance/*", "launch-template/*"),
+				Conditions: taggedOwned,
+			},
+		}}},
+		{Name: "iam-integration", Document: iampolicy.Document{Statements: []iampolicy.Statement{
+			{
+				Sid:        "AllowPassingInstanceRole",
+				Actions:    []string{"iam:PassRole"},
+				Resources:  iampolicy.Inputs(s.NodeRoleARN),
+				Conditions: []iampolicy.Condition{cond("StringEquals", "iam:PassedToService", "ec2.amazonaws.com")},
+			},
+			{
+				Sid:       "AllowScopedInstanceProfileCreationActions",
+				Actions:   []string{"iam:CreateInstanceProfile"},
+				Resources: profiles,
+				Conditions: []iampolicy.Condition{
+					cond("StringEquals", "aws:RequestTag/"+owned, "owned"),
+					cond("StringEquals", "aws:RequestTag/eks:eks-cluster-name", s.ClusterName),
+					cond("StringEquals", "aws:RequestTag/topology.kubernetes.io/region", s.Region),
+					cond("StringLike", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass", "*"),
+				},
+			},
+			{
+				Sid:       "AllowScopedInstanceProfileTagActions",
+				Actions:   []string{"iam:TagInstanceProfile"},
+				Resources: profiles,
+				Conditions: []iampolicy.Condition{
+					cond("StringEquals", "aws:ResourceTag/"+owned, "owned"),
+					cond("StringEquals", "aws:ResourceTag/topology.kubernetes.io/region", s.Region),
+					cond("StringEquals", "aws:RequestTag/"+owned, "owned"),
+					cond("StringEquals", "aws:RequestTag/eks:eks-cluster-name", s.ClusterName),
+					cond("StringEquals", "aws:RequestTag/topology.kubernetes.io/region", s.Region),
+					cond("StringLike", "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass", "*"),
+					cond("StringLike", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass", "*"),
+				},
+			},
+			{
+				Sid:       "AllowScopedInstanceProfileActions",
+				Actions:   []string{"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"},
+				Resources: profiles,
+				Conditions: []iampolicy.Condition{
+					cond("StringEquals", "aws:ResourceTag/"+owned, "owned"),
+					cond("StringEquals", "aws:ResourceTag/topology.kubernetes.io/region", s.Region),
+					cond("StringLike", "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass", "*"),
+				},
+			},
+		}}},
+		{Name: "eks-integration", Document: iampolicy.Document{Statements: []iampolicy.Statement{{
+			Sid:       "AllowAPIServerEndpointDiscovery",
+			Actions:   []string{"eks:DescribeCluster"},
+			Resources: vals(clusterARN),
+		}}}},
+		{Name: "interruption", Document: iampolicy.Document{Statements: []iampolicy.Statement{{
+			Sid:       "AllowInterruptionQueueActions",
+			Actions:   []string{"sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
+			Resources: iampolicy.Inputs(s.QueueARN),
+		}}}},
+		{Name: "resource-discovery", Document: iampolicy.Document{Statements: []iampolicy.Statement{
+			{
+				// Describe calls do not support resource-level permissions:
+				// "*" is the narrowest AWS allows; the region condition bounds it.
+				Sid: "AllowRegionalReadActions",
+				Actions: []string{
+					"ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+					"ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
+					"ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
+					"ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets",
+				},
+				Resources:  vals("*"),
+				Conditions: []iampolicy.Condition{cond("StringEquals", "aws:RequestedRegion", s.Region)},
+			},
+			{
+				Sid:       "AllowSSMReadActions",
+				Actions:   []string{"ssm:GetParameter"},
+				Resources: vals(fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", s.Partition, s.Region)),
+			},
+			{
+				Sid:       "AllowPricingReadActions",
+				Actions:   []string{"pricing:GetProducts"},
+				Resources: vals("*"), // no resource-level permissions
+			},
+			{
+				Sid:       "AllowUnscopedInstanceProfileListAction",
+				Actions:   []string{"iam:ListInstanceProfiles"},
+				Resources: vals("*"), // no resource-level permissions
+			},
+			{
+				Sid:       "AllowInstanceProfileReadActions",
+				Actions:   []string{"iam:GetInstanceProfile"},
+				Resources: profiles,
+			},
+			{
+				Sid:        "AllowZonalShiftStatusReadOnly",
+				Actions:    []string{"arc-zonal-shift:GetManagedResource"},
+				Resources:  vals("*"),
+				Conditions: []iampolicy.Condition{cond("StringEquals", "arc-zonal-shift:ResourceIdentifier", clusterARN)},
+			},
+		}}},
+	}
+}
