@@ -13,8 +13,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/dataplatform/dataplatform/components/cluster"
+	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
+	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/storage"
 	"github.com/dataplatform/dataplatform/internal/validate"
 )
 
@@ -39,10 +42,16 @@ type Config struct {
 	Cluster cluster.Config
 	// Karpenter is the config section dataplatform:karpenter.
 	Karpenter karpenter.Config
+	// Database is the config section dataplatform:database (each app's PostgreSQL).
+	Database database.Config
+	// Storage is the config section dataplatform:storage (every bucket).
+	Storage storage.Config
+	// Secrets is the config section dataplatform:secrets.
+	Secrets secrets.Config
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets"}
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
 
@@ -61,7 +70,10 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if raw := c.Get("tags"); raw != "" {
 		decodeSection(Namespace+":tags", raw, &cfg.Tags, &p)
 	}
-	for key, out := range map[string]any{"network": &cfg.Network, "cluster": &cfg.Cluster, "karpenter": &cfg.Karpenter} {
+	for key, out := range map[string]any{
+		"network": &cfg.Network, "cluster": &cfg.Cluster, "karpenter": &cfg.Karpenter,
+		"database": &cfg.Database, "storage": &cfg.Storage, "secrets": &cfg.Secrets,
+	} {
 		if raw := c.Get(key); raw != "" {
 			decodeSection(Namespace+":"+key, raw, out, &p)
 		}
@@ -94,6 +106,9 @@ func (c *Config) withDefaults() {
 	c.Network = c.Network.WithDefaults()
 	c.Cluster = c.Cluster.WithDefaults()
 	c.Karpenter = c.Karpenter.WithDefaults()
+	c.Database = c.Database.WithDefaults()
+	c.Storage = c.Storage.WithDefaults()
+	c.Secrets = c.Secrets.WithDefaults()
 }
 
 // validate records every problem of a defaulted Config.
@@ -119,6 +134,9 @@ func (c *Config) validate(p *validate.Problems) {
 	p.Merge(Namespace+":network", c.Network.Validate())
 	p.Merge(Namespace+":cluster", c.Cluster.Validate())
 	p.Merge(Namespace+":karpenter", c.Karpenter.Validate())
+	p.Merge(Namespace+":database", c.Database.Validate())
+	p.Merge(Namespace+":storage", c.Storage.Validate())
+	p.Merge(Namespace+":secrets", c.Secrets.Validate())
 	// Karpenter's replicas refuse to share a node (hostname anti-affinity)
 	// and stay off the nodes Karpenter launches: each needs a core node.
 	if min := c.Cluster.CoreNodeGroup.MinSize; c.Karpenter.Replicas > min && min > 0 {

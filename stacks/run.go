@@ -1,12 +1,21 @@
 package stacks
 
 import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/components/airbyte"
+	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/cluster"
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
+	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/storage"
 )
 
 // Platform holds the components of one stack, for programs that embed the
@@ -20,6 +29,14 @@ type Platform struct {
 	Kubernetes          *kubernetes.Provider
 	KarpenterAWS        *karpenter.Infrastructure
 	KarpenterController *karpenter.Controller
+	// Secrets holds the platform KMS key and the generated secrets.
+	Secrets *secrets.Secrets
+	// AirbyteBucket and AirflowLogBucket are the apps' buckets.
+	AirbyteBucket, AirflowLogBucket *storage.Bucket
+	// AirbyteDB and AirflowDB are the apps' PostgreSQL instances.
+	AirbyteDB, AirflowDB *database.Postgres
+	// AirbyteRole and AirflowRole are the apps' IRSA roles.
+	AirbyteRole, AirflowRole *identity.IrsaRole
 }
 
 // Run is the Pulumi program: main.go passes it to pulumi.Run.
@@ -49,10 +66,100 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	if err := p.deploySecretsAndStorage(ctx, caller.AccountId, tags); err != nil {
+		return nil, err
+	}
 	if err := p.deployCompute(ctx, tags); err != nil {
 		return nil, err
 	}
+	if err := p.deployData(ctx, caller.AccountId, tags); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// deploySecretsAndStorage creates the platform key, the generated secrets
+// and the buckets. None of them waits for the network or the cluster.
+func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, tags map[string]string) error {
+	cfg := p.Config
+	var err error
+	p.Secrets, err = secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, Tags: tags})
+	if err != nil {
+		return err
+	}
+	// Bucket names are global: the account ID keeps them unique.
+	p.AirbyteBucket, err = storage.NewBucket(ctx, "airbyte-bucket", &storage.BucketArgs{
+		Config:      cfg.Storage,
+		BucketName:  fmt.Sprintf("%s-airbyte-%s", cfg.Name, account),
+		KMSKeyARN:   p.Secrets.KeyARN,
+		LogPrefixes: []string{airbyte.LogPrefix},
+		Tags:        tags,
+	})
+	if err != nil {
+		return err
+	}
+	p.AirflowLogBucket, err = storage.NewBucket(ctx, "airflow-log-bucket", &storage.BucketArgs{
+		Config:      cfg.Storage,
+		BucketName:  fmt.Sprintf("%s-airflow-logs-%s", cfg.Name, account),
+		KMSKeyARN:   p.Secrets.KeyARN,
+		LogPrefixes: []string{""},
+		Tags:        tags,
+	})
+	return err
+}
+
+// deployData creates each app's database and IRSA role.
+func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[string]string) error {
+	cfg := p.Config
+	var err error
+	db := func(resource, app string) (*database.Postgres, error) {
+		return database.NewPostgres(ctx, resource, &database.PostgresArgs{
+			Config:                cfg.Database,
+			Identifier:            cfg.Name + "-" + app,
+			DatabaseName:          app,
+			MasterUsername:        app,
+			VpcID:                 p.Network.VpcID,
+			SubnetIDs:             p.Network.DatabaseSubnetIDs,
+			ClientSecurityGroupID: p.Cluster.ClusterSecurityGroupID,
+			KMSKeyARN:             p.Secrets.KeyARN,
+			Tags:                  tags,
+		})
+	}
+	if p.AirbyteDB, err = db("airbyte-db", "airbyte"); err != nil {
+		return err
+	}
+	if p.AirflowDB, err = db("airflow-db", "airflow"); err != nil {
+		return err
+	}
+	p.AirbyteRole, err = identity.NewIrsaRole(ctx, "airbyte-role", &identity.IrsaRoleArgs{
+		OIDCProviderARN: p.Cluster.OIDCProviderARN,
+		OIDCIssuer:      p.Cluster.OIDCIssuer,
+		ServiceAccounts: airbyte.ServiceAccounts(airbyte.DefaultNamespace),
+		Policies: airbyte.Policies(airbyte.PolicyScope{
+			Region: cfg.Region, AccountID: account, BucketARN: p.AirbyteBucket.ARN, KMSKeyARN: p.Secrets.KeyARN,
+		}),
+		Description: "Airbyte of platform " + cfg.Name,
+		Tags:        tags,
+	})
+	if err != nil {
+		return err
+	}
+	p.AirflowRole, err = identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
+		OIDCProviderARN: p.Cluster.OIDCProviderARN,
+		OIDCIssuer:      p.Cluster.OIDCIssuer,
+		ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace),
+		Policies: airflow.Policies(airflow.PolicyScope{
+			Region: cfg.Region, AccountID: account, Platform: cfg.Name,
+			LogBucketARN: p.AirflowLogBucket.ARN, KMSKeyARN: p.Secrets.KeyARN,
+		}),
+		Description: "Airflow of platform " + cfg.Name,
+		Tags:        tags,
+	})
+	return err
 }
 
 // deployCompute creates the EKS cluster, the Kubernetes provider and Karpenter.
@@ -118,4 +225,13 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("oidcProviderArn", p.Cluster.OIDCProviderARN)
 	ctx.Export("kubeconfig", p.Cluster.Kubeconfig)
 	ctx.Export("karpenterQueueName", p.KarpenterAWS.QueueName)
+	ctx.Export("platformKeyArn", p.Secrets.KeyARN)
+	ctx.Export("airbyteBucket", p.AirbyteBucket.Name)
+	ctx.Export("airflowLogBucket", p.AirflowLogBucket.Name)
+	ctx.Export("airbyteDatabase", p.AirbyteDB.Address)
+	ctx.Export("airflowDatabase", p.AirflowDB.Address)
+	ctx.Export("airbyteDatabaseSecretArn", p.AirbyteDB.MasterSecretARN)
+	ctx.Export("airflowDatabaseSecretArn", p.AirflowDB.MasterSecretARN)
+	ctx.Export("airbyteRoleArn", p.AirbyteRole.RoleARN)
+	ctx.Export("airflowRoleArn", p.AirflowRole.RoleARN)
 }

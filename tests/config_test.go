@@ -153,8 +153,37 @@ var computeBadConfigs = []badConfig{
 		[]string{"dataplatform:karpenter.amiAlias", `"al2@latest"`, "al2023"}},
 }
 
+var dataBadConfigs = []badConfig{
+	{"missing engine version", setIn("dataplatform:database", "engineVersion", nil),
+		[]string{"dataplatform:database.engineVersion", "required"}},
+	{"engine version of another engine", setIn("dataplatform:database", "engineVersion", "8.0.35"),
+		[]string{"dataplatform:database.engineVersion", `"8.0.35"`, "PostgreSQL version"}},
+	{"instance class without db prefix", setIn("dataplatform:database", "instanceClass", "t4g.micro"),
+		[]string{"dataplatform:database.instanceClass", `"t4g.micro"`, "db.t4g.micro"}},
+	{"backups kept too long", setIn("dataplatform:database", "backupRetentionDays", 40),
+		[]string{"dataplatform:database.backupRetentionDays", "1 to 35", "40"}},
+	{"storage ceiling below the floor", setIn("dataplatform:database", "maxAllocatedStorageGiB", 10),
+		[]string{"dataplatform:database.maxAllocatedStorageGiB", "at least allocatedStorageGiB"}},
+	{"monitoring interval RDS refuses", setIn("dataplatform:database", "monitoringIntervalSeconds", 7),
+		[]string{"dataplatform:database.monitoringIntervalSeconds", "got 7"}},
+	{"protected but deletable", func(t *testing.T, opts plan.Options) {
+		setIn("dataplatform:database", "protect", true)(t, opts)
+		setIn("dataplatform:database", "deletionProtection", false)(t, opts)
+	}, []string{"dataplatform:database.deletionProtection", "protect is true"}},
+	{"unknown log export", setIn("dataplatform:database", "logExports", []string{"audit"}),
+		[]string{"dataplatform:database.logExports[0]", `"audit"`, `"postgresql"`}},
+	{"bucket both force-destroyed and protected", setIn("dataplatform:storage", "protect", true),
+		[]string{"dataplatform:storage.forceDestroy", "protect"}},
+	{"logs kept forever", setIn("dataplatform:storage", "logExpirationDays", 5000),
+		[]string{"dataplatform:storage.logExpirationDays", "1 to 3650", "5000"}},
+	{"versioning not a bool", setIn("dataplatform:storage", "versioning", "yes"),
+		[]string{"dataplatform:storage.versioning", "want true or false", `"yes"`}},
+	{"secret recovery window AWS refuses", setIn("dataplatform:secrets", "recoveryWindowDays", 3),
+		[]string{"dataplatform:secrets.recoveryWindowDays", "7 to 30", "got 3"}},
+}
+
 func TestBadConfigIsRejectedBeforeAnyResourceIsRegistered(t *testing.T) {
-	all := append(append([]badConfig{}, badConfigs...), computeBadConfigs...)
+	all := append(append(append([]badConfig{}, badConfigs...), computeBadConfigs...), dataBadConfigs...)
 	require.GreaterOrEqual(t, len(all), 10)
 	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {

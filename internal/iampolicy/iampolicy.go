@@ -183,7 +183,7 @@ func DenyInsecureTransport(action string, resources ...pulumi.StringInput) State
 	return Statement{
 		Sid:        "DenyInsecureTransport",
 		Effect:     Deny,
-		Principals: []Principal{{Type: "*", Identifiers: Strings("*")}},
+		Principals: []Principal{{Type: "AWS", Identifiers: Strings("*")}},
 		Actions:    []string{action},
 		Resources:  resources,
 		Conditions: []Condition{{Test: "Bool", Variable: pulumi.String("aws:SecureTransport"), Values: Strings("false")}},
