@@ -275,8 +275,21 @@ func (p *Plan) Count() map[string]int {
 	return out
 }
 
-// plainMap turns engine properties into plain JSON values.
+// plainMap turns a resource's inputs into plain JSON values. A top-level
+// input that holds a JSON document as a string (a policy, an event pattern)
+// is shown as that document, so it can be read and checked; nested strings
+// (such as Helm values) stay strings, exactly as they are sent.
 func plainMap(m resource.PropertyMap) map[string]any {
+	out := nestedMap(m)
+	for k, v := range out {
+		if s, ok := v.(string); ok {
+			out[k] = maybeJSON(s)
+		}
+	}
+	return out
+}
+
+func nestedMap(m resource.PropertyMap) map[string]any {
 	out := map[string]any{}
 	for k, v := range m {
 		if strings.HasPrefix(string(k), "__") {
@@ -309,7 +322,7 @@ func plainValue(v resource.PropertyValue) any {
 	case v.IsNumber():
 		return v.NumberValue()
 	case v.IsString():
-		return maybeJSON(v.StringValue())
+		return v.StringValue()
 	case v.IsArray():
 		a := v.ArrayValue()
 		out := make([]any, len(a))
@@ -318,7 +331,7 @@ func plainValue(v resource.PropertyValue) any {
 		}
 		return out
 	case v.IsObject():
-		return plainMap(v.ObjectValue())
+		return nestedMap(v.ObjectValue())
 	case v.IsResourceReference():
 		return map[string]any{"urn": string(v.ResourceReferenceValue().URN)}
 	case v.IsAsset():

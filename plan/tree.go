@@ -88,6 +88,16 @@ func (p *Plan) WriteTree(w io.Writer) error {
 
 func settings(r Resource) string {
 	keys, ok := keySettings[r.Type]
+	if !ok && strings.HasPrefix(r.Type, "kubernetes:") {
+		// Kubernetes objects are best known by their name and namespace.
+		var parts []string
+		for _, k := range []string{"name", "namespace"} {
+			if v := str(r.Inputs, "metadata", k); v != "" {
+				parts = append(parts, k+"="+v)
+			}
+		}
+		return strings.Join(parts, " ")
+	}
 	if !ok {
 		for k, v := range r.Inputs {
 			if skipInTree[k] || strings.HasSuffix(k, "Id") || strings.HasSuffix(k, "Arn") {
@@ -126,5 +136,19 @@ func compact(v any) string {
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}
+	return s
+}
+
+// str reads a string at a path of nested objects, or "".
+func str(m map[string]any, path ...string) string {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = mm[p]
+	}
+	s, _ := cur.(string)
 	return s
 }

@@ -12,11 +12,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/dataplatform/dataplatform/components/airbyte"
+	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/cluster"
 	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
 	"github.com/dataplatform/dataplatform/internal/validate"
 )
@@ -48,10 +52,21 @@ type Config struct {
 	Storage storage.Config
 	// Secrets is the config section dataplatform:secrets.
 	Secrets secrets.Config
+	// Apps is the config section dataplatform:apps.
+	Apps AppsConfig
+}
+
+// AppsConfig is the config section dataplatform:apps: the secret syncer,
+// the load balancer controller and ingress, Airbyte and Airflow.
+type AppsConfig struct {
+	SecretSync secretsync.Config `json:"secretSync"`
+	Ingress    ingress.Config    `json:"ingress"`
+	Airbyte    airbyte.Config    `json:"airbyte"`
+	Airflow    airflow.Config    `json:"airflow"`
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps"}
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
 
@@ -72,7 +87,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	}
 	for key, out := range map[string]any{
 		"network": &cfg.Network, "cluster": &cfg.Cluster, "karpenter": &cfg.Karpenter,
-		"database": &cfg.Database, "storage": &cfg.Storage, "secrets": &cfg.Secrets,
+		"database": &cfg.Database, "storage": &cfg.Storage, "secrets": &cfg.Secrets, "apps": &cfg.Apps,
 	} {
 		if raw := c.Get(key); raw != "" {
 			decodeSection(Namespace+":"+key, raw, out, &p)
@@ -109,6 +124,10 @@ func (c *Config) withDefaults() {
 	c.Database = c.Database.WithDefaults()
 	c.Storage = c.Storage.WithDefaults()
 	c.Secrets = c.Secrets.WithDefaults()
+	c.Apps.SecretSync = c.Apps.SecretSync.WithDefaults()
+	c.Apps.Ingress = c.Apps.Ingress.WithDefaults()
+	c.Apps.Airbyte = c.Apps.Airbyte.WithDefaults()
+	c.Apps.Airflow = c.Apps.Airflow.WithDefaults()
 }
 
 // validate records every problem of a defaulted Config.
@@ -137,6 +156,13 @@ func (c *Config) validate(p *validate.Problems) {
 	p.Merge(Namespace+":database", c.Database.Validate())
 	p.Merge(Namespace+":storage", c.Storage.Validate())
 	p.Merge(Namespace+":secrets", c.Secrets.Validate())
+	p.Merge(Namespace+":apps.secretSync", c.Apps.SecretSync.Validate())
+	p.Merge(Namespace+":apps.ingress", c.Apps.Ingress.Validate())
+	p.Merge(Namespace+":apps.airbyte", c.Apps.Airbyte.Validate())
+	p.Merge(Namespace+":apps.airflow", c.Apps.Airflow.Validate())
+	if c.Apps.Airbyte.Namespace == c.Apps.Airflow.Namespace {
+		p.Addf(Namespace+":apps.airflow.namespace", "%q is Airbyte's namespace too; each app needs its own", c.Apps.Airflow.Namespace)
+	}
 	// Karpenter's replicas refuse to share a node (hostname anti-affinity)
 	// and stay off the nodes Karpenter launches: each needs a core node.
 	if min := c.Cluster.CoreNodeGroup.MinSize; c.Karpenter.Replicas > min && min > 0 {

@@ -12,9 +12,11 @@ import (
 	"github.com/dataplatform/dataplatform/components/cluster"
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
 )
 
@@ -37,6 +39,13 @@ type Platform struct {
 	AirbyteDB, AirflowDB *database.Postgres
 	// AirbyteRole and AirflowRole are the apps' IRSA roles.
 	AirbyteRole, AirflowRole *identity.IrsaRole
+	// SecretSync is the External Secrets Operator.
+	SecretSync *secretsync.Operator
+	// LoadBalancerController runs the apps' load balancers.
+	LoadBalancerController *ingress.LoadBalancerController
+	// Airbyte and Airflow are the apps.
+	Airbyte *airbyte.Airbyte
+	Airflow *airflow.Airflow
 }
 
 // Run is the Pulumi program: main.go passes it to pulumi.Run.
@@ -79,7 +88,86 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	if err := p.deployData(ctx, caller.AccountId, tags); err != nil {
 		return nil, err
 	}
+	if err := p.deployApps(ctx, caller.AccountId, tags); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// deployApps installs the secret syncer, the load balancer controller,
+// Airbyte and Airflow.
+func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[string]string) error {
+	cfg := p.Config
+	k8s := pulumi.Providers(p.Kubernetes)
+	core := map[string]string{cluster.CoreNodeLabelKey: cluster.CoreNodeLabelValue}
+	nodes := []pulumi.Resource{p.Cluster.CoreNodeGroup, p.Cluster.Addons["coredns"]}
+	secretARNs := []pulumi.StringInput{p.Secrets.AirflowSecretARN, p.AirbyteDB.MasterSecretARN, p.AirflowDB.MasterSecretARN}
+	for _, arn := range cfg.Apps.Airflow.SecretARNs() {
+		secretARNs = append(secretARNs, pulumi.String(arn))
+	}
+	var err error
+	p.SecretSync, err = secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
+		Config:          cfg.Apps.SecretSync,
+		Region:          cfg.Region,
+		OIDCProviderARN: p.Cluster.OIDCProviderARN,
+		OIDCIssuer:      p.Cluster.OIDCIssuer,
+		SecretARNs:      secretARNs,
+		KMSKeyARN:       p.Secrets.KeyARN,
+		NodeSelector:    core,
+		WaitFor:         nodes,
+		Tags:            tags,
+	}, k8s)
+	if err != nil {
+		return err
+	}
+	p.LoadBalancerController, err = ingress.NewLoadBalancerController(ctx, "load-balancer-controller", &ingress.ControllerArgs{
+		Config:          cfg.Apps.Ingress,
+		ClusterName:     cfg.Name,
+		Region:          cfg.Region,
+		AccountID:       account,
+		VpcID:           p.Network.VpcID,
+		OIDCProviderARN: p.Cluster.OIDCProviderARN,
+		OIDCIssuer:      p.Cluster.OIDCIssuer,
+		NodeSelector:    core,
+		WaitFor:         nodes,
+		Tags:            tags,
+	}, k8s)
+	if err != nil {
+		return err
+	}
+	pool := p.KarpenterController.NodePools[0]
+	p.Airbyte, err = airbyte.NewAirbyte(ctx, "airbyte", &airbyte.AirbyteArgs{
+		Config:                 cfg.Apps.Airbyte,
+		Region:                 cfg.Region,
+		Database:               p.AirbyteDB,
+		BucketName:             p.AirbyteBucket.Name,
+		BucketReady:            p.AirbyteBucket.Ready,
+		Role:                   p.AirbyteRole,
+		KMSKeyARN:              p.Secrets.KeyARN,
+		SecretSync:             p.SecretSync,
+		Ingress:                cfg.Apps.Ingress,
+		LoadBalancerController: p.LoadBalancerController.Release,
+		NodePool:               pool,
+		SecretTags:             map[string]string{"Platform": cfg.Name},
+	}, k8s)
+	if err != nil {
+		return err
+	}
+	p.Airflow, err = airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
+		Config:                 cfg.Apps.Airflow,
+		Platform:               cfg.Name,
+		Region:                 cfg.Region,
+		Database:               p.AirflowDB,
+		LogBucketName:          p.AirflowLogBucket.Name,
+		LogBucketReady:         p.AirflowLogBucket.Ready,
+		Role:                   p.AirflowRole,
+		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
+		SecretSync:             p.SecretSync,
+		Ingress:                cfg.Apps.Ingress,
+		LoadBalancerController: p.LoadBalancerController.Release,
+		NodePool:               pool,
+	}, k8s)
+	return err
 }
 
 // deploySecretsAndStorage creates the platform key, the generated secrets
@@ -138,7 +226,7 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 	p.AirbyteRole, err = identity.NewIrsaRole(ctx, "airbyte-role", &identity.IrsaRoleArgs{
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
-		ServiceAccounts: airbyte.ServiceAccounts(airbyte.DefaultNamespace),
+		ServiceAccounts: airbyte.ServiceAccounts(cfg.Apps.Airbyte.Namespace),
 		Policies: airbyte.Policies(airbyte.PolicyScope{
 			Region: cfg.Region, AccountID: account, BucketARN: p.AirbyteBucket.ARN, KMSKeyARN: p.Secrets.KeyARN,
 		}),
@@ -151,7 +239,7 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 	p.AirflowRole, err = identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
-		ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace),
+		ServiceAccounts: airflow.ServiceAccounts(cfg.Apps.Airflow.Namespace),
 		Policies: airflow.Policies(airflow.PolicyScope{
 			Region: cfg.Region, AccountID: account, Platform: cfg.Name,
 			LogBucketARN: p.AirflowLogBucket.ARN, KMSKeyARN: p.Secrets.KeyARN,
@@ -234,4 +322,6 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("airflowDatabaseSecretArn", p.AirflowDB.MasterSecretARN)
 	ctx.Export("airbyteRoleArn", p.AirbyteRole.RoleARN)
 	ctx.Export("airflowRoleArn", p.AirflowRole.RoleARN)
+	ctx.Export("airbyteUrl", p.Airbyte.URL)
+	ctx.Export("airflowUrl", p.Airflow.URL)
 }

@@ -84,11 +84,12 @@ func Policies(s PolicyScope) []identity.Policy {
 	}}}}
 }
 
-// Prefixes of Airbyte's bucket, one per kind of data the chart stores
-// (global.storage.bucket.*). Only logs expire.
+// Prefixes Airbyte writes under in its bucket, one per kind of document
+// (airbyte-platform's StorageClient DocumentType). The chart only names the
+// bucket of each kind; all of them share one bucket here. Only logs expire.
 const (
-	LogPrefix             = "log/"
+	LogPrefix             = "job-logging/"
 	StatePrefix           = "state/"
-	WorkloadOutputPrefix  = "workload-output/"
-	ActivityPayloadPrefix = "activity-payload/"
+	WorkloadOutputPrefix  = "workload/output/"
+	ActivityPayloadPrefix = "activity-payloads/"
 )

@@ -62,6 +62,8 @@ type Postgres struct {
 	MasterSecretARN pulumi.StringOutput `pulumi:"masterSecretArn"`
 	// ReplicaAddress is the read replica's host name, or "" without one.
 	ReplicaAddress pulumi.StringOutput `pulumi:"replicaAddress"`
+	// HasReplica tells whether there is a read replica.
+	HasReplica bool
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// Instance is the primary, for DependsOn.
@@ -255,6 +257,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 			return nil, err
 		}
 		d.ReplicaAddress = replica.Address
+		d.HasReplica = true
 	}
 	d.Address = primary.Address
 	d.Port = primary.Port

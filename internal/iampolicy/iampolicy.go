@@ -7,6 +7,7 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -188,4 +189,69 @@ func DenyInsecureTransport(action string, resources ...pulumi.StringInput) State
 		Resources:  resources,
 		Conditions: []Condition{{Test: "Bool", Variable: pulumi.String("aws:SecureTransport"), Values: Strings("false")}},
 	}
+}
+
+// Parse reads a policy document published as JSON (such as an upstream
+// project's documented IAM policy) into a typed Document, so it is rendered
+// and checked like every other policy.
+func Parse(data []byte) (Document, error) {
+	var raw struct {
+		Statement []struct {
+			Sid       string                                `json:"Sid"`
+			Effect    string                                `json:"Effect"`
+			Action    stringList                            `json:"Action"`
+			NotAction stringList                            `json:"NotAction"`
+			Resource  stringList                            `json:"Resource"`
+			Condition map[string]map[string]json.RawMessage `json:"Condition"`
+		} `json:"Statement"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return Document{}, fmt.Errorf("not a policy document: %w", err)
+	}
+	var d Document
+	for i, s := range raw.Statement {
+		st := Statement{Sid: s.Sid, Effect: Effect(s.Effect), Actions: s.Action, NotActions: s.NotAction, Resources: Strings(s.Resource...)}
+		tests := make([]string, 0, len(s.Condition))
+		for t := range s.Condition {
+			tests = append(tests, t)
+		}
+		sort.Strings(tests)
+		for _, test := range tests {
+			vars := make([]string, 0, len(s.Condition[test]))
+			for v := range s.Condition[test] {
+				vars = append(vars, v)
+			}
+			sort.Strings(vars)
+			for _, v := range vars {
+				var values stringList
+				if err := json.Unmarshal(s.Condition[test][v], &values); err != nil {
+					return Document{}, fmt.Errorf("statement %d, condition %s %s: %w", i, test, v, err)
+				}
+				st.Conditions = append(st.Conditions, Condition{Test: test, Variable: pulumi.String(v), Values: Strings(values...)})
+			}
+		}
+		d.Statements = append(d.Statements, st)
+	}
+	return d, nil
+}
+
+// stringList decodes a JSON string or list of strings (or booleans, as some
+// conditions write them) into a list of strings.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one any
+	if err := json.Unmarshal(b, &one); err != nil {
+		return err
+	}
+	switch v := one.(type) {
+	case []any:
+		for _, e := range v {
+			*l = append(*l, fmt.Sprint(e))
+		}
+	case nil:
+	default:
+		*l = stringList{fmt.Sprint(v)}
+	}
+	return nil
 }

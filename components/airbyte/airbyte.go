@@ -1,0 +1,364 @@
+package airbyte
+
+import (
+	"fmt"
+	"regexp"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/secretsync"
+	"github.com/dataplatform/dataplatform/internal/structmap"
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// TypeToken is the Pulumi type of the Airbyte component.
+const TypeToken = "dataplatform:airbyte:Airbyte"
+
+// ChartRepository is the Airbyte chart repository (the V2 chart, "airbyte").
+const ChartRepository = "https://airbytehq.github.io/charts"
+
+// DatabaseSecretName is the Kubernetes Secret, synced from the RDS-managed
+// master secret, with the keys the chart reads the credentials from.
+const DatabaseSecretName = "airbyte-db-credentials"
+
+// Keys of DatabaseSecretName (the chart's defaults).
+const (
+	DatabaseUserKey     = "DATABASE_USER"
+	DatabasePasswordKey = "DATABASE_PASSWORD"
+)
+
+// Config is the stack config of Airbyte (dataplatform:apps.airbyte).
+type Config struct {
+	// ChartVersion pins the Airbyte V2 chart, such as "2.2.0". Required.
+	ChartVersion string `json:"chartVersion,omitempty"`
+	// Namespace Airbyte runs in. Default "airbyte".
+	Namespace string `json:"namespace,omitempty"`
+	// Host is the web app's host name on the load balancer. Required.
+	Host string `json:"host,omitempty"`
+	// ImageRegistry pulls Airbyte's own images from a mirror, such as
+	// "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror". Default: Docker Hub.
+	ImageRegistry string `json:"imageRegistry,omitempty"`
+	// MirrorConnectors pulls connector images from ImageRegistry too.
+	// Default false: connectors come from Docker Hub even with a mirror.
+	MirrorConnectors bool `json:"mirrorConnectors,omitempty"`
+	// Jobs are the resources of each sync job's main container.
+	Jobs Resources `json:"jobs,omitempty"`
+	// ServerReplicas and WorkloadLauncherReplicas. Default 1 each.
+	ServerReplicas           int `json:"serverReplicas,omitempty"`
+	WorkloadLauncherReplicas int `json:"workloadLauncherReplicas,omitempty"`
+}
+
+// Resources are a container's requests and limits.
+type Resources struct {
+	CPURequest    string `json:"cpuRequest,omitempty"`
+	CPULimit      string `json:"cpuLimit,omitempty"`
+	MemoryRequest string `json:"memoryRequest,omitempty"`
+	MemoryLimit   string `json:"memoryLimit,omitempty"`
+}
+
+var (
+	semver   = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+	hostname = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	quantity = regexp.MustCompile(`^\d+(\.\d+)?(m|Mi|Gi)?$`)
+	registry = regexp.MustCompile(`^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$`)
+)
+
+// WithDefaults returns c with every unset field given its default.
+func (c Config) WithDefaults() Config {
+	if c.Namespace == "" {
+		c.Namespace = DefaultNamespace
+	}
+	if c.Jobs.CPURequest == "" {
+		c.Jobs.CPURequest = "250m"
+	}
+	if c.Jobs.CPULimit == "" {
+		c.Jobs.CPULimit = "1"
+	}
+	if c.Jobs.MemoryRequest == "" {
+		c.Jobs.MemoryRequest = "512Mi"
+	}
+	if c.Jobs.MemoryLimit == "" {
+		c.Jobs.MemoryLimit = "2Gi"
+	}
+	if c.ServerReplicas == 0 {
+		c.ServerReplicas = 1
+	}
+	if c.WorkloadLauncherReplicas == 0 {
+		c.WorkloadLauncherReplicas = 1
+	}
+	return c
+}
+
+// Validate reports every problem of a defaulted Config.
+func (c Config) Validate() *validate.Problems {
+	var p validate.Problems
+	if !semver.MatchString(c.ChartVersion) {
+		p.Addf("chartVersion", "required: an Airbyte V2 chart version such as \"2.2.0\", got %q", c.ChartVersion)
+	}
+	if !dnsLabel.MatchString(c.Namespace) {
+		p.Addf("namespace", "want a Kubernetes namespace name, got %q", c.Namespace)
+	}
+	if !hostname.MatchString(c.Host) {
+		p.Addf("host", "required: the web app's host name, such as \"airbyte.example.com\", got %q", c.Host)
+	}
+	if c.ImageRegistry != "" && !registry.MatchString(c.ImageRegistry) {
+		p.Addf("imageRegistry", "want a registry such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror\", got %q", c.ImageRegistry)
+	}
+	if c.MirrorConnectors && c.ImageRegistry == "" {
+		p.Addf("mirrorConnectors", "needs imageRegistry")
+	}
+	for field, q := range map[string]string{"jobs.cpuRequest": c.Jobs.CPURequest, "jobs.cpuLimit": c.Jobs.CPULimit, "jobs.memoryRequest": c.Jobs.MemoryRequest, "jobs.memoryLimit": c.Jobs.MemoryLimit} {
+		if !quantity.MatchString(q) {
+			p.Addf(field, "want a Kubernetes quantity such as \"500m\" or \"2Gi\", got %q", q)
+		}
+	}
+	for field, n := range map[string]int{"serverReplicas": c.ServerReplicas, "workloadLauncherReplicas": c.WorkloadLauncherReplicas} {
+		if n < 1 || n > 10 {
+			p.Addf(field, "want 1 to 10, got %d", n)
+		}
+	}
+	return &p
+}
+
+// AirbyteArgs are the inputs of NewAirbyte. Kubernetes resources use the
+// provider given to the component.
+type AirbyteArgs struct {
+	Config Config
+	// Region is the region of the bucket and of Secrets Manager. Required.
+	Region string
+	// Database is Airbyte's PostgreSQL instance. Required.
+	Database *database.Postgres
+	// BucketName is Airbyte's bucket; BucketReady is its last setting. Required.
+	BucketName  pulumi.StringInput
+	BucketReady pulumi.Resource
+	// Role is Airbyte's IRSA role. Required.
+	Role *identity.IrsaRole
+	// KMSKeyARN encrypts the connector secrets Airbyte writes. Required.
+	KMSKeyARN pulumi.StringInput
+	// SecretSync builds the database Secret. Required.
+	SecretSync *secretsync.Operator
+	// Ingress configures the load balancer; LoadBalancerController must run first.
+	Ingress                ingress.Config
+	LoadBalancerController pulumi.Resource
+	// NodePool is a Karpenter NodePool the workloads can land on.
+	NodePool pulumi.Resource
+	// SecretTags are added to every connector secret Airbyte creates.
+	SecretTags map[string]string
+}
+
+// Airbyte is the installed Airbyte. Create it with NewAirbyte.
+type Airbyte struct {
+	pulumi.ResourceState
+
+	// Release is the Helm release.
+	Release *helmv3.Release
+	// URL is the web app's address.
+	URL pulumi.StringOutput `pulumi:"url"`
+}
+
+// NewAirbyte installs Airbyte into its namespace.
+func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pulumi.ResourceOption) (*Airbyte, error) {
+	if args == nil {
+		args = &AirbyteArgs{}
+	}
+	cfg := args.Config.WithDefaults()
+	problems := cfg.Validate()
+	if args.Database == nil || args.Role == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" {
+		problems.Addf("args", "database, role, secretSync, bucketName, kmsKeyArn and region are required")
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	a := &Airbyte{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, a, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(a)
+
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(cfg.Namespace)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	namespace := ns.Metadata.Name().Elem()
+
+	// The service account is ours, not the chart's: the chart creates its
+	// own only at first install (a pre-install hook), so a changed role ARN
+	// would never reach it. With serviceAccount.create false the chart also
+	// skips the Role and RoleBinding, so they are here, with the chart's rules.
+	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(ServiceAccountName),
+			Namespace:   namespace,
+			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: args.Role.RoleARN},
+		},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	role, err := rbacv1.NewRole(ctx, name, &rbacv1.RoleArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ServiceAccountName + "-role"), Namespace: namespace},
+		Rules: rbacv1.PolicyRuleArray{&rbacv1.PolicyRuleArgs{
+			ApiGroups: pulumi.ToStringArray([]string{"*"}),
+			Resources: pulumi.ToStringArray([]string{"jobs", "pods", "pods/log", "pods/exec", "pods/attach", "secrets", "configmaps", "endpoints"}),
+			Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch", "create", "update", "patch", "delete"}),
+		}},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	binding, err := rbacv1.NewRoleBinding(ctx, name, &rbacv1.RoleBindingArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ServiceAccountName + "-binding"), Namespace: namespace},
+		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
+		Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
+			Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: namespace,
+		}},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	dbSecret, err := secretsync.NewExternalSecret(ctx, name+"-db", &secretsync.ExternalSecretArgs{
+		Namespace:  namespace,
+		SecretName: DatabaseSecretName,
+		Fields: []secretsync.Field{
+			{Key: "username", SecretARN: args.Database.MasterSecretARN, Property: "username"},
+			{Key: "password", SecretARN: args.Database.MasterSecretARN, Property: "password"},
+		},
+		Template: map[string]pulumi.StringInput{
+			DatabaseUserKey:     pulumi.String("{{ .username }}"),
+			DatabasePasswordKey: pulumi.String("{{ .password }}"),
+		},
+		Operator: args.SecretSync,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	deps := []pulumi.Resource{ns, sa, binding, dbSecret, args.Database.Instance, args.Role}
+	for _, r := range []pulumi.Resource{args.BucketReady, args.LoadBalancerController, args.NodePool} {
+		if r != nil {
+			deps = append(deps, r)
+		}
+	}
+	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name:           pulumi.String("airbyte"),
+		Chart:          pulumi.String("airbyte"),
+		Version:        pulumi.String(cfg.ChartVersion),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepository)},
+		Namespace:      namespace,
+		// The bootloader migrates the database on install and upgrade.
+		Timeout: pulumi.Int(1800),
+		Values:  structmap.Map(Values(cfg, args)),
+	}, parent, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	a.Release = release
+	scheme := "http"
+	if args.Ingress.CertificateARN != "" {
+		scheme = "https"
+	}
+	a.URL = pulumi.String(fmt.Sprintf("%s://%s", scheme, cfg.Host)).ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Values are the chart values for cfg: external database, S3 storage and
+// AWS Secrets Manager, all through IRSA; no MinIO, no in-cluster Postgres,
+// and no credential in the values. Keys follow what the chart's templates
+// read (see shared/CHARTS.md): lowercase "s3", "kmsArn", "name".
+func Values(cfg Config, args *AirbyteArgs) ChartValues {
+	cfg = cfg.WithDefaults()
+	bucket := args.BucketName
+	v := ChartValues{
+		Global: Global{
+			Edition:            "community",
+			ServiceAccountName: ServiceAccountName,
+			Database: DatabaseValues{
+				Type:              "external",
+				SecretName:        DatabaseSecretName,
+				Host:              args.Database.Address,
+				Port:              database.Port,
+				Name:              args.Database.DatabaseName,
+				UserSecretKey:     DatabaseUserKey,
+				PasswordSecretKey: DatabasePasswordKey,
+				// The chart also reads replica credentials from the same
+				// Secret; they are the master credentials too.
+				Replica: ReplicaValues{UserSecretKey: DatabaseUserKey, PasswordSecretKey: DatabasePasswordKey},
+			},
+			Storage: StorageValues{
+				Type: "s3",
+				Bucket: BucketValues{
+					Log: bucket, State: bucket, WorkloadOutput: bucket, ActivityPayload: bucket, AuditLogging: bucket,
+				},
+				S3: S3Values{Region: args.Region, AuthenticationType: "instanceProfile"},
+			},
+			SecretsManager: SecretsManagerValues{
+				Type: "AWS_SECRET_MANAGER",
+				AWSSecretManager: AWSSecretManagerValues{
+					Region: args.Region,
+					KMSArn: args.KMSKeyARN,
+					Tags:   secretTags(args.SecretTags),
+				},
+			},
+			Workloads: WorkloadValues{Resources: WorkloadResources{MainContainer: ContainerResources{
+				CPU:    RequestLimit{Request: cfg.Jobs.CPURequest, Limit: cfg.Jobs.CPULimit},
+				Memory: RequestLimit{Request: cfg.Jobs.MemoryRequest, Limit: cfg.Jobs.MemoryLimit},
+			}}},
+		},
+		ServiceAccount:   ChartServiceAccount{Create: false, Name: ServiceAccountName},
+		Postgresql:       Enabled{Enabled: false},
+		Minio:            Enabled{Enabled: false},
+		Server:           Replicas{ReplicaCount: cfg.ServerReplicas},
+		WorkloadLauncher: WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas},
+		Ingress: IngressValues{
+			Enabled:     true,
+			ClassName:   ingress.ClassName,
+			Annotations: args.Ingress.WithDefaults().Annotations("/api/v1/health"),
+			Hosts: []IngressHost{{
+				Host:  cfg.Host,
+				Paths: []IngressPath{{Path: "/", PathType: "Prefix", Backend: "server"}},
+			}},
+		},
+	}
+	if args.Database.HasReplica {
+		// Airbyte sends read-only queries to the replica.
+		v.Global.Database.Replica.URL = pulumi.Sprintf("jdbc:postgresql://%s:%d/%s", args.Database.ReplicaAddress, database.Port, args.Database.DatabaseName)
+	}
+	if cfg.ImageRegistry != "" {
+		v.Global.Image = &ImageValues{Registry: cfg.ImageRegistry}
+		if !cfg.MirrorConnectors {
+			// The chart sends connectors to the mirror too unless this key is present and empty.
+			empty := ""
+			v.WorkloadLauncher.Connector = &ConnectorValues{Image: ConnectorImage{Registry: &empty}}
+		}
+	}
+	return v
+}
+
+func secretTags(extra map[string]string) []Tag {
+	tags := []Tag{{Key: ManagedTag, Value: "true"}}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		if k != ManagedTag {
+			tags = append(tags, Tag{Key: k, Value: extra[k]})
+		}
+	}
+	return tags
+}

@@ -1,0 +1,174 @@
+package airbyte
+
+import (
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ChartValues are the Airbyte V2 chart values this library sets. The chart
+// has no schema and ignores misspelt keys silently, so every key here was
+// checked against the chart's templates, and tests pin them.
+type ChartValues struct {
+	Global           Global                 `json:"global"`
+	ServiceAccount   ChartServiceAccount    `json:"serviceAccount"`
+	Postgresql       Enabled                `json:"postgresql"`
+	Minio            Enabled                `json:"minio"`
+	Server           Replicas               `json:"server"`
+	WorkloadLauncher WorkloadLauncherValues `json:"workloadLauncher"`
+	Ingress          IngressValues          `json:"ingress"`
+}
+
+// Global is the chart's global block.
+type Global struct {
+	Edition            string               `json:"edition"`
+	ServiceAccountName string               `json:"serviceAccountName"`
+	Image              *ImageValues         `json:"image,omitempty"`
+	Database           DatabaseValues       `json:"database"`
+	Storage            StorageValues        `json:"storage"`
+	SecretsManager     SecretsManagerValues `json:"secretsManager"`
+	Workloads          WorkloadValues       `json:"workloads"`
+}
+
+// ImageValues set the registry of Airbyte's images.
+type ImageValues struct {
+	Registry string `json:"registry"`
+}
+
+// DatabaseValues are global.database.
+type DatabaseValues struct {
+	Type              string             `json:"type"`
+	SecretName        string             `json:"secretName"`
+	Host              pulumi.StringInput `json:"host"`
+	Port              int                `json:"port"`
+	Name              string             `json:"name"`
+	UserSecretKey     string             `json:"userSecretKey"`
+	PasswordSecretKey string             `json:"passwordSecretKey"`
+	Replica           ReplicaValues      `json:"replica"`
+}
+
+// ReplicaValues are global.database.replica.
+type ReplicaValues struct {
+	URL               pulumi.StringInput `json:"url,omitempty"`
+	UserSecretKey     string             `json:"userSecretKey"`
+	PasswordSecretKey string             `json:"passwordSecretKey"`
+}
+
+// StorageValues are global.storage.
+type StorageValues struct {
+	Type   string       `json:"type"`
+	Bucket BucketValues `json:"bucket"`
+	S3     S3Values     `json:"s3"`
+}
+
+// BucketValues name the bucket of each kind of document.
+type BucketValues struct {
+	Log             pulumi.StringInput `json:"log"`
+	State           pulumi.StringInput `json:"state"`
+	WorkloadOutput  pulumi.StringInput `json:"workloadOutput"`
+	ActivityPayload pulumi.StringInput `json:"activityPayload"`
+	AuditLogging    pulumi.StringInput `json:"auditLogging"`
+}
+
+// S3Values are global.storage.s3.
+type S3Values struct {
+	Region             string `json:"region"`
+	AuthenticationType string `json:"authenticationType"`
+}
+
+// SecretsManagerValues are global.secretsManager.
+type SecretsManagerValues struct {
+	Type             string                 `json:"type"`
+	AWSSecretManager AWSSecretManagerValues `json:"awsSecretManager"`
+}
+
+// AWSSecretManagerValues are global.secretsManager.awsSecretManager.
+type AWSSecretManagerValues struct {
+	Region string             `json:"region"`
+	KMSArn pulumi.StringInput `json:"kmsArn"`
+	Tags   []Tag              `json:"tags"`
+}
+
+// Tag is one tag Airbyte puts on the secrets it creates.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// WorkloadValues are global.workloads.
+type WorkloadValues struct {
+	Resources WorkloadResources `json:"resources"`
+}
+
+// WorkloadResources are global.workloads.resources.
+type WorkloadResources struct {
+	MainContainer ContainerResources `json:"mainContainer"`
+}
+
+// ContainerResources hold a container's CPU and memory.
+type ContainerResources struct {
+	CPU    RequestLimit `json:"cpu"`
+	Memory RequestLimit `json:"memory"`
+}
+
+// RequestLimit is a request and a limit.
+type RequestLimit struct {
+	Request string `json:"request"`
+	Limit   string `json:"limit"`
+}
+
+// ChartServiceAccount is the chart's serviceAccount block.
+type ChartServiceAccount struct {
+	Create bool   `json:"create"`
+	Name   string `json:"name"`
+}
+
+// Enabled switches a bundled dependency.
+type Enabled struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Replicas sets a deployment's replica count.
+type Replicas struct {
+	ReplicaCount int `json:"replicaCount"`
+}
+
+// WorkloadLauncherValues are the workloadLauncher block.
+type WorkloadLauncherValues struct {
+	ReplicaCount int              `json:"replicaCount"`
+	Connector    *ConnectorValues `json:"connector,omitempty"`
+}
+
+// ConnectorValues are workloadLauncher.connector.
+type ConnectorValues struct {
+	Image ConnectorImage `json:"image"`
+}
+
+// ConnectorImage sets where connector images come from; an empty (not
+// absent) registry means Docker Hub.
+type ConnectorImage struct {
+	Registry *string `json:"registry"`
+}
+
+// IngressValues are the ingress block.
+type IngressValues struct {
+	Enabled     bool              `json:"enabled"`
+	ClassName   string            `json:"className"`
+	Annotations map[string]string `json:"annotations"`
+	Hosts       []IngressHost     `json:"hosts"`
+}
+
+// IngressHost is one host of the ingress.
+type IngressHost struct {
+	Host  string        `json:"host"`
+	Paths []IngressPath `json:"paths"`
+}
+
+// IngressPath routes a path to the server ("server" is the only backend the chart accepts).
+type IngressPath struct {
+	Path     string `json:"path"`
+	PathType string `json:"pathType"`
+	Backend  string `json:"backend"`
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

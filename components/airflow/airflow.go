@@ -1,0 +1,431 @@
+package airflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/secretsync"
+	"github.com/dataplatform/dataplatform/internal/structmap"
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// TypeToken is the Pulumi type of the Airflow component.
+const TypeToken = "dataplatform:airflow:Airflow"
+
+// ChartRepository is the official Airflow chart repository (chart "airflow").
+const ChartRepository = "https://airflow.apache.org"
+
+// Kubernetes Secrets synced from Secrets Manager, with the keys the chart reads.
+const (
+	// MetadataSecretName holds "connection": the metadata database URL, through PgBouncer.
+	MetadataSecretName = "airflow-metadata"
+	// PgBouncerConfigSecretName holds "pgbouncer.ini" and "users.txt".
+	PgBouncerConfigSecretName = "airflow-pgbouncer-config"
+	// PgBouncerStatsSecretName holds "connection" for the metrics exporter.
+	PgBouncerStatsSecretName = "airflow-pgbouncer-stats"
+	// PlatformSecretName holds fernet-key, api-secret-key, jwt-secret and admin-password.
+	PlatformSecretName = "airflow-platform"
+	// GitCredentialsSecretName holds the git-sync credentials, when configured.
+	GitCredentialsSecretName = "airflow-git-credentials"
+	// PgBouncerDatabase is the database name clients use at PgBouncer.
+	PgBouncerDatabase = "airflow-metadata"
+	// PgBouncerPort is the chart's PgBouncer port.
+	PgBouncerPort = 6543
+)
+
+// adminPasswordEnv is the variable the create-user job reads the admin's
+// password from; kubelet expands $(VAR) in args, so no value sits in the spec.
+const adminPasswordEnv = "DATAPLATFORM_ADMIN_PASSWORD"
+
+// Config is the stack config of Airflow (dataplatform:apps.airflow).
+type Config struct {
+	// ChartVersion pins the official chart, such as "1.21.0". Required.
+	ChartVersion string `json:"chartVersion,omitempty"`
+	// Namespace Airflow runs in. Default "airflow".
+	Namespace string `json:"namespace,omitempty"`
+	// Host is the UI's host name on the load balancer. Required.
+	Host string `json:"host,omitempty"`
+	// Image overrides the Airflow image ("repository:tag"), for images with
+	// the team's dependencies. Default: the chart's.
+	Image string `json:"image,omitempty"`
+	// Admin is the first admin user; the password is generated.
+	Admin Admin `json:"admin,omitempty"`
+	// GitSync pulls DAGs from a repository. Without a repository, DAGs come
+	// from the image.
+	GitSync GitSyncConfig `json:"gitSync,omitempty"`
+	// PgBouncerReplicas. Default 1.
+	PgBouncerReplicas int `json:"pgBouncerReplicas,omitempty"`
+	// PgBouncerPoolSize is the server connections per database. Default 10.
+	PgBouncerPoolSize int `json:"pgBouncerPoolSize,omitempty"`
+}
+
+// Admin describes the first admin user.
+type Admin struct {
+	Username string `json:"username,omitempty"`
+	Email    string `json:"email,omitempty"`
+}
+
+// GitSyncConfig is where DAGs come from.
+type GitSyncConfig struct {
+	// Repo is the HTTPS URL of the repository.
+	Repo string `json:"repo,omitempty"`
+	// Branch to follow. Default "main".
+	Branch string `json:"branch,omitempty"`
+	// SubPath is the DAG folder inside the repository.
+	SubPath string `json:"subPath,omitempty"`
+	// CredentialsSecretARN is a Secrets Manager secret with JSON keys
+	// "username" and "password" (a token), for private repositories.
+	CredentialsSecretARN string `json:"credentialsSecretArn,omitempty"`
+}
+
+var (
+	semver   = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+	hostname = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	imageRef = regexp.MustCompile(`^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[A-Za-z0-9._-]+$`)
+	gitURL   = regexp.MustCompile(`^https://[^\s]+$`)
+	smARN    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$`)
+	email    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
+)
+
+// WithDefaults returns c with every unset field given its default.
+func (c Config) WithDefaults() Config {
+	if c.Namespace == "" {
+		c.Namespace = DefaultNamespace
+	}
+	if c.Admin.Username == "" {
+		c.Admin.Username = "admin"
+	}
+	if c.Admin.Email == "" {
+		c.Admin.Email = "admin@example.com"
+	}
+	if c.GitSync.Repo != "" && c.GitSync.Branch == "" {
+		c.GitSync.Branch = "main"
+	}
+	if c.PgBouncerReplicas == 0 {
+		c.PgBouncerReplicas = 1
+	}
+	if c.PgBouncerPoolSize == 0 {
+		c.PgBouncerPoolSize = 10
+	}
+	return c
+}
+
+// Validate reports every problem of a defaulted Config.
+func (c Config) Validate() *validate.Problems {
+	var p validate.Problems
+	if !semver.MatchString(c.ChartVersion) {
+		p.Addf("chartVersion", "required: an Airflow chart version such as \"1.21.0\", got %q", c.ChartVersion)
+	}
+	if !dnsLabel.MatchString(c.Namespace) {
+		p.Addf("namespace", "want a Kubernetes namespace name, got %q", c.Namespace)
+	}
+	if !hostname.MatchString(c.Host) {
+		p.Addf("host", "required: the UI's host name, such as \"airflow.example.com\", got %q", c.Host)
+	}
+	if c.Image != "" && !imageRef.MatchString(c.Image) {
+		p.Addf("image", "want \"repository:tag\", such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/airflow:3.2.0-1\", got %q", c.Image)
+	}
+	if !dnsLabel.MatchString(c.Admin.Username) {
+		p.Addf("admin.username", "want lowercase letters, digits and hyphens, got %q", c.Admin.Username)
+	}
+	if !email.MatchString(c.Admin.Email) {
+		p.Addf("admin.email", "want an e-mail address, got %q", c.Admin.Email)
+	}
+	if c.GitSync.Repo != "" && !gitURL.MatchString(c.GitSync.Repo) {
+		p.Addf("gitSync.repo", "want an https:// repository URL, got %q", c.GitSync.Repo)
+	}
+	if c.GitSync.Repo == "" && (c.GitSync.SubPath != "" || c.GitSync.CredentialsSecretARN != "") {
+		p.Addf("gitSync.repo", "required when gitSync.subPath or gitSync.credentialsSecretArn is set")
+	}
+	if c.GitSync.CredentialsSecretARN != "" && !smARN.MatchString(c.GitSync.CredentialsSecretARN) {
+		p.Addf("gitSync.credentialsSecretArn", "want a Secrets Manager secret ARN, got %q", c.GitSync.CredentialsSecretARN)
+	}
+	if c.PgBouncerReplicas < 1 || c.PgBouncerReplicas > 5 {
+		p.Addf("pgBouncerReplicas", "want 1 to 5, got %d", c.PgBouncerReplicas)
+	}
+	if c.PgBouncerPoolSize < 1 || c.PgBouncerPoolSize > 500 {
+		p.Addf("pgBouncerPoolSize", "want 1 to 500, got %d", c.PgBouncerPoolSize)
+	}
+	return &p
+}
+
+// AirflowArgs are the inputs of NewAirflow. Kubernetes resources use the
+// provider given to the component.
+type AirflowArgs struct {
+	Config Config
+	// Platform is the platform's name; the Secrets Manager backend reads
+	// "<platform>/airflow/connections/*" and ".../variables/*". Required.
+	Platform string
+	// Region of the log bucket and Secrets Manager. Required.
+	Region string
+	// Database is Airflow's PostgreSQL instance. Required.
+	Database *database.Postgres
+	// LogBucketName is the bucket of remote task logs; LogBucketReady its last setting. Required.
+	LogBucketName  pulumi.StringInput
+	LogBucketReady pulumi.Resource
+	// Role is Airflow's IRSA role; it must trust ServiceAccounts(namespace). Required.
+	Role *identity.IrsaRole
+	// PlatformSecretARN is the secret with the generated Airflow* values. Required.
+	PlatformSecretARN pulumi.StringInput
+	// SecretSync builds the Kubernetes Secrets. Required.
+	SecretSync *secretsync.Operator
+	// Ingress configures the load balancer; LoadBalancerController must run first.
+	Ingress                ingress.Config
+	LoadBalancerController pulumi.Resource
+	// NodePool is a Karpenter NodePool the task pods can land on.
+	NodePool pulumi.Resource
+}
+
+// Airflow is the installed Airflow. Create it with NewAirflow.
+type Airflow struct {
+	pulumi.ResourceState
+
+	// Release is the Helm release.
+	Release *helmv3.Release
+	// URL is the UI's address.
+	URL pulumi.StringOutput `pulumi:"url"`
+}
+
+// NewAirflow installs Airflow into its namespace.
+func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pulumi.ResourceOption) (*Airflow, error) {
+	if args == nil {
+		args = &AirflowArgs{}
+	}
+	cfg := args.Config.WithDefaults()
+	problems := cfg.Validate()
+	if args.Database == nil || args.Role == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" {
+		problems.Addf("args", "platform, region, database, role, secretSync, logBucketName and platformSecretArn are required")
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	a := &Airflow{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, a, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(a)
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(cfg.Namespace)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	namespace := ns.Metadata.Name().Elem()
+	db := args.Database
+	creds := []secretsync.Field{
+		{Key: "username", SecretARN: db.MasterSecretARN, Property: "username"},
+		{Key: "password", SecretARN: db.MasterSecretARN, Property: "password"},
+	}
+	synced := []pulumi.Resource{}
+	sync := func(suffix, secretName string, fields []secretsync.Field, template map[string]pulumi.StringInput) error {
+		es, err := secretsync.NewExternalSecret(ctx, name+"-"+suffix, &secretsync.ExternalSecretArgs{
+			Namespace: namespace, SecretName: secretName, Fields: fields, Template: template, Operator: args.SecretSync,
+		}, parent)
+		if err == nil {
+			synced = append(synced, es)
+		}
+		return err
+	}
+	pgbouncerHost := fmt.Sprintf("%s-pgbouncer.%s", ReleaseName, cfg.Namespace)
+	if err := sync("metadata", MetadataSecretName, creds, map[string]pulumi.StringInput{
+		"connection": pulumi.String(fmt.Sprintf("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@%s:%d/%s?sslmode=disable",
+			pgbouncerHost, PgBouncerPort, PgBouncerDatabase)),
+	}); err != nil {
+		return nil, err
+	}
+	if err := sync("pgbouncer-config", PgBouncerConfigSecretName, creds, map[string]pulumi.StringInput{
+		"pgbouncer.ini": PgBouncerIni(db.Address, db.DatabaseName, cfg.PgBouncerPoolSize),
+		"users.txt":     pulumi.String(`"{{ .username }}" "{{ .password }}"` + "\n"),
+	}); err != nil {
+		return nil, err
+	}
+	if err := sync("pgbouncer-stats", PgBouncerStatsSecretName, creds, map[string]pulumi.StringInput{
+		"connection": pulumi.String(fmt.Sprintf("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@127.0.0.1:%d/pgbouncer?sslmode=disable", PgBouncerPort)),
+	}); err != nil {
+		return nil, err
+	}
+	platformFields := []secretsync.Field{}
+	template := map[string]pulumi.StringInput{}
+	for _, k := range []string{secrets.AirflowFernetKey, secrets.AirflowAPISecretKey, secrets.AirflowJWTSecret, secrets.AirflowAdminPassword} {
+		v := strings.ReplaceAll(k, "-", "_")
+		platformFields = append(platformFields, secretsync.Field{Key: v, SecretARN: args.PlatformSecretARN, Property: k})
+		template[k] = pulumi.String("{{ ." + v + " }}")
+	}
+	if err := sync("platform", PlatformSecretName, platformFields, template); err != nil {
+		return nil, err
+	}
+	if arn := cfg.GitSync.CredentialsSecretARN; arn != "" {
+		fields := []secretsync.Field{
+			{Key: "username", SecretARN: pulumi.String(arn), Property: "username"},
+			{Key: "password", SecretARN: pulumi.String(arn), Property: "password"},
+		}
+		// git-sync v4 reads GITSYNC_*, v3 GIT_SYNC_*; the chart supports both.
+		if err := sync("git-credentials", GitCredentialsSecretName, fields, map[string]pulumi.StringInput{
+			"GITSYNC_USERNAME": pulumi.String("{{ .username }}"), "GITSYNC_PASSWORD": pulumi.String("{{ .password }}"),
+			"GIT_SYNC_USERNAME": pulumi.String("{{ .username }}"), "GIT_SYNC_PASSWORD": pulumi.String("{{ .password }}"),
+		}); err != nil {
+			return nil, err
+		}
+	}
+
+	deps := append([]pulumi.Resource{ns, db.Instance, args.Role}, synced...)
+	for _, r := range []pulumi.Resource{args.LogBucketReady, args.LoadBalancerController, args.NodePool} {
+		if r != nil {
+			deps = append(deps, r)
+		}
+	}
+	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name:           pulumi.String(ReleaseName),
+		Chart:          pulumi.String("airflow"),
+		Version:        pulumi.String(cfg.ChartVersion),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepository)},
+		Namespace:      namespace,
+		// The migration job runs on install and upgrade.
+		Timeout: pulumi.Int(1200),
+		Values:  structmap.Map(Values(cfg, args)),
+	}, parent, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	a.Release = release
+	scheme := "http"
+	if args.Ingress.CertificateARN != "" {
+		scheme = "https"
+	}
+	a.URL = pulumi.String(fmt.Sprintf("%s://%s", scheme, cfg.Host)).ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// PgBouncerIni is the PgBouncer configuration, as an External Secrets
+// template: the chart's own pgbouncer.ini with our database behind the
+// "airflow-metadata" alias, TLS required to RDS, and the master user as the
+// stats user. {{ .username }} is filled in by the operator.
+func PgBouncerIni(host pulumi.StringInput, dbName string, poolSize int) pulumi.StringOutput {
+	return pulumi.Sprintf(`[databases]
+%s = host=%s dbname=%s port=%d pool_size=%d
+
+[pgbouncer]
+pool_mode = transaction
+listen_port = %d
+listen_addr = *
+auth_type = scram-sha-256
+auth_file = /etc/pgbouncer/users.txt
+stats_users = {{ .username }}
+ignore_startup_parameters = extra_float_digits
+max_client_conn = 200
+verbose = 0
+log_disconnections = 0
+log_connections = 0
+server_tls_sslmode = require
+server_tls_ciphers = normal
+`, PgBouncerDatabase, host, dbName, database.Port, poolSize, PgBouncerPort)
+}
+
+// Values are the chart values: KubernetesExecutor, the metadata database
+// through PgBouncer from a synced Secret, every generated secret from a
+// synced Secret, IRSA on every component that reaches AWS, remote logs in
+// S3, connections and variables from Secrets Manager, statsd, git-sync, and
+// the ingress. No credential is in the values.
+func Values(cfg Config, args *AirflowArgs) ChartValues {
+	cfg = cfg.WithDefaults()
+	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.Role.RoleARN}
+	sa := func(component string) Component {
+		return Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations}}
+	}
+	kwargs, _ := json.Marshal(map[string]string{
+		"connections_prefix": SecretsPrefix(args.Platform) + "/connections",
+		"variables_prefix":   SecretsPrefix(args.Platform) + "/variables",
+		"region_name":        args.Region,
+	})
+	v := ChartValues{
+		Executor:               "KubernetesExecutor",
+		FernetKeySecretName:    PlatformSecretName,
+		APISecretKeySecretName: PlatformSecretName,
+		JWTSecretName:          PlatformSecretName,
+		Data:                   Data{MetadataSecretName: MetadataSecretName},
+		Postgresql:             Enabled{Enabled: false},
+		Redis:                  Enabled{Enabled: false},
+		PgBouncer: PgBouncer{
+			Enabled:                true,
+			Replicas:               cfg.PgBouncerReplicas,
+			ConfigSecretName:       PgBouncerConfigSecretName,
+			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName},
+		},
+		Statsd: Enabled{Enabled: true},
+		// An aws_default connection without credentials: boto3 then uses the
+		// web identity token IRSA mounts.
+		Env: []EnvVar{{Name: "AIRFLOW_CONN_AWS_DEFAULT", Value: pulumi.String("aws://?region_name=" + args.Region)}},
+		Config: map[string]Section{
+			"logging": {
+				"remote_logging":         pulumi.String("True"),
+				"remote_base_log_folder": pulumi.Sprintf("s3://%s/logs", args.LogBucketName),
+				"remote_log_conn_id":     pulumi.String("aws_default"),
+				"delete_local_logs":      pulumi.String("True"),
+			},
+			"secrets": {
+				"backend":        pulumi.String("airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"),
+				"backend_kwargs": pulumi.String(string(kwargs)),
+			},
+			"core": {"load_examples": pulumi.String("False")},
+		},
+		Dags: Dags{GitSync: GitSync{Enabled: false}},
+		CreateUserJob: CreateUserJob{
+			DefaultUser: DefaultUser{Role: "Admin", Username: cfg.Admin.Username, Email: cfg.Admin.Email, FirstName: "Platform", LastName: "Admin", Password: ""},
+			Env: []SecretEnvVar{{Name: adminPasswordEnv, ValueFrom: ValueFrom{SecretKeyRef: SecretKeyRef{
+				Name: PlatformSecretName, Key: secrets.AirflowAdminPassword,
+			}}}},
+			Args: []string{
+				"bash", "-c", "exec airflow users create \"$@\"", "--",
+				"-r", "Admin", "-u", cfg.Admin.Username, "-e", cfg.Admin.Email, "-f", "Platform", "-l", "Admin",
+				"-p", "$(" + adminPasswordEnv + ")",
+			},
+		},
+		Workers:      sa("workers"),
+		Scheduler:    sa("scheduler"),
+		APIServer:    sa("apiServer"),
+		Triggerer:    sa("triggerer"),
+		DagProcessor: sa("dagProcessor"),
+		Ingress: Ingress{APIServer: APIServerIngress{
+			Enabled:          true,
+			IngressClassName: ingress.ClassName,
+			Annotations:      args.Ingress.WithDefaults().Annotations("/api/v2/monitor/health"),
+			Path:             "/",
+			PathType:         "Prefix",
+			Hosts:            []IngressHost{{Name: cfg.Host}},
+		}},
+	}
+	if cfg.GitSync.Repo != "" {
+		v.Dags.GitSync = GitSync{Enabled: true, Repo: cfg.GitSync.Repo, Branch: cfg.GitSync.Branch, SubPath: cfg.GitSync.SubPath}
+		if cfg.GitSync.CredentialsSecretARN != "" {
+			v.Dags.GitSync.CredentialsSecret = GitCredentialsSecretName
+		}
+	}
+	if cfg.Image != "" {
+		i := strings.LastIndex(cfg.Image, ":")
+		v.Images = &Images{Airflow: Image{Repository: cfg.Image[:i], Tag: cfg.Image[i+1:]}}
+	}
+	return v
+}
+
+// SecretARNs are the secrets the operator must be allowed to read for Airflow.
+func (c Config) SecretARNs() []string {
+	if c.GitSync.CredentialsSecretARN == "" {
+		return nil
+	}
+	return []string{c.GitSync.CredentialsSecretARN}
+}

@@ -1,0 +1,152 @@
+package airflow
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// ChartValues are the official Airflow chart values this library sets. The
+// chart's schema (values.schema.json) rejects unknown keys and wrong types;
+// tests validate these values against it.
+type ChartValues struct {
+	Executor               string             `json:"executor"`
+	Images                 *Images            `json:"images,omitempty"`
+	FernetKeySecretName    string             `json:"fernetKeySecretName"`
+	APISecretKeySecretName string             `json:"apiSecretKeySecretName"`
+	JWTSecretName          string             `json:"jwtSecretName"`
+	Data                   Data               `json:"data"`
+	Postgresql             Enabled            `json:"postgresql"`
+	Redis                  Enabled            `json:"redis"`
+	PgBouncer              PgBouncer          `json:"pgbouncer"`
+	Statsd                 Enabled            `json:"statsd"`
+	Env                    []EnvVar           `json:"env"`
+	Config                 map[string]Section `json:"config"`
+	Dags                   Dags               `json:"dags"`
+	CreateUserJob          CreateUserJob      `json:"createUserJob"`
+	Workers                Component          `json:"workers"`
+	Scheduler              Component          `json:"scheduler"`
+	APIServer              Component          `json:"apiServer"`
+	Triggerer              Component          `json:"triggerer"`
+	DagProcessor           Component          `json:"dagProcessor"`
+	Ingress                Ingress            `json:"ingress"`
+}
+
+// Section is one section of airflow.cfg; the schema allows only scalars.
+type Section map[string]pulumi.StringInput
+
+// Images overrides the Airflow image.
+type Images struct {
+	Airflow Image `json:"airflow"`
+}
+
+// Image is a repository and tag.
+type Image struct {
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+}
+
+// Data points the chart at the metadata database's connection Secret.
+type Data struct {
+	MetadataSecretName string `json:"metadataSecretName"`
+}
+
+// Enabled switches a bundled component.
+type Enabled struct {
+	Enabled bool `json:"enabled"`
+}
+
+// PgBouncer configures the chart's PgBouncer, fed our own config Secret.
+type PgBouncer struct {
+	Enabled                bool                   `json:"enabled"`
+	Replicas               int                    `json:"replicas"`
+	ConfigSecretName       string                 `json:"configSecretName"`
+	MetricsExporterSidecar MetricsExporterSidecar `json:"metricsExporterSidecar"`
+}
+
+// MetricsExporterSidecar is PgBouncer's metrics exporter.
+type MetricsExporterSidecar struct {
+	StatsSecretName string `json:"statsSecretName"`
+}
+
+// EnvVar is a plain environment variable of every Airflow container.
+type EnvVar struct {
+	Name  string             `json:"name"`
+	Value pulumi.StringInput `json:"value"`
+}
+
+// Dags configures where DAGs come from.
+type Dags struct {
+	GitSync GitSync `json:"gitSync"`
+}
+
+// GitSync configures the git-sync sidecar.
+type GitSync struct {
+	Enabled           bool   `json:"enabled"`
+	Repo              string `json:"repo,omitempty"`
+	Branch            string `json:"branch,omitempty"`
+	SubPath           string `json:"subPath,omitempty"`
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+}
+
+// CreateUserJob creates the first admin, reading the password from a Secret.
+type CreateUserJob struct {
+	DefaultUser DefaultUser    `json:"defaultUser"`
+	Env         []SecretEnvVar `json:"env"`
+	Args        []string       `json:"args"`
+}
+
+// DefaultUser is the first admin; its password stays empty in the values.
+type DefaultUser struct {
+	Role      string `json:"role"`
+	Username  string `json:"username"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Password  string `json:"password"`
+}
+
+// SecretEnvVar is an environment variable read from a Secret.
+type SecretEnvVar struct {
+	Name      string    `json:"name"`
+	ValueFrom ValueFrom `json:"valueFrom"`
+}
+
+// ValueFrom reads a key of a Secret.
+type ValueFrom struct {
+	SecretKeyRef SecretKeyRef `json:"secretKeyRef"`
+}
+
+// SecretKeyRef names a Secret's key.
+type SecretKeyRef struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// Component holds the settings of one Airflow component.
+type Component struct {
+	ServiceAccount ServiceAccount `json:"serviceAccount"`
+}
+
+// ServiceAccount is a component's service account, annotated for IRSA.
+type ServiceAccount struct {
+	Create      bool                          `json:"create"`
+	Name        string                        `json:"name"`
+	Annotations map[string]pulumi.StringInput `json:"annotations"`
+}
+
+// Ingress is the chart's ingress block (Airflow 3: the API server).
+type Ingress struct {
+	APIServer APIServerIngress `json:"apiServer"`
+}
+
+// APIServerIngress exposes the API server (and UI).
+type APIServerIngress struct {
+	Enabled          bool              `json:"enabled"`
+	IngressClassName string            `json:"ingressClassName"`
+	Annotations      map[string]string `json:"annotations"`
+	Path             string            `json:"path"`
+	PathType         string            `json:"pathType"`
+	Hosts            []IngressHost     `json:"hosts"`
+}
+
+// IngressHost is one host name.
+type IngressHost struct {
+	Name string `json:"name"`
+}

@@ -1,0 +1,329 @@
+// Package ingress installs the AWS Load Balancer Controller, which turns the
+// apps' Ingresses into Application Load Balancers, and builds the ALB
+// annotations the apps' ingresses carry.
+package ingress
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"strings"
+
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/internal/iampolicy"
+	"github.com/dataplatform/dataplatform/internal/structmap"
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// TypeToken is the Pulumi type of the LoadBalancerController component.
+const TypeToken = "dataplatform:ingress:LoadBalancerController"
+
+// Chart location, and where the controller runs as whom.
+const (
+	ChartRepository    = "https://aws.github.io/eks-charts"
+	Namespace          = "kube-system"
+	ServiceAccountName = "aws-load-balancer-controller"
+	// ClassName is the IngressClass the controller creates and the apps use.
+	ClassName = "alb"
+)
+
+// iamPolicy is the controller's IAM policy as the project publishes it
+// (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json,
+// identical at v2.17.1 and v3.5.0), kept as data and parsed into a typed
+// document.
+//
+//go:embed iam_policy.json
+var iamPolicy []byte
+
+// Policy returns the controller's IAM policy document.
+func Policy() (iampolicy.Document, error) { return iampolicy.Parse(iamPolicy) }
+
+// Config is the stack config of ingress (dataplatform:apps.ingress).
+type Config struct {
+	// ChartVersion pins the aws-load-balancer-controller chart, such as "3.5.0". Required.
+	ChartVersion string `json:"chartVersion,omitempty"`
+	// Replicas of the controller. Default 2.
+	Replicas int `json:"replicas,omitempty"`
+	// Scheme of the load balancers: "internal" (default: reachable from the
+	// VPC and what is connected to it) or "internet-facing".
+	Scheme string `json:"scheme,omitempty"`
+	// CertificateARN is an ACM certificate for HTTPS; without one the
+	// load balancers listen on HTTP (port 80) only.
+	CertificateARN string `json:"certificateArn,omitempty"`
+	// InboundCIDRs restrict who reaches the load balancers. Required for
+	// "internet-facing"; 0.0.0.0/0 is refused.
+	InboundCIDRs []string `json:"inboundCidrs,omitempty"`
+}
+
+var (
+	semver  = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+	acmARN  = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$`)
+	ipv4Net = regexp.MustCompile(`^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$`)
+)
+
+// WithDefaults returns c with every unset field given its default.
+func (c Config) WithDefaults() Config {
+	if c.Replicas == 0 {
+		c.Replicas = 2
+	}
+	if c.Scheme == "" {
+		c.Scheme = "internal"
+	}
+	return c
+}
+
+// Validate reports every problem of a defaulted Config.
+func (c Config) Validate() *validate.Problems {
+	var p validate.Problems
+	if !semver.MatchString(c.ChartVersion) {
+		p.Addf("chartVersion", "required: a chart version such as \"3.5.0\", got %q", c.ChartVersion)
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		p.Addf("replicas", "want 1 to 5, got %d", c.Replicas)
+	}
+	if c.Scheme != "internal" && c.Scheme != "internet-facing" {
+		p.Addf("scheme", "want %s, got %q", validate.OneOf("internal", "internet-facing"), c.Scheme)
+	}
+	if c.CertificateARN != "" && !acmARN.MatchString(c.CertificateARN) {
+		p.Addf("certificateArn", "want an ACM certificate ARN, got %q", c.CertificateARN)
+	}
+	if c.Scheme == "internet-facing" && len(c.InboundCIDRs) == 0 {
+		p.Addf("inboundCidrs", "required for an internet-facing load balancer: the blocks allowed in")
+	}
+	for i, cidr := range c.InboundCIDRs {
+		switch {
+		case !ipv4Net.MatchString(cidr):
+			p.Addf(validate.Index("inboundCidrs", i), "want an IPv4 CIDR block, got %q", cidr)
+		case strings.HasSuffix(cidr, "/0"):
+			p.Addf(validate.Index("inboundCidrs", i), "%q opens the apps to the whole internet; list the blocks that need them", cidr)
+		}
+	}
+	return &p
+}
+
+// Annotations are the ALB annotations of an app's Ingress: the scheme,
+// target pods by IP, HTTPS with the certificate (and a redirect from HTTP)
+// when there is one, the allowed source blocks, and the health check path.
+func (c Config) Annotations(healthCheckPath string) map[string]string {
+	a := map[string]string{
+		"alb.ingress.kubernetes.io/scheme":           c.Scheme,
+		"alb.ingress.kubernetes.io/target-type":      "ip",
+		"alb.ingress.kubernetes.io/healthcheck-path": healthCheckPath,
+	}
+	if c.CertificateARN != "" {
+		a["alb.ingress.kubernetes.io/certificate-arn"] = c.CertificateARN
+		a["alb.ingress.kubernetes.io/listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
+		a["alb.ingress.kubernetes.io/ssl-redirect"] = "443"
+		a["alb.ingress.kubernetes.io/ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+	} else {
+		a["alb.ingress.kubernetes.io/listen-ports"] = `[{"HTTP": 80}]`
+	}
+	if len(c.InboundCIDRs) > 0 {
+		a["alb.ingress.kubernetes.io/inbound-cidrs"] = strings.Join(c.InboundCIDRs, ",")
+	}
+	return a
+}
+
+// ControllerArgs are the inputs of NewLoadBalancerController. Kubernetes
+// resources use the provider given to the component.
+type ControllerArgs struct {
+	Config Config
+	// ClusterName, Region and VpcID are given explicitly, so the controller
+	// needs no instance metadata (nodes allow one IMDS hop only). Required.
+	ClusterName, Region string
+	// AccountID scopes the controller's permissions. Required.
+	AccountID string
+	VpcID     pulumi.StringInput
+	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider. Required.
+	OIDCProviderARN, OIDCIssuer pulumi.StringInput
+	// NodeSelector places the controller (on the core nodes).
+	NodeSelector map[string]string
+	// WaitFor are resources the release waits for.
+	WaitFor []pulumi.Resource
+	Tags    map[string]string
+}
+
+// LoadBalancerController is the installed controller.
+type LoadBalancerController struct {
+	pulumi.ResourceState
+
+	// Release is the controller's Helm release; ingresses must wait for it.
+	Release *helmv3.Release
+}
+
+// NewLoadBalancerController installs the controller with its IRSA role.
+func NewLoadBalancerController(ctx *pulumi.Context, name string, args *ControllerArgs, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
+	if args == nil {
+		args = &ControllerArgs{}
+	}
+	cfg := args.Config.WithDefaults()
+	problems := cfg.Validate()
+	if args.ClusterName == "" || args.Region == "" || args.AccountID == "" || args.VpcID == nil {
+		problems.Addf("clusterName", "clusterName, region, accountId and vpcId are required")
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	doc, err := ScopedPolicy(args.Region, args.AccountID, args.VpcID)
+	if err != nil {
+		return nil, fmt.Errorf("the embedded load balancer controller policy: %w", err)
+	}
+	c := &LoadBalancerController{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	role, err := identity.NewIrsaRole(ctx, name+"-role", &identity.IrsaRoleArgs{
+		OIDCProviderARN: args.OIDCProviderARN,
+		OIDCIssuer:      args.OIDCIssuer,
+		ServiceAccounts: []identity.ServiceAccount{{Namespace: Namespace, Name: ServiceAccountName}},
+		Policies:        []identity.Policy{{Name: "controller", Document: doc}},
+		Description:     "AWS Load Balancer Controller of EKS cluster " + args.ClusterName,
+		Tags:            args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name:           pulumi.String("aws-load-balancer-controller"),
+		Chart:          pulumi.String("aws-load-balancer-controller"),
+		Version:        pulumi.String(cfg.ChartVersion),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepository)},
+		Namespace:      pulumi.String(Namespace),
+		Atomic:         pulumi.Bool(true),
+		Values: structmap.Map(controllerValues{
+			ClusterName:  args.ClusterName,
+			Region:       args.Region,
+			VpcID:        args.VpcID,
+			ReplicaCount: cfg.Replicas,
+			ServiceAccount: serviceAccountValues{
+				Create:      true,
+				Name:        ServiceAccountName,
+				Annotations: map[string]pulumi.StringInput{identity.RoleARNAnnotation: role.RoleARN},
+			},
+			NodeSelector: args.NodeSelector,
+			IngressClass: ClassName,
+			// Every load balancer the controller creates carries the platform's tags.
+			DefaultTags: args.Tags,
+		}),
+	}, parent, pulumi.DependsOn(args.WaitFor))
+	if err != nil {
+		return nil, err
+	}
+	c.Release = release
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"roleArn": role.RoleARN}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type controllerValues struct {
+	ClusterName    string               `json:"clusterName"`
+	Region         string               `json:"region"`
+	VpcID          pulumi.StringInput   `json:"vpcId"`
+	ReplicaCount   int                  `json:"replicaCount"`
+	ServiceAccount serviceAccountValues `json:"serviceAccount"`
+	NodeSelector   map[string]string    `json:"nodeSelector,omitempty"`
+	IngressClass   string               `json:"ingressClass"`
+	DefaultTags    map[string]string    `json:"defaultTags,omitempty"`
+}
+
+type serviceAccountValues struct {
+	Create      bool                          `json:"create"`
+	Name        string                        `json:"name"`
+	Annotations map[string]pulumi.StringInput `json:"annotations,omitempty"`
+}
+
+// scopeByService are the ARN patterns that replace an unconditioned "*" for
+// the write actions of each service in the upstream policy: everything the
+// controller manages is in the cluster's account and region.
+var scopeByService = map[string][]string{
+	"elasticloadbalancing": {"arn:aws:elasticloadbalancing:%[1]s:%[2]s:*"},
+	"ec2":                  {"arn:aws:ec2:%[1]s:%[2]s:security-group/*"},
+	"waf-regional":         {"arn:aws:waf-regional:%[1]s:%[2]s:*"},
+	"wafv2":                {"arn:aws:wafv2:%[1]s:%[2]s:*"},
+	"cognito-idp":          {"arn:aws:cognito-idp:%[1]s:%[2]s:userpool/*"},
+	"acm":                  {"arn:aws:acm:%[1]s:%[2]s:certificate/*"},
+}
+
+// ScopedPolicy is the upstream policy with every statement that grants write
+// actions on an unconditioned "*" narrowed to the account and region (and,
+// for creating security groups, to the cluster's VPC). Read-only actions
+// (Describe, Get, List) and services without resource-level permissions
+// (Shield) keep "*".
+func ScopedPolicy(region, account string, vpcID pulumi.StringInput) (iampolicy.Document, error) {
+	doc, err := Policy()
+	if err != nil {
+		return doc, err
+	}
+	var out iampolicy.Document
+	for i, s := range doc.Statements {
+		if len(s.Conditions) > 0 || len(s.Resources) != 1 || !isStar(s.Resources[0]) {
+			out.Statements = append(out.Statements, s)
+			continue
+		}
+		var unscoped []string
+		scoped := map[string][]string{}
+		var services []string
+		for _, a := range s.Actions {
+			service, verb, _ := strings.Cut(a, ":")
+			_, scopable := scopeByService[service]
+			if !scopable || strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List") {
+				unscoped = append(unscoped, a)
+				continue
+			}
+			if scoped[service] == nil {
+				services = append(services, service)
+			}
+			scoped[service] = append(scoped[service], a)
+		}
+		sid := s.Sid
+		if sid == "" {
+			sid = fmt.Sprintf("Upstream%d", i)
+		}
+		if len(unscoped) > 0 {
+			out.Statements = append(out.Statements, iampolicy.Statement{Sid: sid, Effect: s.Effect, Actions: unscoped, Resources: iampolicy.Strings("*")})
+		}
+		for _, service := range services {
+			var resources []pulumi.StringInput
+			for _, pattern := range scopeByService[service] {
+				resources = append(resources, pulumi.String(fmt.Sprintf(pattern, region, account)))
+			}
+			if service == "ec2" && containsAction(scoped[service], "ec2:CreateSecurityGroup") {
+				resources = append(resources, pulumi.Sprintf("arn:aws:ec2:%s:%s:vpc/%s", region, account, vpcID))
+			}
+			out.Statements = append(out.Statements, iampolicy.Statement{
+				Sid: sid + pascal(service), Effect: s.Effect, Actions: scoped[service], Resources: resources,
+			})
+		}
+	}
+	return out, nil
+}
+
+func isStar(in pulumi.StringInput) bool {
+	s, ok := in.(pulumi.String)
+	return ok && string(s) == "*"
+}
+
+func containsAction(actions []string, a string) bool {
+	for _, x := range actions {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// pascal turns "waf-regional" into "WafRegional", for statement IDs.
+func pascal(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}

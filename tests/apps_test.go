@@ -1,0 +1,387 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+// sharedDir is shared/ beside the repository; DATAPLATFORM_SHARED overrides it.
+func sharedDir() string {
+	if d := os.Getenv("DATAPLATFORM_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join(projectDir, "..", "shared")
+}
+
+func release(t *testing.T, p *plan.Plan, name string) plan.Resource {
+	t.Helper()
+	return findByName(t, p, "kubernetes:helm.sh/v3:Release", name)
+}
+
+func values(t *testing.T, p *plan.Plan, name string) map[string]any {
+	t.Helper()
+	v, ok := release(t, p, name).Inputs["values"].(map[string]any)
+	require.True(t, ok, "release %s has values", name)
+	return v
+}
+
+func TestAppReleasesArePlanned(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		for name, chart := range map[string]string{
+			"secret-sync": "external-secrets", "load-balancer-controller": "aws-load-balancer-controller",
+			"airbyte": "airbyte", "airflow": "airflow",
+		} {
+			r := release(t, p, name)
+			assert.Equal(t, chart, r.Inputs["chart"], "%s %s", stack, name)
+			assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Inputs["version"], "%s %s is pinned", stack, name)
+		}
+	}
+}
+
+// airflowSchema compiles the official chart's values schema.
+func airflowSchema(t *testing.T) (*jsonschema.Schema, map[string]any) {
+	t.Helper()
+	dir := filepath.Join(sharedDir(), "charts", "airflow")
+	schema, err := jsonschema.Compile(filepath.Join(dir, "values.schema.json"))
+	require.NoError(t, err, "the official Airflow values schema (shared/charts/airflow) must be readable")
+	raw, err := os.ReadFile(filepath.Join(dir, "values.yaml"))
+	require.NoError(t, err)
+	var defaults map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &defaults))
+	return schema, defaults
+}
+
+// coalesce merges ours over the chart's defaults the way Helm does: maps
+// merge key by key, anything else replaces.
+func coalesce(defaults, ours map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range defaults {
+		out[k] = v
+	}
+	for k, v := range ours {
+		if om, ok := v.(map[string]any); ok {
+			if dm, ok := out[k].(map[string]any); ok {
+				out[k] = coalesce(dm, om)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// asJSON round-trips v through JSON so YAML's types match what Helm validates.
+func asJSON(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var out any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
+}
+
+func TestAirflowValuesPassTheOfficialSchema(t *testing.T) {
+	schema, defaults := airflowSchema(t)
+	require.NoError(t, schema.Validate(asJSON(t, defaults)), "the chart's own defaults validate")
+	for _, stack := range []string{"dev", "prod"} {
+		ours := values(t, stackPlan(t, stack), "airflow")
+		merged := coalesce(defaults, ours)
+		assert.NoError(t, schema.Validate(asJSON(t, merged)), "%s: Airflow values fail the chart's schema", stack)
+	}
+	// The check has teeth: a misspelt key or a wrong type is refused.
+	bad := coalesce(defaults, map[string]any{"pgbouncer": map[string]any{"enable": true}})
+	assert.Error(t, schema.Validate(asJSON(t, bad)))
+	bad = coalesce(defaults, map[string]any{"config": map[string]any{"secrets": map[string]any{"backend_kwargs": map[string]any{"a": "b"}}}})
+	assert.Error(t, schema.Validate(asJSON(t, bad)))
+}
+
+func TestAirflowValuesAreWiredToAWSWithoutSecrets(t *testing.T) {
+	p := stackPlan(t, "prod")
+	v := values(t, p, "airflow")
+	assert.Equal(t, "KubernetesExecutor", v["executor"])
+	assert.Equal(t, false, v["postgresql"].(map[string]any)["enabled"])
+	assert.Equal(t, "airflow-metadata", str(v, "data", "metadataSecretName"))
+	pgb := v["pgbouncer"].(map[string]any)
+	assert.Equal(t, true, pgb["enabled"])
+	assert.Equal(t, "airflow-pgbouncer-config", pgb["configSecretName"], "PgBouncer gets our config, or it points at a Postgres that does not exist")
+	assert.Equal(t, "airflow-pgbouncer-stats", str(pgb, "metricsExporterSidecar", "statsSecretName"))
+	for _, k := range []string{"fernetKeySecretName", "apiSecretKeySecretName", "jwtSecretName"} {
+		assert.Equal(t, "airflow-platform", v[k], k)
+	}
+	assert.Equal(t, "True", str(v, "config", "logging", "remote_logging"))
+	assert.Equal(t, "s3://"+p.Outputs["airflowLogBucket"].(string)+"/logs", str(v, "config", "logging", "remote_base_log_folder"))
+	assert.Equal(t, "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend", str(v, "config", "secrets", "backend"))
+	var kwargs map[string]string
+	require.NoError(t, json.Unmarshal([]byte(str(v, "config", "secrets", "backend_kwargs")), &kwargs))
+	assert.Equal(t, "dataplatform-prod/airflow/connections", kwargs["connections_prefix"])
+	assert.Equal(t, true, v["statsd"].(map[string]any)["enabled"])
+	git := v["dags"].(map[string]any)["gitSync"].(map[string]any)
+	assert.Equal(t, true, git["enabled"])
+	assert.Equal(t, "airflow-git-credentials", git["credentialsSecret"])
+
+	job := v["createUserJob"].(map[string]any)
+	assert.Equal(t, "", str(job, "defaultUser", "password"), "no admin password in the values (and no admin/admin)")
+	args := job["args"].([]any)
+	assert.Equal(t, "$(DATAPLATFORM_ADMIN_PASSWORD)", args[len(args)-1], "the job reads the password from the synced secret")
+	env := job["env"].([]any)[0].(map[string]any)
+	assert.Equal(t, "airflow-platform", str(env, "valueFrom", "secretKeyRef", "name"))
+	assert.Equal(t, "admin-password", str(env, "valueFrom", "secretKeyRef", "key"))
+	for _, host := range v["ingress"].(map[string]any)["apiServer"].(map[string]any)["hosts"].([]any) {
+		assert.Equal(t, "airflow.data.example.com", host.(map[string]any)["name"])
+	}
+}
+
+func TestAirbyteValuesUseTheKeysItsChartReads(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		v := values(t, p, "airbyte")
+		g := v["global"].(map[string]any)
+		assert.Equal(t, "s3", str(g, "storage", "type"), "lowercase: the chart ignores S3")
+		assert.Equal(t, "instanceProfile", str(g, "storage", "s3", "authenticationType"))
+		bucket := p.Outputs["airbyteBucket"].(string)
+		for _, k := range []string{"log", "state", "workloadOutput", "activityPayload"} {
+			assert.Equal(t, bucket, str(g, "storage", "bucket", k), k)
+		}
+		assert.Equal(t, "AWS_SECRET_MANAGER", str(g, "secretsManager", "type"))
+		asm := g["secretsManager"].(map[string]any)["awsSecretManager"].(map[string]any)
+		assert.Equal(t, p.Outputs["platformKeyArn"], asm["kmsArn"], "the chart reads kmsArn, not kms")
+		assert.NotContains(t, asm, "kms")
+		assert.Contains(t, asm["tags"], map[string]any{"key": "AirbyteManaged", "value": "true"})
+		assert.Equal(t, false, v["minio"].(map[string]any)["enabled"])
+		assert.Equal(t, false, v["postgresql"].(map[string]any)["enabled"])
+		db := g["database"].(map[string]any)
+		assert.Equal(t, "external", db["type"])
+		assert.Equal(t, p.Outputs["airbyteDatabase"], db["host"])
+		assert.Equal(t, "airbyte", db["name"], "the chart reads name, not database")
+		assert.Equal(t, "airbyte-db-credentials", db["secretName"])
+		assert.Equal(t, "DATABASE_USER", str(db, "replica", "userSecretKey"), "the chart also reads replica credentials from the secret")
+		assert.Equal(t, "airbyte-admin", g["serviceAccountName"])
+		assert.Equal(t, map[string]any{"create": false, "name": "airbyte-admin"}, v["serviceAccount"])
+		assert.NotContains(t, mustJSON(t, v), `"password"`, "no credential in the values")
+		es := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airbyte-db")
+		assert.Equal(t, "airbyte-db-credentials", str(es.Inputs, "spec", "target", "name"))
+		tmpl := es.Inputs["spec"].(map[string]any)["target"].(map[string]any)["template"].(map[string]any)["data"].(map[string]any)
+		assert.ElementsMatch(t, []string{"DATABASE_USER", "DATABASE_PASSWORD"}, keysOf(tmpl))
+	}
+	prod := values(t, stackPlan(t, "prod"), "airbyte")
+	assert.Regexp(t, `^jdbc:postgresql://dataplatform-prod-airbyte-replica\.`, str(prod, "global", "database", "replica", "url"), "prod reads from the replica")
+}
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// annotatedAccount is a service account some chart or resource creates with an IRSA annotation.
+type annotatedAccount struct{ subject, roleARN string }
+
+func annotatedAccounts(t *testing.T, p *plan.Plan) []annotatedAccount {
+	var out []annotatedAccount
+	add := func(ns, name string, ann any) {
+		if arn, ok := ann.(map[string]any)["eks.amazonaws.com/role-arn"].(string); ok {
+			out = append(out, annotatedAccount{"system:serviceaccount:" + ns + ":" + name, arn})
+		}
+	}
+	for _, r := range p.Find("kubernetes:helm.sh/v3:Release") {
+		ns := str(r.Inputs, "namespace")
+		v, _ := r.Inputs["values"].(map[string]any)
+		var walk func(m map[string]any)
+		walk = func(m map[string]any) {
+			for k, x := range m {
+				child, ok := x.(map[string]any)
+				if !ok {
+					continue
+				}
+				if k == "serviceAccount" && child["annotations"] != nil && child["create"] != false {
+					add(ns, str(child, "name"), child["annotations"])
+				}
+				walk(child)
+			}
+		}
+		walk(v)
+	}
+	for _, sa := range p.Find("kubernetes:core/v1:ServiceAccount") {
+		md := sa.Inputs["metadata"].(map[string]any)
+		if md["annotations"] != nil {
+			add(str(md, "namespace"), str(md, "name"), md["annotations"])
+		}
+	}
+	return out
+}
+
+func TestEveryAnnotatedServiceAccountIsTrustedByItsRoleAndNoOtherIs(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		roleByARN := map[string]string{}
+		for _, r := range p.Records() {
+			if r.Type == "aws:iam/role:Role" {
+				roleByARN[r.Outputs["arn"].StringValue()] = r.Name
+			}
+		}
+		trusts := roleTrusts(t, p)
+		trusted := map[string]map[string]bool{} // role -> subjects
+		for role, stmts := range trusts {
+			for _, s := range stmts {
+				cond, _ := s["Condition"].(map[string]any)
+				eq, _ := cond["StringEquals"].(map[string]any)
+				for k, v := range eq {
+					if strings.HasSuffix(k, ":sub") {
+						trusted[role] = map[string]bool{}
+						for _, sub := range v.([]any) {
+							trusted[role][sub.(string)] = true
+						}
+					}
+				}
+			}
+		}
+		annotated := map[string]map[string]bool{}
+		accounts := annotatedAccounts(t, p)
+		require.GreaterOrEqual(t, len(accounts), 9, "Karpenter, the LB controller, ESO, Airbyte and five Airflow components")
+		for _, a := range accounts {
+			role, ok := roleByARN[a.roleARN]
+			require.True(t, ok, "%s names %s, which the plan does not create", a.subject, a.roleARN)
+			assert.True(t, trusted[role][a.subject], "%s: %s is annotated with role %s, which does not trust it", stack, a.subject, role)
+			if annotated[role] == nil {
+				annotated[role] = map[string]bool{}
+			}
+			annotated[role][a.subject] = true
+		}
+		for role, subs := range trusted {
+			for sub := range subs {
+				if role == "cluster-ebs-csi" {
+					continue // the EKS add-on creates and annotates its account itself
+				}
+				assert.True(t, annotated[role][sub], "%s: role %s trusts %s, which nothing annotates", stack, role, sub)
+			}
+		}
+	}
+}
+
+func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
+	p := stackPlan(t, "prod")
+	for app, want := range map[string][]string{
+		"airbyte": {
+			"kubernetes:core/v1:Namespace", "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+			"kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
+			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key",
+			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool",
+		},
+		"airflow": {
+			"kubernetes:core/v1:Namespace", "kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
+			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy",
+			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool",
+		},
+	} {
+		r := release(t, p, app)
+		types := map[string]bool{}
+		for _, d := range r.Dependencies {
+			dep, ok := p.ByURN(d)
+			require.True(t, ok, "%s depends on %s, which is not in the plan", app, d)
+			types[dep.Type] = true
+			if dep.Type == "kubernetes:helm.sh/v3:Release" {
+				assert.Equal(t, "load-balancer-controller", dep.Name, "%s waits for no other release", app)
+			}
+			switch dep.Type {
+			case "kubernetes:core/v1:Namespace":
+				assert.Equal(t, app, str(dep.Inputs, "metadata", "name"), "%s waits for its own namespace", app)
+			case "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:external-secrets.io/v1:ExternalSecret":
+				assert.Equal(t, app, str(dep.Inputs, "metadata", "namespace"), "%s waits for %s of another namespace", app, dep.Name)
+			}
+		}
+		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database, bucket, role, synced secrets, the LB controller and a NodePool", app)
+	}
+}
+
+func keysOfBool(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestSecretsReachPodsOnlyThroughTheOperator(t *testing.T) {
+	p := stackPlan(t, "prod")
+	op := values(t, p, "secret-sync")
+	assert.Equal(t, true, op["installCRDs"])
+	store := p.Find("kubernetes:external-secrets.io/v1:ClusterSecretStore")
+	require.Len(t, store, 1)
+	assert.Equal(t, "SecretsManager", str(store[0].Inputs, "spec", "provider", "aws", "service"))
+	for _, es := range p.Find("kubernetes:external-secrets.io/v1:ExternalSecret") {
+		spec := es.Inputs["spec"].(map[string]any)
+		assert.Equal(t, "15m", spec["refreshInterval"], "%s refreshes, so a rotated password arrives", es.Name)
+		assert.Equal(t, "ClusterSecretStore", str(spec, "secretStoreRef", "kind"))
+		assert.Equal(t, "condition=Ready", str(es.Inputs, "metadata", "annotations", "pulumi.com/waitFor"), "Pulumi waits until %s is synced", es.Name)
+		assert.Contains(t, es.Dependencies, store[0].URN)
+	}
+	// The operator may read exactly the platform's secrets.
+	var resources []string
+	for _, s := range policyStatements(t, p)["secret-sync-role-read"] {
+		if strings.HasPrefix(asList(s["Action"])[0], "secretsmanager:") {
+			resources = append(resources, asList(s["Resource"])...)
+		}
+	}
+	assert.ElementsMatch(t, []any{
+		p.Outputs["airbyteDatabaseSecretArn"], p.Outputs["airflowDatabaseSecretArn"],
+		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "secrets-airflow", "arn"),
+		"arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/git/dags-AbCdEf",
+	}, toAny(resources))
+	pg := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-pgbouncer-config")
+	ini := str(pg.Inputs, "spec", "target", "template", "data", "pgbouncer.ini")
+	assert.Contains(t, ini, "airflow-metadata = host="+p.Outputs["airflowDatabase"].(string)+" dbname=airflow port=5432")
+	assert.Contains(t, ini, "server_tls_sslmode = require")
+	conn := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-metadata")
+	assert.Contains(t, str(conn.Inputs, "spec", "target", "template", "data", "connection"), "@airflow-pgbouncer.airflow:6543/airflow-metadata", "Airflow connects through PgBouncer")
+}
+
+func findRecordOutput(t *testing.T, p *plan.Plan, typ, name, key string) string {
+	for _, r := range p.Records() {
+		if r.Type == typ && r.Name == name {
+			return r.Outputs[resource.PropertyKey(key)].StringValue()
+		}
+	}
+	t.Fatalf("no %s %s", typ, name)
+	return ""
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func TestLoadBalancerControllerNeedsNoInstanceMetadata(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		v := values(t, p, "load-balancer-controller")
+		assert.Equal(t, p.Outputs["clusterName"], v["clusterName"])
+		assert.Equal(t, "us-east-1", v["region"])
+		assert.Equal(t, p.Outputs["vpcId"], v["vpcId"])
+		for _, app := range []string{"airbyte", "airflow"} {
+			vals := mustJSON(t, values(t, p, app))
+			assert.Contains(t, vals, `"alb.ingress.kubernetes.io/scheme":"internal"`, "%s %s is internal by default", stack, app)
+			if stack == "prod" {
+				assert.Contains(t, vals, `"alb.ingress.kubernetes.io/certificate-arn":"arn:aws:acm:`)
+			}
+		}
+	}
+}
