@@ -5,97 +5,23 @@
 package stacks
 
 import (
-	"regexp"
-	"sort"
-	"strings"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
-	"github.com/dataplatform/dataplatform/components/airbyte"
-	"github.com/dataplatform/dataplatform/components/airflow"
-	"github.com/dataplatform/dataplatform/components/cluster"
-	"github.com/dataplatform/dataplatform/components/database"
-	"github.com/dataplatform/dataplatform/components/ingress"
-	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
-	"github.com/dataplatform/dataplatform/components/secrets"
-	"github.com/dataplatform/dataplatform/components/secretsync"
-	"github.com/dataplatform/dataplatform/components/storage"
 	"github.com/dataplatform/dataplatform/internal/validate"
+	"github.com/dataplatform/dataplatform/spec"
 )
 
-// Namespace is the config namespace of this project's keys ("dataplatform:network").
-const Namespace = "dataplatform"
+// Config is the whole, typed configuration of one stack; see spec.Stack.
+type Config = spec.Stack
 
-// Config is the whole, typed configuration of one stack.
-type Config struct {
-	// Project and Stack are the Pulumi project and stack names.
-	Project, Stack string
-	// Region is the AWS region (config key aws:region). Required.
-	Region string
-	// Name prefixes the platform's named resources and is the EKS cluster's
-	// name (config key dataplatform:name). Default "dataplatform-<stack>".
-	Name string
-	// Tags are put on every taggable AWS resource, after the platform's own
-	// (Project, Environment, ManagedBy) (config key dataplatform:tags).
-	Tags map[string]string
-	// Network is the config section dataplatform:network.
-	Network network.Config
-	// Cluster is the config section dataplatform:cluster.
-	Cluster cluster.Config
-	// Karpenter is the config section dataplatform:karpenter.
-	Karpenter karpenter.Config
-	// Database is the config section dataplatform:database (each app's PostgreSQL).
-	Database database.Config
-	// Storage is the config section dataplatform:storage (every bucket).
-	Storage storage.Config
-	// Secrets is the config section dataplatform:secrets.
-	Secrets secrets.Config
-	// Apps is the config section dataplatform:apps.
-	Apps AppsConfig
-}
-
-// AppsConfig is the config section dataplatform:apps: the secret syncer,
-// the load balancer controller and ingress, Airbyte and Airflow.
-type AppsConfig struct {
-	SecretSync secretsync.Config `json:"secretSync"`
-	Ingress    ingress.Config    `json:"ingress"`
-	Airbyte    airbyte.Config    `json:"airbyte"`
-	Airflow    airflow.Config    `json:"airflow"`
-}
-
-// Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps"}
-
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
-
-// Load reads the stack's config, applies defaults and validates it, returning
-// one error that lists every problem. It registers no resource, and it only
-// invokes the AWS API (to list availability zones) once the config is valid.
+// Load reads the stack's config, applies defaults and validates it (see
+// spec.Parse), then resolves the availability zones. It registers no
+// resource; it calls the AWS API (to list zones) only once the config is valid.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	cfg := &Config{Project: ctx.Project(), Stack: ctx.Stack()}
-	var p validate.Problems
-	cfg.Region = config.Get(ctx, "aws:region")
-	if cfg.Region == "" {
-		p.Addf("aws:region", "required: the AWS region to deploy to, such as \"us-east-1\" (pulumi config set aws:region us-east-1)")
-	}
-	c := config.New(ctx, Namespace)
-	cfg.Name = c.Get("name")
-	if raw := c.Get("tags"); raw != "" {
-		decodeSection(Namespace+":tags", raw, &cfg.Tags, &p)
-	}
-	for key, out := range map[string]any{
-		"network": &cfg.Network, "cluster": &cfg.Cluster, "karpenter": &cfg.Karpenter,
-		"database": &cfg.Database, "storage": &cfg.Storage, "secrets": &cfg.Secrets, "apps": &cfg.Apps,
-	} {
-		if raw := c.Get(key); raw != "" {
-			decodeSection(Namespace+":"+key, raw, out, &p)
-		}
-	}
-	cfg.withDefaults()
-	cfg.validate(&p)
-	if err := p.Err(); err != nil {
+	cfg, err := spec.Parse(ctx.Project(), ctx.Stack(), func(key string) string { return config.Get(ctx, key) })
+	if err != nil {
 		return nil, err
 	}
 	zones, err := network.ResolveZones(ctx, cfg.Network)
@@ -103,7 +29,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		if verr, ok := err.(*validate.Error); ok {
 			var q validate.Problems
 			for _, pr := range verr.Problems {
-				q.Addf(validate.Join(Namespace+":network", pr.Field), "%s", pr.Message)
+				q.Addf(validate.Join(spec.Namespace+":network", pr.Field), "%s", pr.Message)
 			}
 			return nil, q.Err()
 		}
@@ -111,76 +37,4 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	}
 	cfg.Network.AvailabilityZones = zones
 	return cfg, nil
-}
-
-// withDefaults gives every unset value its default, in one place.
-func (c *Config) withDefaults() {
-	if c.Name == "" {
-		c.Name = c.Project + "-" + c.Stack
-	}
-	c.Network = c.Network.WithDefaults()
-	c.Cluster = c.Cluster.WithDefaults()
-	c.Karpenter = c.Karpenter.WithDefaults()
-	c.Database = c.Database.WithDefaults()
-	c.Storage = c.Storage.WithDefaults()
-	c.Secrets = c.Secrets.WithDefaults()
-	c.Apps.SecretSync = c.Apps.SecretSync.WithDefaults()
-	c.Apps.Ingress = c.Apps.Ingress.WithDefaults()
-	c.Apps.Airbyte = c.Apps.Airbyte.WithDefaults()
-	c.Apps.Airflow = c.Apps.Airflow.WithDefaults()
-}
-
-// validate records every problem of a defaulted Config.
-func (c *Config) validate(p *validate.Problems) {
-	if !namePattern.MatchString(c.Name) {
-		p.Addf(Namespace+":name", "want 2 to 32 lowercase letters, digits and hyphens, starting with a letter, got %q", c.Name)
-	}
-	keys := make([]string, 0, len(c.Tags))
-	for k := range c.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch {
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			p.Addf(Namespace+":tags."+k, "the aws: prefix is reserved by AWS; choose another key")
-		case len(k) > 128:
-			p.Addf(Namespace+":tags."+k, "want a key of at most 128 characters, got %d", len(k))
-		case len(c.Tags[k]) > 256:
-			p.Addf(Namespace+":tags."+k, "want a value of at most 256 characters, got %d", len(c.Tags[k]))
-		}
-	}
-	p.Merge(Namespace+":network", c.Network.Validate())
-	p.Merge(Namespace+":cluster", c.Cluster.Validate())
-	p.Merge(Namespace+":karpenter", c.Karpenter.Validate())
-	p.Merge(Namespace+":database", c.Database.Validate())
-	p.Merge(Namespace+":storage", c.Storage.Validate())
-	p.Merge(Namespace+":secrets", c.Secrets.Validate())
-	p.Merge(Namespace+":apps.secretSync", c.Apps.SecretSync.Validate())
-	p.Merge(Namespace+":apps.ingress", c.Apps.Ingress.Validate())
-	p.Merge(Namespace+":apps.airbyte", c.Apps.Airbyte.Validate())
-	p.Merge(Namespace+":apps.airflow", c.Apps.Airflow.Validate())
-	if c.Apps.Airbyte.Namespace == c.Apps.Airflow.Namespace {
-		p.Addf(Namespace+":apps.airflow.namespace", "%q is Airbyte's namespace too; each app needs its own", c.Apps.Airflow.Namespace)
-	}
-	// Karpenter's replicas refuse to share a node (hostname anti-affinity)
-	// and stay off the nodes Karpenter launches: each needs a core node.
-	if min := c.Cluster.CoreNodeGroup.MinSize; c.Karpenter.Replicas > min && min > 0 {
-		p.Addf(Namespace+":karpenter.replicas", "%d replicas need %d core nodes (one each), but %s:cluster.coreNodeGroup.minSize is %d; raise minSize or lower replicas",
-			c.Karpenter.Replicas, c.Karpenter.Replicas, Namespace, min)
-	}
-}
-
-// BaseTags are the tags every taggable AWS resource gets.
-func (c *Config) BaseTags() map[string]string {
-	t := map[string]string{
-		"Project":     c.Project,
-		"Environment": c.Stack,
-		"ManagedBy":   "pulumi",
-		"Platform":    c.Name,
-	}
-	for k, v := range c.Tags {
-		t[k] = v
-	}
-	return t
 }

@@ -2,7 +2,6 @@ package airbyte
 
 import (
 	"fmt"
-	"regexp"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
@@ -15,7 +14,6 @@ import (
 	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
-	"github.com/dataplatform/dataplatform/internal/validate"
 )
 
 // TypeToken is the Pulumi type of the Airbyte component.
@@ -33,100 +31,6 @@ const (
 	DatabaseUserKey     = "DATABASE_USER"
 	DatabasePasswordKey = "DATABASE_PASSWORD"
 )
-
-// Config is the stack config of Airbyte (dataplatform:apps.airbyte).
-type Config struct {
-	// ChartVersion pins the Airbyte V2 chart, such as "2.2.0". Required.
-	ChartVersion string `json:"chartVersion,omitempty"`
-	// Namespace Airbyte runs in. Default "airbyte".
-	Namespace string `json:"namespace,omitempty"`
-	// Host is the web app's host name on the load balancer. Required.
-	Host string `json:"host,omitempty"`
-	// ImageRegistry pulls Airbyte's own images from a mirror, such as
-	// "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror". Default: Docker Hub.
-	ImageRegistry string `json:"imageRegistry,omitempty"`
-	// MirrorConnectors pulls connector images from ImageRegistry too.
-	// Default false: connectors come from Docker Hub even with a mirror.
-	MirrorConnectors bool `json:"mirrorConnectors,omitempty"`
-	// Jobs are the resources of each sync job's main container.
-	Jobs Resources `json:"jobs,omitempty"`
-	// ServerReplicas and WorkloadLauncherReplicas. Default 1 each.
-	ServerReplicas           int `json:"serverReplicas,omitempty"`
-	WorkloadLauncherReplicas int `json:"workloadLauncherReplicas,omitempty"`
-}
-
-// Resources are a container's requests and limits.
-type Resources struct {
-	CPURequest    string `json:"cpuRequest,omitempty"`
-	CPULimit      string `json:"cpuLimit,omitempty"`
-	MemoryRequest string `json:"memoryRequest,omitempty"`
-	MemoryLimit   string `json:"memoryLimit,omitempty"`
-}
-
-var (
-	semver   = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
-	hostname = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	quantity = regexp.MustCompile(`^\d+(\.\d+)?(m|Mi|Gi)?$`)
-	registry = regexp.MustCompile(`^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$`)
-)
-
-// WithDefaults returns c with every unset field given its default.
-func (c Config) WithDefaults() Config {
-	if c.Namespace == "" {
-		c.Namespace = DefaultNamespace
-	}
-	if c.Jobs.CPURequest == "" {
-		c.Jobs.CPURequest = "250m"
-	}
-	if c.Jobs.CPULimit == "" {
-		c.Jobs.CPULimit = "1"
-	}
-	if c.Jobs.MemoryRequest == "" {
-		c.Jobs.MemoryRequest = "512Mi"
-	}
-	if c.Jobs.MemoryLimit == "" {
-		c.Jobs.MemoryLimit = "2Gi"
-	}
-	if c.ServerReplicas == 0 {
-		c.ServerReplicas = 1
-	}
-	if c.WorkloadLauncherReplicas == 0 {
-		c.WorkloadLauncherReplicas = 1
-	}
-	return c
-}
-
-// Validate reports every problem of a defaulted Config.
-func (c Config) Validate() *validate.Problems {
-	var p validate.Problems
-	if !semver.MatchString(c.ChartVersion) {
-		p.Addf("chartVersion", "required: an Airbyte V2 chart version such as \"2.2.0\", got %q", c.ChartVersion)
-	}
-	if !dnsLabel.MatchString(c.Namespace) {
-		p.Addf("namespace", "want a Kubernetes namespace name, got %q", c.Namespace)
-	}
-	if !hostname.MatchString(c.Host) {
-		p.Addf("host", "required: the web app's host name, such as \"airbyte.example.com\", got %q", c.Host)
-	}
-	if c.ImageRegistry != "" && !registry.MatchString(c.ImageRegistry) {
-		p.Addf("imageRegistry", "want a registry such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror\", got %q", c.ImageRegistry)
-	}
-	if c.MirrorConnectors && c.ImageRegistry == "" {
-		p.Addf("mirrorConnectors", "needs imageRegistry")
-	}
-	for field, q := range map[string]string{"jobs.cpuRequest": c.Jobs.CPURequest, "jobs.cpuLimit": c.Jobs.CPULimit, "jobs.memoryRequest": c.Jobs.MemoryRequest, "jobs.memoryLimit": c.Jobs.MemoryLimit} {
-		if !quantity.MatchString(q) {
-			p.Addf(field, "want a Kubernetes quantity such as \"500m\" or \"2Gi\", got %q", q)
-		}
-	}
-	for field, n := range map[string]int{"serverReplicas": c.ServerReplicas, "workloadLauncherReplicas": c.WorkloadLauncherReplicas} {
-		if n < 1 || n > 10 {
-			p.Addf(field, "want 1 to 10, got %d", n)
-		}
-	}
-	return &p
-}
 
 // AirbyteArgs are the inputs of NewAirbyte. Kubernetes resources use the
 // provider given to the component.

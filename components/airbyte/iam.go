@@ -9,10 +9,11 @@ import (
 
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
+	"github.com/dataplatform/dataplatform/spec"
 )
 
 // DefaultNamespace is the namespace Airbyte runs in unless configured otherwise.
-const DefaultNamespace = "airbyte"
+const DefaultNamespace = spec.AirbyteNamespace
 
 // ServiceAccountName is the one service account every Airbyte pod runs as:
 // the chart's global.serviceAccountName, which job pods get too (through

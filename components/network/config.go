@@ -1,232 +1,34 @@
 package network
 
-import (
-	"fmt"
-	"net/netip"
-	"regexp"
-	"slices"
+import "github.com/dataplatform/dataplatform/spec"
 
-	"github.com/dataplatform/dataplatform/internal/subnets"
-	"github.com/dataplatform/dataplatform/internal/validate"
-)
+// Config is the plain configuration of a Vpc (the stack config section
+// dataplatform:network); see spec.Network for every field and default.
+type Config = spec.Network
 
 // NatStrategy says how private subnets reach the internet.
-type NatStrategy string
+type NatStrategy = spec.NatStrategy
 
+// The NAT strategies; see spec.NatNone, spec.NatSingle and spec.NatOnePerAz.
 const (
-	// NatNone creates no NAT gateway: private subnets reach AWS only through
-	// VPC endpoints. Nodes then need every image from ECR through endpoints.
-	NatNone NatStrategy = "None"
-	// NatSingle creates one NAT gateway in the first zone, shared by all
-	// zones: cheapest, but a zone outage cuts every zone's egress. For dev.
-	NatSingle NatStrategy = "Single"
-	// NatOnePerAz creates one NAT gateway per zone, so each zone's egress
-	// survives the loss of another. The default, and what prod uses.
-	NatOnePerAz NatStrategy = "OnePerAz"
+	NatNone     = spec.NatNone
+	NatSingle   = spec.NatSingle
+	NatOnePerAz = spec.NatOnePerAz
 )
 
-// Endpoint names an interface VPC endpoint that the component can create.
-type Endpoint string
+// Endpoint names an interface VPC endpoint the component can create.
+type Endpoint = spec.VPCEndpoint
 
-// The interface endpoints the component knows. The S3 gateway endpoint is
-// always created: it is free and keeps S3 traffic off the NAT gateways.
+// The interface endpoints the component knows.
 const (
-	EndpointECRAPI Endpoint = "ecr.api"
-	EndpointECRDKR Endpoint = "ecr.dkr"
-	EndpointSTS    Endpoint = "sts"
-	EndpointLogs   Endpoint = "logs"
+	EndpointECRAPI = spec.EndpointECRAPI
+	EndpointECRDKR = spec.EndpointECRDKR
+	EndpointSTS    = spec.EndpointSTS
+	EndpointLogs   = spec.EndpointLogs
 )
 
-// AllEndpoints lists every interface endpoint the component can create, in the
-// order it creates them.
-var AllEndpoints = []Endpoint{EndpointECRAPI, EndpointECRDKR, EndpointSTS, EndpointLogs}
-
-// retentionDays are the retention periods CloudWatch Logs accepts.
-var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
-// Config is the plain configuration of a Vpc: everything that decides which
-// resources exist. It is what the stack config section `dataplatform:network`
-// holds. The zero value of every field means "use the default".
-type Config struct {
-	// CidrBlock is the VPC's IPv4 block. Default "10.0.0.0/16". Prefix
-	// lengths from /16 to /24 are accepted; pick one that does not overlap
-	// networks you will peer with.
-	CidrBlock string `json:"cidrBlock,omitempty"`
-	// AzCount is how many availability zones to spread over, from 2 (EKS
-	// needs two) to 6. Default 3. Ignored when AvailabilityZones is set.
-	AzCount int `json:"azCount,omitempty"`
-	// AvailabilityZones pins the zones by name (such as "us-east-1a"). Default:
-	// the region's first AzCount available zones. Pin them in production so a
-	// new zone in the region never moves a subnet.
-	AvailabilityZones []string `json:"availabilityZones,omitempty"`
-	// NatStrategy is one of "None", "Single" or "OnePerAz". Default "OnePerAz".
-	NatStrategy NatStrategy `json:"natStrategy,omitempty"`
-	// Subnets sets the size of each tier's subnets.
-	Subnets SubnetSizes `json:"subnets,omitempty"`
-	// InterfaceEndpoints lists the interface endpoints to create, from
-	// "ecr.api", "ecr.dkr", "sts" and "logs". Default (nil): all four. An
-	// empty list creates none; each costs about $7 a month per zone.
-	InterfaceEndpoints []Endpoint `json:"interfaceEndpoints,omitempty"`
-	// FlowLogs configures VPC flow logs to CloudWatch Logs.
-	FlowLogs FlowLogs `json:"flowLogs,omitempty"`
-}
-
-// SubnetSizes holds the prefix length of each tier's subnets. Defaults are
-// relative to the VPC block: private subnets get an eighth of it each (a /19
-// in a /16), public and database subnets a 256th (a /24 in a /16).
-type SubnetSizes struct {
-	// PublicPrefixLength is the prefix length of public subnets (load balancers, NAT).
-	PublicPrefixLength int `json:"publicPrefixLength,omitempty"`
-	// PrivatePrefixLength is the prefix length of private subnets (nodes and
-	// pods, which take one VPC address each with the VPC CNI: make these large).
-	PrivatePrefixLength int `json:"privatePrefixLength,omitempty"`
-	// DatabasePrefixLength is the prefix length of database subnets.
-	DatabasePrefixLength int `json:"databasePrefixLength,omitempty"`
-}
-
-// FlowLogs configures the VPC's flow logs.
-type FlowLogs struct {
-	// Enabled turns flow logs on. Default true.
-	Enabled *bool `json:"enabled,omitempty"`
-	// RetentionDays is how long CloudWatch Logs keeps them, one of the periods
-	// it accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). Default 90.
-	RetentionDays int `json:"retentionDays,omitempty"`
-	// TrafficType is "ALL", "ACCEPT" or "REJECT". Default "ALL".
-	TrafficType string `json:"trafficType,omitempty"`
-}
-
-// WithDefaults returns c with every unset field given its default.
-func (c Config) WithDefaults() Config {
-	if c.CidrBlock == "" {
-		c.CidrBlock = "10.0.0.0/16"
-	}
-	if len(c.AvailabilityZones) > 0 {
-		c.AzCount = len(c.AvailabilityZones)
-	}
-	if c.AzCount == 0 {
-		c.AzCount = 3
-	}
-	if c.NatStrategy == "" {
-		c.NatStrategy = NatOnePerAz
-	}
-	if p, err := netip.ParsePrefix(c.CidrBlock); err == nil {
-		if c.Subnets.PrivatePrefixLength == 0 {
-			c.Subnets.PrivatePrefixLength = min(p.Bits()+3, 28)
-		}
-		if c.Subnets.PublicPrefixLength == 0 {
-			c.Subnets.PublicPrefixLength = min(p.Bits()+8, 28)
-		}
-		if c.Subnets.DatabasePrefixLength == 0 {
-			c.Subnets.DatabasePrefixLength = min(p.Bits()+8, 28)
-		}
-	}
-	if c.InterfaceEndpoints == nil {
-		c.InterfaceEndpoints = slices.Clone(AllEndpoints)
-	}
-	if c.FlowLogs.Enabled == nil {
-		on := true
-		c.FlowLogs.Enabled = &on
-	}
-	if c.FlowLogs.RetentionDays == 0 {
-		c.FlowLogs.RetentionDays = 90
-	}
-	if c.FlowLogs.TrafficType == "" {
-		c.FlowLogs.TrafficType = "ALL"
-	}
-	return c
-}
-
-var zoneName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
-
-// Validate reports every problem of a defaulted Config, with field paths
-// relative to the config section (such as "cidrBlock").
-func (c Config) Validate() *validate.Problems {
-	var p validate.Problems
-	vpc, err := netip.ParsePrefix(c.CidrBlock)
-	switch {
-	case err != nil || !vpc.Addr().Is4():
-		p.Addf("cidrBlock", "want an IPv4 CIDR block such as \"10.0.0.0/16\", got %q", c.CidrBlock)
-	case vpc.Bits() < 16 || vpc.Bits() > 24:
-		p.Addf("cidrBlock", "want a prefix length from /16 to /24, got %q", c.CidrBlock)
-	case vpc.Masked() != vpc:
-		p.Addf("cidrBlock", "want the network address of the block, got %q (did you mean %q?)", c.CidrBlock, vpc.Masked().String())
-	}
-	if c.AzCount < 2 || c.AzCount > 6 {
-		p.Addf("azCount", "want 2 to 6 availability zones (EKS needs at least 2), got %d", c.AzCount)
-	}
-	seen := map[string]bool{}
-	for i, z := range c.AvailabilityZones {
-		if !zoneName.MatchString(z) {
-			p.Addf(validate.Index("availabilityZones", i), "want a zone name such as \"us-east-1a\", got %q", z)
-		}
-		if seen[z] {
-			p.Addf(validate.Index("availabilityZones", i), "zone %q is listed twice", z)
-		}
-		seen[z] = true
-	}
-	if !slices.Contains([]NatStrategy{NatNone, NatSingle, NatOnePerAz}, c.NatStrategy) {
-		p.Addf("natStrategy", "want %s, got %q", validate.OneOf(NatNone, NatSingle, NatOnePerAz), c.NatStrategy)
-	}
-	sizesOK := true
-	for _, s := range []struct {
-		field string
-		v     int
-	}{
-		{"subnets.publicPrefixLength", c.Subnets.PublicPrefixLength},
-		{"subnets.privatePrefixLength", c.Subnets.PrivatePrefixLength},
-		{"subnets.databasePrefixLength", c.Subnets.DatabasePrefixLength},
-	} {
-		lo := 16
-		if err == nil && vpc.Bits() > lo {
-			lo = vpc.Bits()
-		}
-		if s.v == 0 && err != nil {
-			continue // its default derives from cidrBlock, which is already reported
-		}
-		if s.v < lo || s.v > 28 {
-			p.Addf(s.field, "want a prefix length from %d (the VPC's) to 28 (the smallest subnet AWS allows), got %d", lo, s.v)
-			sizesOK = false
-		}
-	}
-	if p.Len() == 0 && sizesOK {
-		if _, perr := subnets.Plan(c.subnetRequest(vpc)); perr != nil {
-			p.Addf("cidrBlock", "subnets do not fit: %v; use a larger block, fewer zones or smaller subnets", perr)
-		}
-	}
-	seenEP := map[Endpoint]bool{}
-	for i, e := range c.InterfaceEndpoints {
-		if !slices.Contains(AllEndpoints, e) {
-			p.Addf(validate.Index("interfaceEndpoints", i), "want %s, got %q", validate.OneOf(AllEndpoints...), e)
-		}
-		if seenEP[e] {
-			p.Addf(validate.Index("interfaceEndpoints", i), "endpoint %q is listed twice", e)
-		}
-		seenEP[e] = true
-	}
-	if !slices.Contains(retentionDays, c.FlowLogs.RetentionDays) {
-		p.Addf("flowLogs.retentionDays", "want a period CloudWatch Logs accepts (%v), got %d", retentionDays, c.FlowLogs.RetentionDays)
-	}
-	if !slices.Contains([]string{"ALL", "ACCEPT", "REJECT"}, c.FlowLogs.TrafficType) {
-		p.Addf("flowLogs.trafficType", "want %s, got %q", validate.OneOf("ALL", "ACCEPT", "REJECT"), c.FlowLogs.TrafficType)
-	}
-	return &p
-}
-
-func (c Config) subnetRequest(vpc netip.Prefix) subnets.Request {
-	return subnets.Request{
-		VpcCidr:        vpc,
-		Zones:          c.AzCount,
-		PublicPrefix:   c.Subnets.PublicPrefixLength,
-		PrivatePrefix:  c.Subnets.PrivatePrefixLength,
-		DatabasePrefix: c.Subnets.DatabasePrefixLength,
-	}
-}
-
-// Layout returns the subnet blocks of a valid, defaulted Config.
-func (c Config) Layout() (subnets.Layout, error) {
-	vpc, err := netip.ParsePrefix(c.CidrBlock)
-	if err != nil {
-		return subnets.Layout{}, fmt.Errorf("cidrBlock: %w", err)
-	}
-	return subnets.Plan(c.subnetRequest(vpc))
-}
+// SubnetSizes and FlowLogs are parts of Config.
+type (
+	SubnetSizes = spec.SubnetSizes
+	FlowLogs    = spec.FlowLogs
+)

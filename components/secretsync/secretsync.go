@@ -6,7 +6,6 @@ package secretsync
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -18,7 +17,6 @@ import (
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
 	"github.com/dataplatform/dataplatform/internal/structmap"
-	"github.com/dataplatform/dataplatform/internal/validate"
 )
 
 // TypeToken is the Pulumi type of the Operator component.
@@ -37,48 +35,6 @@ const (
 	// APIVersion is the External Secrets API the platform uses (v1beta1 is no longer served).
 	APIVersion = "external-secrets.io/v1"
 )
-
-// Config is the stack config of the operator (dataplatform:apps.secretSync).
-type Config struct {
-	// ChartVersion pins the external-secrets chart, such as "2.9.0". Required.
-	ChartVersion string `json:"chartVersion,omitempty"`
-	// RefreshInterval is how often secrets are read again, so that a rotated
-	// database password reaches the cluster. Default "15m".
-	RefreshInterval string `json:"refreshInterval,omitempty"`
-	// Replicas of the operator. Default 1.
-	Replicas int `json:"replicas,omitempty"`
-}
-
-var (
-	semver   = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
-	duration = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
-)
-
-// WithDefaults returns c with every unset field given its default.
-func (c Config) WithDefaults() Config {
-	if c.RefreshInterval == "" {
-		c.RefreshInterval = "15m"
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
-	return c
-}
-
-// Validate reports every problem of a defaulted Config.
-func (c Config) Validate() *validate.Problems {
-	var p validate.Problems
-	if !semver.MatchString(c.ChartVersion) {
-		p.Addf("chartVersion", "required: a chart version such as \"2.9.0\", got %q", c.ChartVersion)
-	}
-	if !duration.MatchString(c.RefreshInterval) {
-		p.Addf("refreshInterval", "want a duration such as \"15m\" or \"1h\", got %q", c.RefreshInterval)
-	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		p.Addf("replicas", "want 1 to 5, got %d", c.Replicas)
-	}
-	return &p
-}
 
 // OperatorArgs are the inputs of NewOperator. Kubernetes resources use the
 // provider given to the component.

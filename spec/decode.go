@@ -1,4 +1,4 @@
-package stacks
+package spec
 
 import (
 	"encoding/json"

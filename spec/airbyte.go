@@ -1,0 +1,97 @@
+package spec
+
+import (
+	"regexp"
+
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// Airbyte is the stack config of Airbyte (dataplatform:apps.airbyte).
+type Airbyte struct {
+	// ChartVersion pins the Airbyte V2 chart, such as "2.2.0". Required.
+	ChartVersion string `json:"chartVersion,omitempty"`
+	// Namespace Airbyte runs in. Default "airbyte".
+	Namespace string `json:"namespace,omitempty"`
+	// Host is the web app's host name on the load balancer. Required.
+	Host string `json:"host,omitempty"`
+	// ImageRegistry pulls Airbyte's own images from a mirror, such as
+	// "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror". Default: Docker Hub.
+	ImageRegistry string `json:"imageRegistry,omitempty"`
+	// MirrorConnectors pulls connector images from ImageRegistry too.
+	// Default false: connectors come from Docker Hub even with a mirror.
+	MirrorConnectors bool `json:"mirrorConnectors,omitempty"`
+	// Jobs are the resources of each sync job's main container.
+	Jobs JobResources `json:"jobs,omitempty"`
+	// ServerReplicas and WorkloadLauncherReplicas. Default 1 each.
+	ServerReplicas           int `json:"serverReplicas,omitempty"`
+	WorkloadLauncherReplicas int `json:"workloadLauncherReplicas,omitempty"`
+}
+
+// JobResources are a container's requests and limits.
+type JobResources struct {
+	CPURequest    string `json:"cpuRequest,omitempty"`
+	CPULimit      string `json:"cpuLimit,omitempty"`
+	MemoryRequest string `json:"memoryRequest,omitempty"`
+	MemoryLimit   string `json:"memoryLimit,omitempty"`
+}
+
+var (
+	registryName = regexp.MustCompile(`^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$`)
+)
+
+// WithDefaults returns c with every unset field given its default.
+func (c Airbyte) WithDefaults() Airbyte {
+	if c.Namespace == "" {
+		c.Namespace = AirbyteNamespace
+	}
+	if c.Jobs.CPURequest == "" {
+		c.Jobs.CPURequest = "250m"
+	}
+	if c.Jobs.CPULimit == "" {
+		c.Jobs.CPULimit = "1"
+	}
+	if c.Jobs.MemoryRequest == "" {
+		c.Jobs.MemoryRequest = "512Mi"
+	}
+	if c.Jobs.MemoryLimit == "" {
+		c.Jobs.MemoryLimit = "2Gi"
+	}
+	if c.ServerReplicas == 0 {
+		c.ServerReplicas = 1
+	}
+	if c.WorkloadLauncherReplicas == 0 {
+		c.WorkloadLauncherReplicas = 1
+	}
+	return c
+}
+
+// Validate reports every problem of a defaulted Airbyte.
+func (c Airbyte) Validate() *validate.Problems {
+	var p validate.Problems
+	if !semver.MatchString(c.ChartVersion) {
+		p.Addf("chartVersion", "required: an Airbyte V2 chart version such as \"2.2.0\", got %q", c.ChartVersion)
+	}
+	if !dnsLabel.MatchString(c.Namespace) {
+		p.Addf("namespace", "want a Kubernetes namespace name, got %q", c.Namespace)
+	}
+	if !hostname.MatchString(c.Host) {
+		p.Addf("host", "required: the web app's host name, such as \"airbyte.example.com\", got %q", c.Host)
+	}
+	if c.ImageRegistry != "" && !registryName.MatchString(c.ImageRegistry) {
+		p.Addf("imageRegistry", "want a registryName such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror\", got %q", c.ImageRegistry)
+	}
+	if c.MirrorConnectors && c.ImageRegistry == "" {
+		p.Addf("mirrorConnectors", "needs imageRegistry")
+	}
+	for field, q := range map[string]string{"jobs.cpuRequest": c.Jobs.CPURequest, "jobs.cpuLimit": c.Jobs.CPULimit, "jobs.memoryRequest": c.Jobs.MemoryRequest, "jobs.memoryLimit": c.Jobs.MemoryLimit} {
+		if !quantity.MatchString(q) {
+			p.Addf(field, "want a Kubernetes quantity such as \"500m\" or \"2Gi\", got %q", q)
+		}
+	}
+	for field, n := range map[string]int{"serverReplicas": c.ServerReplicas, "workloadLauncherReplicas": c.WorkloadLauncherReplicas} {
+		if n < 1 || n > 10 {
+			p.Addf(field, "want 1 to 10, got %d", n)
+		}
+	}
+	return &p
+}

@@ -1,0 +1,125 @@
+package spec
+
+import (
+	"regexp"
+
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// Airflow is the stack config of Airflow (dataplatform:apps.airflow).
+type Airflow struct {
+	// ChartVersion pins the official chart, such as "1.21.0". Required.
+	ChartVersion string `json:"chartVersion,omitempty"`
+	// Namespace Airflow runs in. Default "airflow".
+	Namespace string `json:"namespace,omitempty"`
+	// Host is the UI's host name on the load balancer. Required.
+	Host string `json:"host,omitempty"`
+	// Image overrides the Airflow image ("repository:tag"), for images with
+	// the team's dependencies. Default: the chart's.
+	Image string `json:"image,omitempty"`
+	// Admin is the first admin user; the password is generated.
+	Admin AirflowAdmin `json:"admin,omitempty"`
+	// GitSync pulls DAGs from a repository. Without a repository, DAGs come
+	// from the image.
+	GitSync GitSync `json:"gitSync,omitempty"`
+	// PgBouncerReplicas. Default 1.
+	PgBouncerReplicas int `json:"pgBouncerReplicas,omitempty"`
+	// PgBouncerPoolSize is the server connections per database. Default 10.
+	PgBouncerPoolSize int `json:"pgBouncerPoolSize,omitempty"`
+}
+
+// AirflowAdmin describes the first admin user.
+type AirflowAdmin struct {
+	Username string `json:"username,omitempty"`
+	Email    string `json:"email,omitempty"`
+}
+
+// GitSync is where DAGs come from.
+type GitSync struct {
+	// Repo is the HTTPS URL of the repository.
+	Repo string `json:"repo,omitempty"`
+	// Branch to follow. Default "main".
+	Branch string `json:"branch,omitempty"`
+	// SubPath is the DAG folder inside the repository.
+	SubPath string `json:"subPath,omitempty"`
+	// CredentialsSecretARN is a Secrets Manager secret with JSON keys
+	// "username" and "password" (a token), for private repositories.
+	CredentialsSecretARN string `json:"credentialsSecretArn,omitempty"`
+}
+
+var (
+	imageRef = regexp.MustCompile(`^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[A-Za-z0-9._-]+$`)
+	gitURL   = regexp.MustCompile(`^https://[^\s]+$`)
+	smARN    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$`)
+	email    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
+)
+
+// WithDefaults returns c with every unset field given its default.
+func (c Airflow) WithDefaults() Airflow {
+	if c.Namespace == "" {
+		c.Namespace = AirflowNamespace
+	}
+	if c.Admin.Username == "" {
+		c.Admin.Username = "admin"
+	}
+	if c.Admin.Email == "" {
+		c.Admin.Email = "admin@example.com"
+	}
+	if c.GitSync.Repo != "" && c.GitSync.Branch == "" {
+		c.GitSync.Branch = "main"
+	}
+	if c.PgBouncerReplicas == 0 {
+		c.PgBouncerReplicas = 1
+	}
+	if c.PgBouncerPoolSize == 0 {
+		c.PgBouncerPoolSize = 10
+	}
+	return c
+}
+
+// Validate reports every problem of a defaulted Airflow.
+func (c Airflow) Validate() *validate.Problems {
+	var p validate.Problems
+	if !semver.MatchString(c.ChartVersion) {
+		p.Addf("chartVersion", "required: an Airflow chart version such as \"1.21.0\", got %q", c.ChartVersion)
+	}
+	if !dnsLabel.MatchString(c.Namespace) {
+		p.Addf("namespace", "want a Kubernetes namespace name, got %q", c.Namespace)
+	}
+	if !hostname.MatchString(c.Host) {
+		p.Addf("host", "required: the UI's host name, such as \"airflow.example.com\", got %q", c.Host)
+	}
+	if c.Image != "" && !imageRef.MatchString(c.Image) {
+		p.Addf("image", "want \"repository:tag\", such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/airflow:3.2.0-1\", got %q", c.Image)
+	}
+	if !dnsLabel.MatchString(c.Admin.Username) {
+		p.Addf("admin.username", "want lowercase letters, digits and hyphens, got %q", c.Admin.Username)
+	}
+	if !email.MatchString(c.Admin.Email) {
+		p.Addf("admin.email", "want an e-mail address, got %q", c.Admin.Email)
+	}
+	if c.GitSync.Repo != "" && !gitURL.MatchString(c.GitSync.Repo) {
+		p.Addf("gitSync.repo", "want an https:// repository URL, got %q", c.GitSync.Repo)
+	}
+	if c.GitSync.Repo == "" && (c.GitSync.SubPath != "" || c.GitSync.CredentialsSecretARN != "") {
+		p.Addf("gitSync.repo", "required when gitSync.subPath or gitSync.credentialsSecretArn is set")
+	}
+	if c.GitSync.CredentialsSecretARN != "" && !smARN.MatchString(c.GitSync.CredentialsSecretARN) {
+		p.Addf("gitSync.credentialsSecretArn", "want a Secrets Manager secret ARN, got %q", c.GitSync.CredentialsSecretARN)
+	}
+	if c.PgBouncerReplicas < 1 || c.PgBouncerReplicas > 5 {
+		p.Addf("pgBouncerReplicas", "want 1 to 5, got %d", c.PgBouncerReplicas)
+	}
+	if c.PgBouncerPoolSize < 1 || c.PgBouncerPoolSize > 500 {
+		p.Addf("pgBouncerPoolSize", "want 1 to 500, got %d", c.PgBouncerPoolSize)
+	}
+	return &p
+}
+
+// SecretARNs are the secrets the operator must be allowed to read for Airflow.
+func (c Airflow) SecretARNs() []string {
+	if c.GitSync.CredentialsSecretARN == "" {
+		return nil
+	}
+	return []string{c.GitSync.CredentialsSecretARN}
+}

@@ -1,0 +1,163 @@
+package spec
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/dataplatform/dataplatform/internal/validate"
+)
+
+// Namespace is the config namespace of this project's keys ("dataplatform:network").
+const Namespace = "dataplatform"
+
+// Stack is the whole, typed configuration of one stack.
+type Stack struct {
+	// Project and Stack are the Pulumi project and stack names.
+	Project, Stack string
+	// Region is the AWS region (config key aws:region). Required.
+	Region string
+	// Name prefixes the platform's named resources and is the EKS cluster's
+	// name (config key dataplatform:name). Default "dataplatform-<stack>".
+	Name string
+	// Tags are put on every taggable AWS resource, after the platform's own
+	// (Project, Environment, ManagedBy) (config key dataplatform:tags).
+	Tags map[string]string
+	// Network is the config section dataplatform:network.
+	Network Network
+	// Cluster is the config section dataplatform:cluster.
+	Cluster Cluster
+	// Karpenter is the config section dataplatform:karpenter.
+	Karpenter Karpenter
+	// Database is the config section dataplatform:database (each app's PostgreSQL).
+	Database Database
+	// Storage is the config section dataplatform:storage (every bucket).
+	Storage Storage
+	// Secrets is the config section dataplatform:secrets.
+	Secrets Secrets
+	// Apps is the config section dataplatform:apps.
+	Apps AppsConfig
+}
+
+// AppsConfig is the config section dataplatform:apps: the secret syncer,
+// the load balancer controller and ingress, Airbyte and Airflow.
+type AppsConfig struct {
+	SecretSync SecretSync `json:"secretSync"`
+	Ingress    Ingress    `json:"ingress"`
+	Airbyte    Airbyte    `json:"airbyte"`
+	Airflow    Airflow    `json:"airflow"`
+}
+
+// Sections lists the structured config keys under the dataplatform namespace.
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps"}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
+
+// Getter returns the raw value of a config key ("aws:region",
+// "dataplatform:network"), or "" when it is not set.
+type Getter func(key string) string
+
+// Parse reads a stack's config through get, applies defaults and validates
+// it, returning one error that lists every problem. It is pure: it calls no
+// cloud API and registers nothing, so no input can half-create a stack.
+func Parse(project, stack string, get Getter) (*Stack, error) {
+	cfg := &Stack{Project: project, Stack: stack}
+	var p validate.Problems
+	cfg.Region = get("aws:region")
+	if cfg.Region == "" {
+		p.Addf("aws:region", "required: the AWS region to deploy to, such as \"us-east-1\" (pulumi config set aws:region us-east-1)")
+	}
+	cfg.Name = get(Namespace + ":name")
+	if raw := get(Namespace + ":tags"); raw != "" {
+		decodeSection(Namespace+":tags", raw, &cfg.Tags, &p)
+	}
+	for _, s := range []struct {
+		key string
+		out any
+	}{
+		{"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"karpenter", &cfg.Karpenter},
+		{"database", &cfg.Database}, {"storage", &cfg.Storage}, {"secrets", &cfg.Secrets}, {"apps", &cfg.Apps},
+	} {
+		if raw := get(Namespace + ":" + s.key); raw != "" {
+			decodeSection(Namespace+":"+s.key, raw, s.out, &p)
+		}
+	}
+	cfg.withDefaults()
+	cfg.validate(&p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// withDefaults gives every unset value its default, in one place.
+func (c *Stack) withDefaults() {
+	if c.Name == "" {
+		c.Name = c.Project + "-" + c.Stack
+	}
+	c.Network = c.Network.WithDefaults()
+	c.Cluster = c.Cluster.WithDefaults()
+	c.Karpenter = c.Karpenter.WithDefaults()
+	c.Database = c.Database.WithDefaults()
+	c.Storage = c.Storage.WithDefaults()
+	c.Secrets = c.Secrets.WithDefaults()
+	c.Apps.SecretSync = c.Apps.SecretSync.WithDefaults()
+	c.Apps.Ingress = c.Apps.Ingress.WithDefaults()
+	c.Apps.Airbyte = c.Apps.Airbyte.WithDefaults()
+	c.Apps.Airflow = c.Apps.Airflow.WithDefaults()
+}
+
+// validate records every problem of a defaulted Config.
+func (c *Stack) validate(p *validate.Problems) {
+	if !namePattern.MatchString(c.Name) {
+		p.Addf(Namespace+":name", "want 2 to 32 lowercase letters, digits and hyphens, starting with a letter, got %q", c.Name)
+	}
+	keys := make([]string, 0, len(c.Tags))
+	for k := range c.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			p.Addf(Namespace+":tags."+k, "the aws: prefix is reserved by AWS; choose another key")
+		case len(k) > 128:
+			p.Addf(Namespace+":tags."+k, "want a key of at most 128 characters, got %d", len(k))
+		case len(c.Tags[k]) > 256:
+			p.Addf(Namespace+":tags."+k, "want a value of at most 256 characters, got %d", len(c.Tags[k]))
+		}
+	}
+	p.Merge(Namespace+":network", c.Network.Validate())
+	p.Merge(Namespace+":cluster", c.Cluster.Validate())
+	p.Merge(Namespace+":karpenter", c.Karpenter.Validate())
+	p.Merge(Namespace+":database", c.Database.Validate())
+	p.Merge(Namespace+":storage", c.Storage.Validate())
+	p.Merge(Namespace+":secrets", c.Secrets.Validate())
+	p.Merge(Namespace+":apps.secretSync", c.Apps.SecretSync.Validate())
+	p.Merge(Namespace+":apps.ingress", c.Apps.Ingress.Validate())
+	p.Merge(Namespace+":apps.airbyte", c.Apps.Airbyte.Validate())
+	p.Merge(Namespace+":apps.airflow", c.Apps.Airflow.Validate())
+	if c.Apps.Airbyte.Namespace == c.Apps.Airflow.Namespace {
+		p.Addf(Namespace+":apps.airflow.namespace", "%q is Airbyte's namespace too; each app needs its own", c.Apps.Airflow.Namespace)
+	}
+	// Karpenter's replicas refuse to share a node (hostname anti-affinity)
+	// and stay off the nodes Karpenter launches: each needs a core node.
+	if min := c.Cluster.CoreNodeGroup.MinSize; c.Karpenter.Replicas > min && min > 0 {
+		p.Addf(Namespace+":karpenter.replicas", "%d replicas need %d core nodes (one each), but %s:cluster.coreNodeGroup.minSize is %d; raise minSize or lower replicas",
+			c.Karpenter.Replicas, c.Karpenter.Replicas, Namespace, min)
+	}
+}
+
+// BaseTags are the tags every taggable AWS resource gets.
+func (c *Stack) BaseTags() map[string]string {
+	t := map[string]string{
+		"Project":     c.Project,
+		"Environment": c.Stack,
+		"ManagedBy":   "pulumi",
+		"Platform":    c.Name,
+	}
+	for k, v := range c.Tags {
+		t[k] = v
+	}
+	return t
+}
