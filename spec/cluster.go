@@ -42,6 +42,9 @@ type Cluster struct {
 	// own controllers (Karpenter, CoreDNS, ...); everything else runs on
 	// nodes Karpenter launches.
 	CoreNodeGroup NodeGroup `json:"coreNodeGroup,omitempty"`
+	// Protect guards the secrets-encryption KMS key against `pulumi destroy`
+	// (without it, the cluster's secrets are unreadable). Set it in production.
+	Protect bool `json:"protect,omitempty"`
 	// Addons pins the EKS managed add-on versions. Each is required.
 	Addons Addons `json:"addons,omitempty"`
 }

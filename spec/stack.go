@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -37,6 +38,22 @@ type Stack struct {
 	Secrets Secrets
 	// Apps is the config section dataplatform:apps.
 	Apps AppsConfig
+	// Policy is the config section dataplatform:policy: the guardrail rules
+	// this stack waives, each with its reason.
+	Policy Policy
+}
+
+// Policy is the config section dataplatform:policy.
+type Policy struct {
+	// Waivers turn rules of package policy off for this stack; the policy
+	// report prints each with its reason.
+	Waivers []Waiver `json:"waivers,omitempty"`
+}
+
+// Waiver names a rule (such as "RDS-005") and why it does not apply here.
+type Waiver struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
 }
 
 // AppsConfig is the config section dataplatform:apps: the secret syncer,
@@ -49,7 +66,9 @@ type AppsConfig struct {
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy"}
+
+var ruleID = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
 
@@ -77,6 +96,7 @@ func Parse(project, stack string, get Getter) (*Stack, error) {
 	}{
 		{"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"karpenter", &cfg.Karpenter},
 		{"database", &cfg.Database}, {"storage", &cfg.Storage}, {"secrets", &cfg.Secrets}, {"apps", &cfg.Apps},
+		{"policy", &cfg.Policy},
 	} {
 		if raw := get(Namespace + ":" + s.key); raw != "" {
 			decodeSection(Namespace+":"+s.key, raw, s.out, &p)
@@ -137,6 +157,20 @@ func (c *Stack) validate(p *validate.Problems) {
 	p.Merge(Namespace+":apps.ingress", c.Apps.Ingress.Validate())
 	p.Merge(Namespace+":apps.airbyte", c.Apps.Airbyte.Validate())
 	p.Merge(Namespace+":apps.airflow", c.Apps.Airflow.Validate())
+	seen := map[string]bool{}
+	for i, w := range c.Policy.Waivers {
+		f := fmt.Sprintf("%s:policy.waivers[%d]", Namespace, i)
+		if !ruleID.MatchString(w.Rule) {
+			p.Addf(f+".rule", "want a rule ID such as \"RDS-005\", got %q", w.Rule)
+		}
+		if len(strings.TrimSpace(w.Reason)) < 10 {
+			p.Addf(f+".reason", "want the reason the rule does not apply here (at least 10 characters), got %q", w.Reason)
+		}
+		if seen[w.Rule] {
+			p.Addf(f+".rule", "rule %q is waived twice", w.Rule)
+		}
+		seen[w.Rule] = true
+	}
 	if c.Apps.Airbyte.Namespace == c.Apps.Airflow.Namespace {
 		p.Addf(Namespace+":apps.airflow.namespace", "%q is Airbyte's namespace too; each app needs its own", c.Apps.Airflow.Namespace)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/plan"
+	"github.com/dataplatform/dataplatform/plan/cli"
 )
 
 // badConfig is one invalid stack config: how to break the dev stack's
@@ -182,9 +183,55 @@ var dataBadConfigs = []badConfig{
 		[]string{"dataplatform:secrets.recoveryWindowDays", "7 to 30", "got 3"}},
 }
 
+var appsBadConfigs = []badConfig{
+	{"secret sync without chart version", setIn("dataplatform:apps", "secretSync.chartVersion", nil),
+		[]string{"dataplatform:apps.secretSync.chartVersion", "required"}},
+	{"refresh interval in words", setIn("dataplatform:apps", "secretSync.refreshInterval", "daily"),
+		[]string{"dataplatform:apps.secretSync.refreshInterval", `"daily"`, `"15m"`}},
+	{"unknown load balancer scheme", setIn("dataplatform:apps", "ingress.scheme", "public"),
+		[]string{"dataplatform:apps.ingress.scheme", `"public"`, `"internet-facing"`}},
+	{"internet-facing with no source blocks", setIn("dataplatform:apps", "ingress.scheme", "internet-facing"),
+		[]string{"dataplatform:apps.ingress.inboundCidrs", "required for an internet-facing"}},
+	{"apps open to the world", func(t *testing.T, opts plan.Options) {
+		setIn("dataplatform:apps", "ingress.scheme", "internet-facing")(t, opts)
+		setIn("dataplatform:apps", "ingress.inboundCidrs", []string{"0.0.0.0/0"})(t, opts)
+	}, []string{"dataplatform:apps.ingress.inboundCidrs[0]", `"0.0.0.0/0"`, "whole internet"}},
+	{"certificate that is not ACM", setIn("dataplatform:apps", "ingress.certificateArn", "arn:aws:iam::123456789012:server-certificate/x"),
+		[]string{"dataplatform:apps.ingress.certificateArn", "ACM certificate ARN"}},
+	{"airbyte without host", setIn("dataplatform:apps", "airbyte.host", nil),
+		[]string{"dataplatform:apps.airbyte.host", "required", `""`}},
+	{"airbyte host with underscore", setIn("dataplatform:apps", "airbyte.host", "air_byte.example.com"),
+		[]string{"dataplatform:apps.airbyte.host", `"air_byte.example.com"`}},
+	{"registry given as a URL", setIn("dataplatform:apps", "airbyte.imageRegistry", "https://registry.example.com"),
+		[]string{"dataplatform:apps.airbyte.imageRegistry", `"https://registry.example.com"`}},
+	{"mirrored connectors without a mirror", setIn("dataplatform:apps", "airbyte.mirrorConnectors", true),
+		[]string{"dataplatform:apps.airbyte.mirrorConnectors", "needs imageRegistry"}},
+	{"job memory in GB", setIn("dataplatform:apps", "airbyte.jobs.memoryLimit", "2GB"),
+		[]string{"dataplatform:apps.airbyte.jobs.memoryLimit", `"2GB"`, `"2Gi"`}},
+	{"airflow chart version latest", setIn("dataplatform:apps", "airflow.chartVersion", "latest"),
+		[]string{"dataplatform:apps.airflow.chartVersion", `"latest"`, `"1.21.0"`}},
+	{"git-sync over ssh", setIn("dataplatform:apps", "airflow.gitSync.repo", "git@github.com:example-org/dags.git"),
+		[]string{"dataplatform:apps.airflow.gitSync.repo", "https://", `"git@github.com:example-org/dags.git"`}},
+	{"admin e-mail without domain", setIn("dataplatform:apps", "airflow.admin.email", "nobody"),
+		[]string{"dataplatform:apps.airflow.admin.email", `"nobody"`}},
+	{"airflow image without tag", setIn("dataplatform:apps", "airflow.image", "apache/airflow"),
+		[]string{"dataplatform:apps.airflow.image", `"apache/airflow"`, "repository:tag"}},
+	{"both apps in one namespace", setIn("dataplatform:apps", "airflow.namespace", "airbyte"),
+		[]string{"dataplatform:apps.airflow.namespace", `"airbyte"`, "its own"}},
+	{"misspelt app section", setIn("dataplatform:apps", "airbyt", map[string]any{}),
+		[]string{"dataplatform:apps.airbyt", "unknown key", "airbyte"}},
+	{"waiver without a reason", setRaw("dataplatform:policy", `{"waivers":[{"rule":"RDS-005","reason":""}]}`),
+		[]string{"dataplatform:policy.waivers[0].reason", "at least 10 characters"}},
+	{"waiver of a malformed rule", setRaw("dataplatform:policy", `{"waivers":[{"rule":"multi-az","reason":"dev does not need a standby"}]}`),
+		[]string{"dataplatform:policy.waivers[0].rule", `"multi-az"`, `"RDS-005"`}},
+}
+
 func TestBadConfigIsRejectedBeforeAnyResourceIsRegistered(t *testing.T) {
-	all := append(append(append([]badConfig{}, badConfigs...), computeBadConfigs...), dataBadConfigs...)
-	require.GreaterOrEqual(t, len(all), 10)
+	var all []badConfig
+	for _, set := range [][]badConfig{badConfigs, computeBadConfigs, dataBadConfigs, appsBadConfigs} {
+		all = append(all, set...)
+	}
+	require.GreaterOrEqual(t, len(all), 40)
 	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
 			opts := stackOptions(t, "dev")
@@ -225,7 +272,7 @@ func TestPlanCommand(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		code := plan.Main([]string{"-dir", dir, "-stack", "dev", "-json"}, &out, &errOut)
+		code := cli.Main([]string{"-dir", dir, "-stack", "dev", "-json"}, &out, &errOut)
 		require.Equal(t, 0, code, errOut.String())
 		var doc struct {
 			Stack     string           `json:"stack"`
@@ -242,22 +289,22 @@ func TestPlanCommand(t *testing.T) {
 	})
 	t.Run("tree", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		require.Equal(t, 0, plan.Main([]string{"-dir", dir, "-stack", "dev"}, &out, &errOut), errOut.String())
+		require.Equal(t, 0, cli.Main([]string{"-dir", dir, "-stack", "dev"}, &out, &errOut), errOut.String())
 		assert.Contains(t, out.String(), "dataplatform:network:Vpc  network")
 		assert.Contains(t, out.String(), "aws:ec2/vpc:Vpc  network-vpc  cidrBlock=10.10.0.0/16")
 	})
 	t.Run("diff", func(t *testing.T) {
 		var old, errOut bytes.Buffer
-		require.Equal(t, 0, plan.Main([]string{"-dir", dir, "-stack", "dev", "-json"}, &old, &errOut))
+		require.Equal(t, 0, cli.Main([]string{"-dir", dir, "-stack", "dev", "-json"}, &old, &errOut))
 		oldPath := filepath.Join(dir, "old.json")
 		require.NoError(t, os.WriteFile(oldPath, old.Bytes(), 0o600))
 		var out bytes.Buffer
-		require.Equal(t, 0, plan.Main([]string{"-dir", dir, "-stack", "dev", "-diff", oldPath}, &out, &errOut))
+		require.Equal(t, 0, cli.Main([]string{"-dir", dir, "-stack", "dev", "-diff", oldPath}, &out, &errOut))
 		assert.Contains(t, out.String(), "0 to add, 0 to remove, 0 to change")
 	})
 	t.Run("bad config", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		code := plan.Main([]string{"-dir", dir, "-stack", "bad", "-json"}, &out, &errOut)
+		code := cli.Main([]string{"-dir", dir, "-stack", "bad", "-json"}, &out, &errOut)
 		assert.Equal(t, 1, code)
 		assert.Empty(t, out.String(), "no plan is printed for bad config")
 		assert.Contains(t, errOut.String(), "dataplatform:network.natStrategy")

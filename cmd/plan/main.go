@@ -5,6 +5,7 @@
 //	go run ./cmd/plan -stack dev                   # a tree of resources and key settings
 //	go run ./cmd/plan -stack dev -json             # the whole plan as JSON
 //	go run ./cmd/plan -stack prod -diff old.json   # what changes compared with an earlier plan
+//	go run ./cmd/plan -stack prod -policy          # the guardrail check; exit 1 on a high violation
 //
 // Bad config prints every problem on stderr and exits 1.
 package main
@@ -12,9 +13,9 @@ package main
 import (
 	"os"
 
-	"github.com/dataplatform/dataplatform/plan"
+	"github.com/dataplatform/dataplatform/plan/cli"
 )
 
 func main() {
-	os.Exit(plan.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

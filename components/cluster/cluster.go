@@ -115,7 +115,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
 		Tags:                 tags.Named(t, args.Name+"-eks-secrets"),
-	}, parent)
+	}, parent, pulumi.Protect(cfg.Protect))
 	if err != nil {
 		return nil, err
 	}

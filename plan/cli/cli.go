@@ -1,0 +1,106 @@
+// Package cli is the command line of cmd/plan: the offline plan, its diff
+// and its policy check.
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/dataplatform/dataplatform/plan"
+	"github.com/dataplatform/dataplatform/policy"
+	"github.com/dataplatform/dataplatform/spec"
+)
+
+// Main parses args, prints to stdout and stderr, and returns the process
+// exit code: 0 success, 1 failure (bad config, a failed policy check), 2 bad flags.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "dev", "the stack to plan: reads Pulumi.<stack>.yaml")
+	dir := fs.String("dir", ".", "the project directory, holding Pulumi.yaml")
+	asJSON := fs.Bool("json", false, "print the plan (or, with -diff or -policy, the result) as JSON")
+	diffFrom := fs.String("diff", "", "print what changes compared with this earlier plan (a file written by -json)")
+	checkPolicy := fs.Bool("policy", false, "check the plan against the guardrail rules; exit 1 on a high-severity violation")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	opts, err := plan.LoadOptions(*dir, *stack)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	p, err := plan.Run(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan of stack %q failed:\n%v\n", *stack, err)
+		return 1
+	}
+	switch {
+	case *diffFrom != "":
+		old, err := plan.ReadJSON(*diffFrom)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		d := plan.Compare(old, p)
+		if *asJSON {
+			return writeJSON(stdout, stderr, d)
+		}
+		return check(stderr, d.WriteText(stdout))
+	case *checkPolicy:
+		cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		var waivers []policy.Waiver
+		for _, w := range cfg.Policy.Waivers {
+			waivers = append(waivers, policy.Waiver{Rule: w.Rule, Reason: w.Reason})
+		}
+		rep, err := policy.Evaluate(p, waivers)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if *asJSON {
+			if code := writeJSON(stdout, stderr, rep); code != 0 {
+				return code
+			}
+		} else if code := check(stderr, rep.WriteText(stdout)); code != 0 {
+			return code
+		}
+		if rep.Failed() {
+			return 1
+		}
+		return 0
+	case *asJSON:
+		b, err := p.JSON()
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		_, _ = stdout.Write(b)
+		return 0
+	default:
+		return check(stderr, p.WriteTree(stdout))
+	}
+}
+
+func check(stderr io.Writer, err error) int {
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func writeJSON(stdout, stderr io.Writer, v any) int {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	_, _ = stdout.Write(append(b, '\n'))
+	return 0
+}

@@ -1,0 +1,481 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+// Resource types the rules look at.
+const (
+	tBucket       = "aws:s3/bucketV2:BucketV2"
+	tBucketSSE    = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	tBucketPAB    = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	tBucketPolicy = "aws:s3/bucketPolicy:BucketPolicy"
+	tBucketOwner  = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+	tBucketVer    = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	tRDS          = "aws:rds/instance:Instance"
+	tRDSParams    = "aws:rds/parameterGroup:ParameterGroup"
+	tEKS          = "eks:index:Cluster"
+	tLaunchTmpl   = "aws:ec2/launchTemplate:LaunchTemplate"
+	tNodeGroup    = "aws:eks/nodeGroup:NodeGroup"
+	tNodeClass    = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+	tConfigMap    = "kubernetes:core/v1:ConfigMap"
+	tRole         = "aws:iam/role:Role"
+	tPolicy       = "aws:iam/policy:Policy"
+	tRolePolicy   = "aws:iam/rolePolicy:RolePolicy"
+	tSGRule       = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	tSG           = "aws:ec2/securityGroup:SecurityGroup"
+	tSGRuleLegacy = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	tVpc          = "aws:ec2/vpc:Vpc"
+	tFlowLog      = "aws:ec2/flowLog:FlowLog"
+	tKMSKey       = "aws:kms/key:Key"
+	tSecret       = "aws:secretsmanager/secret:Secret"
+)
+
+var rules = []Rule{
+	// S3
+	{ID: "S3-001", Severity: High, Control: "AWS FSBP S3.17", Description: "S3 buckets are encrypted with a customer-managed KMS key", check: bucketSetting(tBucketSSE, func(in map[string]any) string {
+		for _, r := range objects(in["rules"]) {
+			if str(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") == "aws:kms" && str(r, "applyServerSideEncryptionByDefault", "kmsMasterKeyId") != "" {
+				return ""
+			}
+		}
+		return "default encryption is not SSE-KMS with a key of ours"
+	})},
+	{ID: "S3-002", Severity: High, Control: "AWS FSBP S3.8", Description: "S3 buckets block all public access", check: bucketSetting(tBucketPAB, func(in map[string]any) string {
+		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if !boolean(in, k) {
+				return k + " is not true"
+			}
+		}
+		return ""
+	})},
+	{ID: "S3-003", Severity: High, Control: "AWS FSBP S3.5", Description: "S3 bucket policies refuse requests not made over TLS", check: bucketSetting(tBucketPolicy, func(in map[string]any) string {
+		doc, _ := in["policy"].(map[string]any)
+		for _, s := range objects(doc["Statement"]) {
+			if str(s, "Effect") == "Deny" && strings.Contains(strings.Join(list(at(s, "Condition", "Bool", "aws:SecureTransport")), ","), "false") {
+				return ""
+			}
+		}
+		return "no statement denies aws:SecureTransport false"
+	})},
+	{ID: "S3-004", Severity: Medium, Control: "AWS FSBP S3.12", Description: "S3 buckets disable ACLs (BucketOwnerEnforced)", check: bucketSetting(tBucketOwner, func(in map[string]any) string {
+		if str(in, "rule", "objectOwnership") != "BucketOwnerEnforced" {
+			return "object ownership is not BucketOwnerEnforced"
+		}
+		return ""
+	})},
+	{ID: "S3-005", Severity: Medium, Control: "AWS FSBP S3.14", Description: "S3 buckets that hold data keep versions", check: bucketSetting(tBucketVer, func(in map[string]any) string {
+		if str(in, "versioningConfiguration", "status") != "Enabled" {
+			return "versioning is not enabled"
+		}
+		return ""
+	})},
+	// RDS
+	{ID: "RDS-001", Severity: High, Control: "AWS FSBP RDS.3", Description: "RDS storage is encrypted with a key of ours", check: each(tRDS, func(g *graph, r plan.Resource) string {
+		if !boolean(r.Inputs, "storageEncrypted") || str(r.Inputs, "kmsKeyId") == "" {
+			return "storage is not encrypted with a customer-managed key"
+		}
+		return ""
+	})},
+	{ID: "RDS-002", Severity: High, Control: "AWS FSBP RDS.2", Description: "RDS instances are not publicly accessible", check: each(tRDS, func(g *graph, r plan.Resource) string {
+		if boolean(r.Inputs, "publiclyAccessible") {
+			return "publiclyAccessible is true"
+		}
+		return ""
+	})},
+	{ID: "RDS-003", Severity: Medium, Control: "AWS FSBP RDS.11", Description: "RDS keeps automated backups at least 7 days", check: each(tRDS, func(g *graph, r plan.Resource) string {
+		if isReplica(r) {
+			return ""
+		}
+		if days, _ := number(r.Inputs, "backupRetentionPeriod"); days < 7 {
+			return "backups are kept fewer than 7 days"
+		}
+		return ""
+	})},
+	{ID: "RDS-004", Severity: High, Control: "AWS FSBP RDS.8", Description: "RDS instances have deletion protection", check: each(tRDS, func(g *graph, r plan.Resource) string {
+		if !boolean(r.Inputs, "deletionProtection") {
+			return "deletionProtection is off"
+		}
+		return ""
+	})},
+	{ID: "RDS-005", Severity: High, Control: "AWS FSBP RDS.5", Description: "RDS primaries are Multi-AZ", check: each(tRDS, func(g *graph, r plan.Resource) string {
+		if !isReplica(r) && !boolean(r.Inputs, "multiAz") {
+			return "the primary is single-AZ"
+		}
+		return ""
+	})},
+	{ID: "RDS-006", Severity: High, Control: "AWS RDS guide: requiring TLS (rds.force_ssl)", Description: "RDS PostgreSQL refuses connections without TLS", check: each(tRDS, func(g *graph, r plan.Resource) string {
+		name := str(r.Inputs, "parameterGroupName")
+		for _, pg := range g.of(tRDSParams) {
+			n, prefix := str(pg.Inputs, "name"), str(pg.Inputs, "namePrefix")
+			if name == "" || !(name == n || (prefix != "" && strings.HasPrefix(name, prefix))) {
+				continue
+			}
+			for _, p := range objects(pg.Inputs["parameters"]) {
+				if str(p, "name") == "rds.force_ssl" && str(p, "value") == "1" {
+					return ""
+				}
+			}
+		}
+		return "its parameter group does not set rds.force_ssl = 1"
+	})},
+	// EKS
+	{ID: "EKS-001", Severity: High, Control: "CIS EKS 5.3.1; AWS FSBP EKS.3", Description: "Kubernetes secrets are envelope-encrypted with KMS", check: each(tEKS, func(g *graph, r plan.Resource) string {
+		if str(r.Inputs, "encryptionConfigKeyArn") == "" {
+			return "no encryptionConfigKeyArn"
+		}
+		return ""
+	})},
+	{ID: "EKS-002", Severity: Medium, Control: "CIS EKS 2.1.1; AWS FSBP EKS.8", Description: "Every control-plane log type is enabled", check: each(tEKS, func(g *graph, r plan.Resource) string {
+		have := map[string]bool{}
+		for _, l := range list(r.Inputs["enabledClusterLogTypes"]) {
+			have[l] = true
+		}
+		for _, l := range []string{"api", "audit", "authenticator", "controllerManager", "scheduler"} {
+			if !have[l] {
+				return "log type " + l + " is off"
+			}
+		}
+		return ""
+	})},
+	{ID: "EKS-003", Severity: High, Control: "CIS EKS 5.4.2; AWS FSBP EKS.1", Description: "The API endpoint is private, or public only to listed CIDRs", check: each(tEKS, func(g *graph, r plan.Resource) string {
+		if v, ok := r.Inputs["endpointPublicAccess"].(bool); ok && !v {
+			return ""
+		}
+		cidrs := list(r.Inputs["publicAccessCidrs"])
+		if len(cidrs) == 0 {
+			return "the public endpoint is open to 0.0.0.0/0 (no publicAccessCidrs)"
+		}
+		for _, c := range cidrs {
+			if strings.HasSuffix(c, "/0") {
+				return "the public endpoint is open to " + c
+			}
+		}
+		return ""
+	})},
+	{ID: "EKS-004", Severity: High, Control: "EKS best practices: access entries (no aws-auth)", Description: "Cluster access is granted by access entries, not the aws-auth ConfigMap", check: func(g *graph) []Violation {
+		var out []Violation
+		for _, r := range g.of(tEKS) {
+			if str(r.Inputs, "authenticationMode") != "API" {
+				out = append(out, violation(r, "authenticationMode is %q, not API", str(r.Inputs, "authenticationMode")))
+			}
+		}
+		for _, r := range g.of(tConfigMap) {
+			if str(r.Inputs, "metadata", "name") == "aws-auth" {
+				out = append(out, violation(r, "manages the aws-auth ConfigMap"))
+			}
+		}
+		return out
+	}},
+	{ID: "EKS-005", Severity: High, Control: "CIS EKS 3.x; AWS FSBP EC2.8", Description: "Every node requires IMDSv2 with a hop limit of 1", check: func(g *graph) []Violation {
+		var out []Violation
+		imds := func(r plan.Resource, md map[string]any) {
+			hop, _ := number(md, "httpPutResponseHopLimit")
+			if str(md, "httpTokens") != "required" || hop != 1 {
+				out = append(out, violation(r, "metadata options are not httpTokens=required with hop limit 1"))
+			}
+		}
+		for _, r := range g.of(tLaunchTmpl) {
+			md, _ := r.Inputs["metadataOptions"].(map[string]any)
+			imds(r, md)
+		}
+		for _, r := range g.of(tNodeClass) {
+			md, _ := at(r.Inputs, "spec", "metadataOptions").(map[string]any)
+			imds(r, md)
+		}
+		for _, r := range g.of(tNodeGroup) {
+			if at(r.Inputs, "launchTemplate") == nil {
+				out = append(out, violation(r, "has no launch template, so IMDS keeps EKS's default hop limit of 2"))
+			}
+		}
+		return out
+	}},
+	// IAM
+	{ID: "IAM-001", Severity: High, Control: "AWS FSBP IAM.1, IAM.21", Description: "No statement allows every action (\"*\" or \"service:*\")", check: statements(func(s map[string]any) string {
+		for _, a := range list(s["Action"]) {
+			if a == "*" || strings.HasSuffix(a, ":*") {
+				return "allows " + a
+			}
+		}
+		return ""
+	})},
+	{ID: "IAM-002", Severity: High, Control: "AWS FSBP IAM.21", Description: "No unconditioned Resource \"*\" where AWS allows a narrower one", check: statements(func(s map[string]any) string {
+		if s["Condition"] != nil || !contains(list(s["Resource"]), "*") {
+			return ""
+		}
+		for _, a := range list(s["Action"]) {
+			service, verb, _ := strings.Cut(a, ":")
+			if !readOnlyVerb.MatchString(verb) && !noResourceLevel[a] && !noResourceLevel[service+":*"] {
+				return a + " on Resource * with no condition"
+			}
+		}
+		return ""
+	})},
+	{ID: "IAM-003", Severity: High, Control: "AWS IAM best practices: least privilege", Description: "iam:PassRole names the roles it passes", check: statements(func(s map[string]any) string {
+		for _, a := range list(s["Action"]) {
+			if a == "iam:PassRole" || a == "iam:*" || a == "*" {
+				for _, r := range list(s["Resource"]) {
+					if strings.Contains(r, "*") {
+						return a + " on " + r
+					}
+				}
+			}
+		}
+		return ""
+	})},
+	{ID: "IAM-004", Severity: High, Control: "EKS best practices: IRSA trust scoped to a service account", Description: "Every web-identity trust has exact sub and aud conditions", check: each(tRole, func(g *graph, r plan.Resource) string {
+		doc, _ := r.Inputs["assumeRolePolicy"].(map[string]any)
+		for _, s := range objects(doc["Statement"]) {
+			if !contains(list(s["Action"]), "sts:AssumeRoleWithWebIdentity") {
+				continue
+			}
+			cond, _ := s["Condition"].(map[string]any)
+			if _, like := cond["StringLike"]; like {
+				return "uses StringLike in a web-identity trust"
+			}
+			eq, _ := cond["StringEquals"].(map[string]any)
+			var sub, aud []string
+			for k, v := range eq {
+				switch {
+				case strings.HasSuffix(k, ":sub"):
+					sub = list(v)
+				case strings.HasSuffix(k, ":aud"):
+					aud = list(v)
+				}
+			}
+			if len(sub) == 0 || len(aud) != 1 || aud[0] != "sts.amazonaws.com" {
+				return "a web-identity trust lacks exact sub and aud (sts.amazonaws.com) conditions"
+			}
+			for _, x := range sub {
+				if strings.ContainsAny(x, "*?") || !strings.HasPrefix(x, "system:serviceaccount:") {
+					return "subject " + x + " is not one service account"
+				}
+			}
+		}
+		return ""
+	})},
+	// Network
+	{ID: "NET-001", Severity: High, Control: "AWS FSBP EC2.18, EC2.19", Description: "No security group admits 0.0.0.0/0, except load balancer listeners on 80/443", check: func(g *graph) []Violation {
+		var out []Violation
+		open := func(r plan.Resource, cidrs []string, from, to float64, desc string) {
+			for _, c := range cidrs {
+				if c != "0.0.0.0/0" && c != "::/0" {
+					continue
+				}
+				listener := (from == 80 || from == 443) && from == to && strings.Contains(strings.ToLower(desc), "load balancer")
+				if !listener {
+					out = append(out, violation(r, "admits %s on ports %v-%v", c, from, to))
+				}
+			}
+		}
+		for _, r := range g.of(tSGRule) {
+			from, _ := number(r.Inputs, "fromPort")
+			to, _ := number(r.Inputs, "toPort")
+			open(r, list(r.Inputs["cidrIpv4"]), from, to, str(r.Inputs, "description"))
+			open(r, list(r.Inputs["cidrIpv6"]), from, to, str(r.Inputs, "description"))
+		}
+		for _, r := range g.of(tSGRuleLegacy) {
+			if str(r.Inputs, "type") != "ingress" {
+				continue
+			}
+			from, _ := number(r.Inputs, "fromPort")
+			to, _ := number(r.Inputs, "toPort")
+			open(r, list(r.Inputs["cidrBlocks"]), from, to, str(r.Inputs, "description"))
+		}
+		for _, r := range g.of(tSG) {
+			for _, in := range objects(r.Inputs["ingress"]) {
+				from, _ := number(in, "fromPort")
+				to, _ := number(in, "toPort")
+				open(r, list(in["cidrBlocks"]), from, to, str(in, "description"))
+			}
+		}
+		return out
+	}},
+	{ID: "NET-002", Severity: Medium, Control: "AWS FSBP EC2.6", Description: "Every VPC has flow logs", check: each(tVpc, func(g *graph, r plan.Resource) string {
+		for _, fl := range g.of(tFlowLog) {
+			if contains(fl.Dependencies, r.URN) {
+				return ""
+			}
+		}
+		return "no flow log captures this VPC"
+	})},
+	// KMS, secrets
+	{ID: "KMS-001", Severity: Medium, Control: "AWS FSBP KMS.4", Description: "KMS keys rotate", check: each(tKMSKey, func(g *graph, r plan.Resource) string {
+		if !boolean(r.Inputs, "enableKeyRotation") {
+			return "key rotation is off"
+		}
+		return ""
+	})},
+	{ID: "SM-001", Severity: Medium, Control: "AWS Secrets Manager best practices: customer-managed keys", Description: "Secrets Manager secrets are encrypted with a key of ours", check: each(tSecret, func(g *graph, r plan.Resource) string {
+		k := str(r.Inputs, "kmsKeyId")
+		if k == "" || strings.Contains(k, "alias/aws/") {
+			return "encrypted with the AWS-managed key"
+		}
+		return ""
+	})},
+	{ID: "SEC-001", Severity: High, Control: "AWS FSBP ECS.8 / CodeBuild.2 (no plaintext credentials)", Description: "No password, key or token is an input in plain text", check: func(g *graph) []Violation {
+		var out []Violation
+		for _, r := range g.p.Resources {
+			for _, path := range plaintextSecrets(r.Inputs, "") {
+				out = append(out, violation(r, "input %s holds a plaintext value", path))
+			}
+		}
+		return out
+	}},
+	// Tags
+	{ID: "TAG-001", Severity: Low, Control: "AWS tagging best practices; cost allocation", Description: "Every taggable AWS resource carries the platform's tags", check: func(g *graph) []Violation {
+		var out []Violation
+		for _, r := range g.p.Resources {
+			if !strings.HasPrefix(r.Type, "aws:") && r.Type != tEKS || untaggable[r.Type] {
+				continue
+			}
+			t, _ := r.Inputs["tags"].(map[string]any)
+			for _, k := range PlatformTags {
+				if _, ok := t[k]; !ok {
+					out = append(out, violation(r, "missing tag %s", k))
+					break
+				}
+			}
+		}
+		return out
+	}},
+	// Protection
+	{ID: "PROT-001", Severity: High, Control: "AWS FSBP RDS.8 (by analogy); Pulumi protect", Description: "Data resources (RDS, S3 buckets, KMS keys) are protected from pulumi destroy", check: func(g *graph) []Violation {
+		var out []Violation
+		for _, r := range g.of(tRDS, tBucket, tKMSKey) {
+			if !r.Protect {
+				out = append(out, violation(r, "not protected"))
+			}
+		}
+		return out
+	}},
+}
+
+// PlatformTags are the tag keys every taggable resource carries.
+var PlatformTags = []string{"Project", "Environment", "ManagedBy"}
+
+// noResourceLevel are actions (or services, as "svc:*") that take no
+// resource-level permissions: "*" is the narrowest AWS allows.
+var noResourceLevel = map[string]bool{
+	"pricing:GetProducts":        true,
+	"secretsmanager:ListSecrets": true,
+	"shield:*":                   true,
+}
+
+// untaggable are AWS resource types that take no tags.
+var untaggable = map[string]bool{
+	"aws:ec2/route:Route": true, "aws:ec2/routeTableAssociation:RouteTableAssociation": true,
+	"aws:iam/rolePolicy:RolePolicy": true, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": true,
+	"aws:sqs/queuePolicy:QueuePolicy": true, "aws:cloudwatch/eventTarget:EventTarget": true,
+	tBucketSSE: true, tBucketPAB: true, tBucketPolicy: true, tBucketOwner: true, tBucketVer: true,
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": true,
+	"aws:kms/alias:Alias": true, "aws:secretsmanager/secretVersion:SecretVersion": true,
+	"aws:ec2/tag:Tag": true, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": true,
+	tSGRuleLegacy: true,
+}
+
+// bucketSetting checks that every bucket has a setting resource of typ
+// (found by the bucket's name) that passes ok (which returns "" or what is wrong).
+func bucketSetting(typ string, ok func(map[string]any) string) func(*graph) []Violation {
+	return func(g *graph) []Violation {
+		var out []Violation
+		for _, b := range g.of(tBucket) {
+			name := str(b.Inputs, "bucket")
+			found := false
+			for _, s := range g.of(typ) {
+				if str(s.Inputs, "bucket") == name || contains(s.Dependencies, b.URN) {
+					found = true
+					if msg := ok(s.Inputs); msg != "" {
+						out = append(out, violation(b, "%s", msg))
+					}
+				}
+			}
+			if !found {
+				out = append(out, violation(b, "has no %s", typ[strings.LastIndex(typ, ":")+1:]))
+			}
+		}
+		return out
+	}
+}
+
+// each applies check to every resource of typ.
+func each(typ string, check func(*graph, plan.Resource) string) func(*graph) []Violation {
+	return func(g *graph) []Violation {
+		var out []Violation
+		for _, r := range g.of(typ) {
+			if msg := check(g, r); msg != "" {
+				out = append(out, violation(r, "%s", msg))
+			}
+		}
+		return out
+	}
+}
+
+// statements applies check to every Allow statement of every identity policy.
+func statements(check func(map[string]any) string) func(*graph) []Violation {
+	return func(g *graph) []Violation {
+		var out []Violation
+		for _, r := range g.of(tPolicy, tRolePolicy) {
+			doc, _ := r.Inputs["policy"].(map[string]any)
+			for _, s := range objects(doc["Statement"]) {
+				if str(s, "Effect") != "Allow" {
+					continue
+				}
+				if msg := check(s); msg != "" {
+					sid := str(s, "Sid")
+					if sid != "" {
+						msg = sid + ": " + msg
+					}
+					out = append(out, violation(r, "%s", msg))
+				}
+			}
+		}
+		return out
+	}
+}
+
+func isReplica(r plan.Resource) bool { return str(r.Inputs, "replicateSourceDb") != "" }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// secretKeys are input names (at any depth) whose value is a credential.
+var secretKeys = map[string]bool{
+	"password": true, "masterpassword": true, "secret": true, "secretstring": true, "token": true,
+	"apikey": true, "secretaccesskey": true, "privatekey": true, "fernetkey": true, "jwtsecret": true,
+	"accesskeyid": true, "clientsecret": true, "webserversecretkey": true,
+}
+
+// plaintextSecrets lists the paths of credential-named inputs holding a
+// non-empty value that is not marked secret.
+func plaintextSecrets(v any, path string) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if s, ok := e.(string); ok && secretKeys[strings.ToLower(k)] && s != "" && s != plan.SecretMarker && s != plan.UnknownMarker {
+				out = append(out, p)
+				continue
+			}
+			out = append(out, plaintextSecrets(e, p)...)
+		}
+	case []any:
+		for i, e := range x {
+			out = append(out, plaintextSecrets(e, path+"["+strconv.Itoa(i)+"]")...)
+		}
+	}
+	return out
+}
