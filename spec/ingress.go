@@ -19,6 +19,10 @@ type Ingress struct {
 	// CertificateARN is an ACM certificate for HTTPS; without one the
 	// load balancers listen on HTTP (port 80) only.
 	CertificateARN string `json:"certificateArn,omitempty"`
+	// Group is the ingress group the apps' ingresses join, so they share one
+	// load balancer (about $16 a month each otherwise). Default: the
+	// platform's name.
+	Group string `json:"group,omitempty"`
 	// InboundCIDRs restrict who reaches the load balancers. Required for
 	// "internet-facing"; 0.0.0.0/0 is refused.
 	InboundCIDRs []string `json:"inboundCidrs,omitempty"`
@@ -77,6 +81,9 @@ func (c Ingress) Annotations(healthCheckPath string) map[string]string {
 		"alb.ingress.kubernetes.io/scheme":           c.Scheme,
 		"alb.ingress.kubernetes.io/target-type":      "ip",
 		"alb.ingress.kubernetes.io/healthcheck-path": healthCheckPath,
+	}
+	if c.Group != "" {
+		a["alb.ingress.kubernetes.io/group.name"] = c.Group
 	}
 	if c.CertificateARN != "" {
 		a["alb.ingress.kubernetes.io/certificate-arn"] = c.CertificateARN

@@ -123,6 +123,9 @@ func (c *Stack) withDefaults() {
 	c.Secrets = c.Secrets.WithDefaults()
 	c.Apps.SecretSync = c.Apps.SecretSync.WithDefaults()
 	c.Apps.Ingress = c.Apps.Ingress.WithDefaults()
+	if c.Apps.Ingress.Group == "" {
+		c.Apps.Ingress.Group = c.Name
+	}
 	c.Apps.Airbyte = c.Apps.Airbyte.WithDefaults()
 	c.Apps.Airflow = c.Apps.Airflow.WithDefaults()
 }

@@ -46,7 +46,12 @@ type Platform struct {
 	// Airbyte and Airflow are the apps.
 	Airbyte *airbyte.Airbyte
 	Airflow *airflow.Airflow
+
+	prefix string
 }
+
+// name is a logical resource name of this platform instance.
+func (p *Platform) name(n string) string { return p.prefix + n }
 
 // Run is the Pulumi program: main.go passes it to pulumi.Run.
 func Run(ctx *pulumi.Context) error {
@@ -64,10 +69,17 @@ func Run(ctx *pulumi.Context) error {
 
 // Deploy creates the platform described by a loaded Config.
 func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
-	p := &Platform{Config: cfg}
+	return DeployInstance(ctx, cfg, "")
+}
+
+// DeployInstance creates one platform whose logical resource names start
+// with prefix, so that one program can hold several platforms (give each its
+// own cfg.Name too, as physical names derive from it). Deploy uses no prefix.
+func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform, error) {
+	p := &Platform{Config: cfg, prefix: prefix}
 	tags := cfg.BaseTags()
 	var err error
-	p.Network, err = network.NewVpc(ctx, "network", &network.VpcArgs{
+	p.Network, err = network.NewVpc(ctx, p.name("network"), &network.VpcArgs{
 		Config:      cfg.Network,
 		ClusterName: cfg.Name,
 		Tags:        tags,
@@ -106,7 +118,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		secretARNs = append(secretARNs, pulumi.String(arn))
 	}
 	var err error
-	p.SecretSync, err = secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
+	p.SecretSync, err = secretsync.NewOperator(ctx, p.name("secret-sync"), &secretsync.OperatorArgs{
 		Config:          cfg.Apps.SecretSync,
 		Region:          cfg.Region,
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
@@ -120,7 +132,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	if err != nil {
 		return err
 	}
-	p.LoadBalancerController, err = ingress.NewLoadBalancerController(ctx, "load-balancer-controller", &ingress.ControllerArgs{
+	p.LoadBalancerController, err = ingress.NewLoadBalancerController(ctx, p.name("load-balancer-controller"), &ingress.ControllerArgs{
 		Config:          cfg.Apps.Ingress,
 		ClusterName:     cfg.Name,
 		Region:          cfg.Region,
@@ -136,7 +148,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		return err
 	}
 	pool := p.KarpenterController.NodePools[0]
-	p.Airbyte, err = airbyte.NewAirbyte(ctx, "airbyte", &airbyte.AirbyteArgs{
+	p.Airbyte, err = airbyte.NewAirbyte(ctx, p.name("airbyte"), &airbyte.AirbyteArgs{
 		Config:                 cfg.Apps.Airbyte,
 		Region:                 cfg.Region,
 		Database:               p.AirbyteDB,
@@ -153,7 +165,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	if err != nil {
 		return err
 	}
-	p.Airflow, err = airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
+	p.Airflow, err = airflow.NewAirflow(ctx, p.name("airflow"), &airflow.AirflowArgs{
 		Config:                 cfg.Apps.Airflow,
 		Platform:               cfg.Name,
 		Region:                 cfg.Region,
@@ -175,12 +187,12 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, tags map[string]string) error {
 	cfg := p.Config
 	var err error
-	p.Secrets, err = secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, Tags: tags})
+	p.Secrets, err = secrets.NewSecrets(ctx, p.name("secrets"), &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, Tags: tags})
 	if err != nil {
 		return err
 	}
 	// Bucket names are global: the account ID keeps them unique.
-	p.AirbyteBucket, err = storage.NewBucket(ctx, "airbyte-bucket", &storage.BucketArgs{
+	p.AirbyteBucket, err = storage.NewBucket(ctx, p.name("airbyte-bucket"), &storage.BucketArgs{
 		Config:      cfg.Storage,
 		BucketName:  fmt.Sprintf("%s-airbyte-%s", cfg.Name, account),
 		KMSKeyARN:   p.Secrets.KeyARN,
@@ -190,7 +202,7 @@ func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, 
 	if err != nil {
 		return err
 	}
-	p.AirflowLogBucket, err = storage.NewBucket(ctx, "airflow-log-bucket", &storage.BucketArgs{
+	p.AirflowLogBucket, err = storage.NewBucket(ctx, p.name("airflow-log-bucket"), &storage.BucketArgs{
 		Config:      cfg.Storage,
 		BucketName:  fmt.Sprintf("%s-airflow-logs-%s", cfg.Name, account),
 		KMSKeyARN:   p.Secrets.KeyARN,
@@ -217,13 +229,13 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 			Tags:                  tags,
 		})
 	}
-	if p.AirbyteDB, err = db("airbyte-db", "airbyte"); err != nil {
+	if p.AirbyteDB, err = db(p.name("airbyte-db"), "airbyte"); err != nil {
 		return err
 	}
-	if p.AirflowDB, err = db("airflow-db", "airflow"); err != nil {
+	if p.AirflowDB, err = db(p.name("airflow-db"), "airflow"); err != nil {
 		return err
 	}
-	p.AirbyteRole, err = identity.NewIrsaRole(ctx, "airbyte-role", &identity.IrsaRoleArgs{
+	p.AirbyteRole, err = identity.NewIrsaRole(ctx, p.name("airbyte-role"), &identity.IrsaRoleArgs{
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
 		ServiceAccounts: airbyte.ServiceAccounts(cfg.Apps.Airbyte.Namespace),
@@ -236,7 +248,7 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 	if err != nil {
 		return err
 	}
-	p.AirflowRole, err = identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
+	p.AirflowRole, err = identity.NewIrsaRole(ctx, p.name("airflow-role"), &identity.IrsaRoleArgs{
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
 		ServiceAccounts: airflow.ServiceAccounts(cfg.Apps.Airflow.Namespace),
@@ -254,17 +266,18 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) error {
 	cfg := p.Config
 	var err error
-	p.Cluster, err = cluster.NewCluster(ctx, "cluster", &cluster.ClusterArgs{
+	p.Cluster, err = cluster.NewCluster(ctx, p.name("cluster"), &cluster.ClusterArgs{
 		Config:           cfg.Cluster,
 		Name:             cfg.Name,
 		VpcID:            p.Network.VpcID,
 		PrivateSubnetIDs: p.Network.PrivateSubnetIDs,
+		NodeDependencies: p.Network.EgressReady,
 		Tags:             tags,
 	})
 	if err != nil {
 		return err
 	}
-	p.Kubernetes, err = kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
+	p.Kubernetes, err = kubernetes.NewProvider(ctx, p.name("kubernetes"), &kubernetes.ProviderArgs{
 		Kubeconfig:            p.Cluster.Kubeconfig,
 		EnableServerSideApply: pulumi.Bool(true),
 	})
@@ -272,11 +285,11 @@ func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) er
 		return err
 	}
 	k8s := pulumi.Provider(p.Kubernetes)
-	if _, err := cluster.NewDefaultStorageClass(ctx, "default-storage-class", k8s,
+	if _, err := cluster.NewDefaultStorageClass(ctx, p.name("default-storage-class"), k8s,
 		pulumi.DependsOn([]pulumi.Resource{p.Cluster.Addons["aws-ebs-csi-driver"]})); err != nil {
 		return err
 	}
-	p.KarpenterAWS, err = karpenter.NewInfrastructure(ctx, "karpenter", &karpenter.InfrastructureArgs{
+	p.KarpenterAWS, err = karpenter.NewInfrastructure(ctx, p.name("karpenter"), &karpenter.InfrastructureArgs{
 		ClusterName:       cfg.Name,
 		Namespace:         cfg.Karpenter.Namespace,
 		OIDCProviderARN:   p.Cluster.OIDCProviderARN,
@@ -287,7 +300,7 @@ func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) er
 	if err != nil {
 		return err
 	}
-	p.KarpenterController, err = karpenter.NewController(ctx, "karpenter", &karpenter.ControllerArgs{
+	p.KarpenterController, err = karpenter.NewController(ctx, p.name("karpenter"), &karpenter.ControllerArgs{
 		Config:          cfg.Karpenter,
 		ClusterName:     cfg.Name,
 		ClusterEndpoint: p.Cluster.Endpoint,

@@ -17,7 +17,7 @@ func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
 		stack              string
 		zones, nats, iface int
 	}{
-		{"dev", 2, 1, 1},
+		{"dev", 2, 1, 0},
 		{"prod", 3, 3, 4},
 	}
 	for _, c := range cases {

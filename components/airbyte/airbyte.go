@@ -199,7 +199,10 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				UserSecretKey:     DatabaseUserKey,
 				PasswordSecretKey: DatabasePasswordKey,
 				// The chart also reads replica credentials from the same
-				// Secret; they are the master credentials too.
+				// Secret; they are the master credentials too. The replica
+				// URL stays the chart's default (the primary): pointing
+				// Airbyte at a read replica would make every install wait
+				// for the replica to be built.
 				Replica: ReplicaValues{UserSecretKey: DatabaseUserKey, PasswordSecretKey: DatabasePasswordKey},
 			},
 			Storage: StorageValues{
@@ -236,10 +239,6 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				Paths: []IngressPath{{Path: "/", PathType: "Prefix", Backend: "server"}},
 			}},
 		},
-	}
-	if args.Database.HasReplica {
-		// Airbyte sends read-only queries to the replica.
-		v.Global.Database.Replica.URL = pulumi.Sprintf("jdbc:postgresql://%s:%d/%s", args.Database.ReplicaAddress, database.Port, args.Database.DatabaseName)
 	}
 	if cfg.ImageRegistry != "" {
 		v.Global.Image = &ImageValues{Registry: cfg.ImageRegistry}

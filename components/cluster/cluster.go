@@ -42,6 +42,9 @@ type ClusterArgs struct {
 	// PrivateSubnetIDs are where the control plane's network interfaces and
 	// the core nodes go; at least two zones. Required.
 	PrivateSubnetIDs pulumi.StringArrayInput
+	// NodeDependencies are what nodes need before they launch, such as the
+	// NAT routes or VPC endpoints of the private subnets (network.Vpc.EgressReady).
+	NodeDependencies []pulumi.Resource
 	// Tags are added to every taggable resource.
 	Tags map[string]string
 }
@@ -183,7 +186,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 
 	ng, err := newCoreNodeGroup(ctx, name, args.Name, cp, cfg.CoreNodeGroup, args.PrivateSubnetIDs, t, parent,
-		pulumi.DependsOn([]pulumi.Resource{vpcCni, kubeProxy}))
+		append([]pulumi.Resource{vpcCni, kubeProxy}, args.NodeDependencies...))
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +234,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 // newCoreNodeGroup creates the core managed node group on AL2023, with a
 // launch template that requires IMDSv2 with a hop limit of 1 (pods cannot
 // reach the node's credentials) and encrypts the gp3 root volume.
-func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *controlPlane, cfg NodeGroup, subnets pulumi.StringArrayInput, t map[string]string, opts ...pulumi.ResourceOption) (*awseks.NodeGroup, error) {
-	role, err := identity.NewNodeRole(ctx, name+"-core-node", "Core nodes of EKS cluster "+clusterName, t, opts...)
+// The node group alone waits for deps; its role and launch template do not.
+func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *controlPlane, cfg NodeGroup, subnets pulumi.StringArrayInput, t map[string]string, parent pulumi.ResourceOption, deps []pulumi.Resource) (*awseks.NodeGroup, error) {
+	role, err := identity.NewNodeRole(ctx, name+"-core-node", "Core nodes of EKS cluster "+clusterName, t, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +264,7 @@ func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *control
 			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: nodeTags},
 		},
 		Tags: tags.Named(t, clusterName+"-core"),
-	}, opts...)
+	}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -284,5 +288,5 @@ func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *control
 		},
 		Labels: pulumi.StringMap{CoreNodeLabelKey: pulumi.String(CoreNodeLabelValue)},
 		Tags:   tags.Named(t, clusterName+"-core"),
-	}, opts...)
+	}, parent, pulumi.DependsOn(deps))
 }

@@ -65,6 +65,9 @@ type Vpc struct {
 	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
 	// NatGatewayIDs are the NAT gateways created (none, one or one per zone).
 	NatGatewayIDs pulumi.StringArrayOutput `pulumi:"natGatewayIds"`
+	// EgressReady are the routes and endpoints that give the private subnets
+	// their way out: nodes must not launch before them (they pull images).
+	EgressReady []pulumi.Resource
 }
 
 // ResolveZones returns the availability zones a Config will use: the pinned
@@ -242,13 +245,15 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			if len(nats) == len(zones) {
 				nat = nats[i]
 			}
-			if _, err := ec2.NewRoute(ctx, fmt.Sprintf("%s-private-%s-default", name, z), &ec2.RouteArgs{
+			route, err := ec2.NewRoute(ctx, fmt.Sprintf("%s-private-%s-default", name, z), &ec2.RouteArgs{
 				RouteTableId:         rt.ID(),
 				DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
 				NatGatewayId:         nat.ID(),
-			}, parent); err != nil {
+			}, parent)
+			if err != nil {
 				return nil, err
 			}
+			v.EgressReady = append(v.EgressReady, route)
 		}
 		if err := associate(ctx, fmt.Sprintf("%s-private-%s", name, z), private[i], rt, parent); err != nil {
 			return nil, err
@@ -275,15 +280,17 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		gatewayRTs = append(gatewayRTs, rt.ID())
 	}
 	gatewayRTs = append(gatewayRTs, databaseRT.ID())
-	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+	s3Endpoint, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vp.ID(),
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", region.Name),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   gatewayRTs,
 		Tags:            tags.Named(t, args.ClusterName+"-s3"),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
+	v.EgressReady = append(v.EgressReady, s3Endpoint)
 	if len(cfg.InterfaceEndpoints) > 0 {
 		sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
 			VpcId:       vp.ID(),
@@ -309,7 +316,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			subnetIDs = append(subnetIDs, s.ID())
 		}
 		for _, e := range cfg.InterfaceEndpoints {
-			if _, err := ec2.NewVpcEndpoint(ctx, fmt.Sprintf("%s-%s", name, e), &ec2.VpcEndpointArgs{
+			ep, err := ec2.NewVpcEndpoint(ctx, fmt.Sprintf("%s-%s", name, e), &ec2.VpcEndpointArgs{
 				VpcId:             vp.ID(),
 				ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", region.Name, string(e)),
 				VpcEndpointType:   pulumi.String("Interface"),
@@ -317,9 +324,11 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 				SubnetIds:         subnetIDs,
 				SecurityGroupIds:  pulumi.StringArray{sg.ID()},
 				Tags:              tags.Named(t, fmt.Sprintf("%s-%s", args.ClusterName, e)),
-			}, parent); err != nil {
+			}, parent)
+			if err != nil {
 				return nil, err
 			}
+			v.EgressReady = append(v.EgressReady, ep)
 		}
 	}
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dataplatform/dataplatform/insights"
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/policy"
 	"github.com/dataplatform/dataplatform/spec"
@@ -23,6 +24,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the plan (or, with -diff or -policy, the result) as JSON")
 	diffFrom := fs.String("diff", "", "print what changes compared with this earlier plan (a file written by -json)")
 	checkPolicy := fs.Bool("policy", false, "check the plan against the guardrail rules; exit 1 on a high-severity violation")
+	estimate := fs.Bool("estimate", false, "print the stack's monthly cost when idle, per resource and in total")
+	criticalPath := fs.Bool("critical-path", false, "print the modelled deploy time: the longest chain of creations, and a fully serial deploy")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -74,6 +77,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case *estimate:
+		prices := insights.Prices()
+		e := insights.EstimateCost(p, prices)
+		if *asJSON {
+			return writeJSON(stdout, stderr, e)
+		}
+		return check(stderr, e.WriteText(stdout, prices))
+	case *criticalPath:
+		c := insights.Critical(p)
+		if *asJSON {
+			return writeJSON(stdout, stderr, c)
+		}
+		return check(stderr, c.WriteText(stdout))
 	case *asJSON:
 		b, err := p.JSON()
 		if err != nil {
