@@ -77,7 +77,7 @@ var Assumptions = []string{
 	"Idle platform: only what runs whether or not anyone uses it is counted, at on-demand list prices for 730 hours a month.",
 	"Karpenter nodes are counted at their minimum, zero: nodes for Airbyte's and Airflow's always-on pods, sync jobs and task pods come on top (a dev spot node is roughly $15-30 a month).",
 	"Data transfer is not counted: NAT gateway processing ($0.045/GB), inter-AZ traffic ($0.01/GB each way), internet egress.",
-	"Usage-priced services are not counted: CloudWatch Logs ingestion and storage, S3 storage and requests, KMS and Secrets Manager API calls, SQS and EventBridge requests, load balancer capacity units, RDS backup storage beyond the database's size, Performance Insights beyond the free 7 days.",
+	"Usage-priced services are not counted: Container Insights metrics and logs, ECR and EFS storage, CloudWatch Logs ingestion and storage, S3 storage and requests, KMS and Secrets Manager API calls, SQS and EventBridge requests, load balancer capacity units, RDS backup storage beyond the database's size, Performance Insights beyond the free 7 days.",
 	"The apps' ingresses share one Application Load Balancer (one ingress group).",
 }
 
@@ -165,6 +165,8 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 			}
 		case "aws:kms/key:Key":
 			add(r, "KMS key", []string{"kms.key.month"}, func(v map[string]float64) float64 { return v["kms.key.month"] })
+		case "aws:cloudwatch/metricAlarm:MetricAlarm":
+			add(r, "CloudWatch alarm", []string{"cloudwatch.alarm.month"}, func(v map[string]float64) float64 { return v["cloudwatch.alarm.month"] })
 		case "aws:secretsmanager/secret:Secret":
 			add(r, "Secrets Manager secret", []string{"secretsmanager.secret.month"}, func(v map[string]float64) float64 { return v["secretsmanager.secret.month"] })
 		case "kubernetes:helm.sh/v3:Release":

@@ -45,14 +45,16 @@ type Plan struct {
 
 // Resource is one planned resource.
 type Resource struct {
-	URN          string         `json:"urn"`
-	Type         string         `json:"type"`
-	Name         string         `json:"name"`
-	Parent       string         `json:"parent"`
-	Provider     string         `json:"provider"`
-	Dependencies []string       `json:"dependencies"`
-	Protect      bool           `json:"protect"`
-	Inputs       map[string]any `json:"inputs"`
+	URN          string   `json:"urn"`
+	Type         string   `json:"type"`
+	Name         string   `json:"name"`
+	Parent       string   `json:"parent"`
+	Provider     string   `json:"provider"`
+	Dependencies []string `json:"dependencies"`
+	Protect      bool     `json:"protect"`
+	// RetainOnDelete keeps the cloud resource when Pulumi deletes it.
+	RetainOnDelete bool           `json:"retainOnDelete,omitempty"`
+	Inputs         map[string]any `json:"inputs"`
 }
 
 // Options says which program to run with which config.
@@ -125,14 +127,15 @@ func Run(opts Options) (*Plan, error) {
 			deps = []string{}
 		}
 		p.Resources = append(p.Resources, Resource{
-			URN:          r.URN,
-			Type:         r.Type,
-			Name:         r.Name,
-			Parent:       parentOf(r.Parent),
-			Provider:     r.Provider,
-			Dependencies: deps,
-			Protect:      r.Protect,
-			Inputs:       plainMap(r.Inputs),
+			URN:            r.URN,
+			Type:           r.Type,
+			Name:           r.Name,
+			Parent:         parentOf(r.Parent),
+			Provider:       r.Provider,
+			Dependencies:   deps,
+			Protect:        r.Protect,
+			RetainOnDelete: r.RetainOnDelete,
+			Inputs:         plainMap(r.Inputs),
 		})
 	}
 	return p, runErr

@@ -375,6 +375,8 @@ var untaggable = map[string]bool{
 	"aws:kms/alias:Alias": true, "aws:secretsmanager/secretVersion:SecretVersion": true,
 	"aws:ec2/tag:Tag": true, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": true,
 	tSGRuleLegacy: true,
+	"aws:ecr/lifecyclePolicy:LifecyclePolicy": true, "aws:sns/topicPolicy:TopicPolicy": true,
+	"aws:sns/topicSubscription:TopicSubscription": true, "aws:efs/mountTarget:MountTarget": true,
 }
 
 // bucketSetting checks that every bucket has a setting resource of typ

@@ -22,10 +22,24 @@ type Airflow struct {
 	// GitSync pulls DAGs from a repository. Without a repository, DAGs come
 	// from the image.
 	GitSync GitSync `json:"gitSync,omitempty"`
-	// PgBouncerReplicas. Default 1.
-	PgBouncerReplicas int `json:"pgBouncerReplicas,omitempty"`
+	// Replicas of the long-running components; at 2 or more each gets a
+	// PodDisruptionBudget and is spread across zones. Default 1 each.
+	Replicas AirflowReplicas `json:"replicas,omitempty"`
+	// DagsOnEFS keeps DAGs on an encrypted EFS volume shared by every
+	// component (ReadWriteMany), instead of each pod's git-sync copy. With
+	// gitSync set too, git-sync writes into that volume.
+	DagsOnEFS bool `json:"dagsOnEfs,omitempty"`
 	// PgBouncerPoolSize is the server connections per database. Default 10.
 	PgBouncerPoolSize int `json:"pgBouncerPoolSize,omitempty"`
+}
+
+// AirflowReplicas are the replica counts of Airflow's long-running components.
+type AirflowReplicas struct {
+	Scheduler    int `json:"scheduler,omitempty"`
+	APIServer    int `json:"apiServer,omitempty"`
+	Triggerer    int `json:"triggerer,omitempty"`
+	DagProcessor int `json:"dagProcessor,omitempty"`
+	PgBouncer    int `json:"pgBouncer,omitempty"`
 }
 
 // AirflowAdmin describes the first admin user.
@@ -68,8 +82,10 @@ func (c Airflow) WithDefaults() Airflow {
 	if c.GitSync.Repo != "" && c.GitSync.Branch == "" {
 		c.GitSync.Branch = "main"
 	}
-	if c.PgBouncerReplicas == 0 {
-		c.PgBouncerReplicas = 1
+	for _, r := range []*int{&c.Replicas.Scheduler, &c.Replicas.APIServer, &c.Replicas.Triggerer, &c.Replicas.DagProcessor, &c.Replicas.PgBouncer} {
+		if *r == 0 {
+			*r = 1
+		}
 	}
 	if c.PgBouncerPoolSize == 0 {
 		c.PgBouncerPoolSize = 10
@@ -107,8 +123,13 @@ func (c Airflow) Validate() *validate.Problems {
 	if c.GitSync.CredentialsSecretARN != "" && !smARN.MatchString(c.GitSync.CredentialsSecretARN) {
 		p.Addf("gitSync.credentialsSecretArn", "want a Secrets Manager secret ARN, got %q", c.GitSync.CredentialsSecretARN)
 	}
-	if c.PgBouncerReplicas < 1 || c.PgBouncerReplicas > 5 {
-		p.Addf("pgBouncerReplicas", "want 1 to 5, got %d", c.PgBouncerReplicas)
+	for field, n := range map[string]int{
+		"replicas.scheduler": c.Replicas.Scheduler, "replicas.apiServer": c.Replicas.APIServer, "replicas.triggerer": c.Replicas.Triggerer,
+		"replicas.dagProcessor": c.Replicas.DagProcessor, "replicas.pgBouncer": c.Replicas.PgBouncer,
+	} {
+		if n < 1 || n > 10 {
+			p.Addf(field, "want 1 to 10, got %d", n)
+		}
 	}
 	if c.PgBouncerPoolSize < 1 || c.PgBouncerPoolSize > 500 {
 		p.Addf("pgBouncerPoolSize", "want 1 to 500, got %d", c.PgBouncerPoolSize)

@@ -73,6 +73,10 @@ type NodeGroup struct {
 	MaxSize     int `json:"maxSize,omitempty"`
 	// DiskSizeGiB is the encrypted gp3 root volume's size. Default 50.
 	DiskSizeGiB int `json:"diskSizeGiB,omitempty"`
+	// Dedicated taints the core nodes CriticalAddonsOnly=true:NoSchedule, so
+	// only platform controllers (which tolerate it) run there and Airbyte
+	// and Airflow run on Karpenter's nodes. Default true.
+	Dedicated *bool `json:"dedicated,omitempty"`
 }
 
 // Addons pins the version of each EKS managed add-on, such as
@@ -83,6 +87,13 @@ type Addons struct {
 	CoreDNS      string `json:"coreDns,omitempty"`
 	KubeProxy    string `json:"kubeProxy,omitempty"`
 	EbsCsiDriver string `json:"ebsCsiDriver,omitempty"`
+	// EfsCsiDriver is required when Airflow keeps its DAGs on EFS.
+	EfsCsiDriver string `json:"efsCsiDriver,omitempty"`
+	// MetricsServer serves resource metrics (kubectl top, autoscalers). Required.
+	MetricsServer string `json:"metricsServer,omitempty"`
+	// CloudWatchObservability is the Container Insights add-on (CloudWatch
+	// agent and Fluent Bit): the platform's metrics and logs path. Required.
+	CloudWatchObservability string `json:"cloudWatchObservability,omitempty"`
 }
 
 // ClusterLogTypes are the control-plane log types; all of them are always enabled.
@@ -126,6 +137,10 @@ func (c Cluster) WithDefaults() Cluster {
 	}
 	if n.DiskSizeGiB == 0 {
 		n.DiskSizeGiB = 50
+	}
+	if n.Dedicated == nil {
+		on := true
+		n.Dedicated = &on
 	}
 	return c
 }
@@ -191,6 +206,7 @@ func (c Cluster) Validate() *validate.Problems {
 	for _, a := range []struct{ field, v string }{
 		{"addons.vpcCni", c.Addons.VpcCni}, {"addons.coreDns", c.Addons.CoreDNS},
 		{"addons.kubeProxy", c.Addons.KubeProxy}, {"addons.ebsCsiDriver", c.Addons.EbsCsiDriver},
+		{"addons.metricsServer", c.Addons.MetricsServer}, {"addons.cloudWatchObservability", c.Addons.CloudWatchObservability},
 	} {
 		switch {
 		case a.v == "":
@@ -198,6 +214,9 @@ func (c Cluster) Validate() *validate.Problems {
 		case !addonVersion.MatchString(a.v):
 			p.Addf(a.field, "want a version such as \"v1.2.3-eksbuild.1\", got %q", a.v)
 		}
+	}
+	if c.Addons.EfsCsiDriver != "" && !addonVersion.MatchString(c.Addons.EfsCsiDriver) {
+		p.Addf("addons.efsCsiDriver", "want a version such as \"v1.2.3-eksbuild.1\", got %q", c.Addons.EfsCsiDriver)
 	}
 	// kube-proxy must match the control plane's minor version.
 	if addonVersion.MatchString(c.Addons.KubeProxy) && c.KubernetesVersion != "" &&

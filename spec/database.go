@@ -39,6 +39,10 @@ type Database struct {
 	// LogExports are the logs sent to CloudWatch Logs: "postgresql",
 	// "upgrade" or both. Default both.
 	LogExports []string `json:"logExports,omitempty"`
+	// SnapshotBeforeUpgrade takes a manual snapshot of each app's database
+	// before its chart is installed or upgraded (Airbyte's migrations are
+	// one-way). Default true.
+	SnapshotBeforeUpgrade *bool `json:"snapshotBeforeUpgrade,omitempty"`
 	// LogRetentionDays is how long those logs are kept. Default 30.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`
 }
@@ -74,6 +78,9 @@ func (c Database) WithDefaults() Database {
 	}
 	if c.LogRetentionDays == 0 {
 		c.LogRetentionDays = 30
+	}
+	if c.SnapshotBeforeUpgrade == nil {
+		c.SnapshotBeforeUpgrade = &on
 	}
 	return c
 }

@@ -41,6 +41,10 @@ type Stack struct {
 	// Policy is the config section dataplatform:policy: the guardrail rules
 	// this stack waives, each with its reason.
 	Policy Policy
+	// Observability is the config section dataplatform:observability.
+	Observability Observability
+	// Images is the config section dataplatform:images.
+	Images Images
 }
 
 // Policy is the config section dataplatform:policy.
@@ -66,7 +70,7 @@ type AppsConfig struct {
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images"}
 
 var ruleID = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
 
@@ -96,7 +100,7 @@ func Parse(project, stack string, get Getter) (*Stack, error) {
 	}{
 		{"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"karpenter", &cfg.Karpenter},
 		{"database", &cfg.Database}, {"storage", &cfg.Storage}, {"secrets", &cfg.Secrets}, {"apps", &cfg.Apps},
-		{"policy", &cfg.Policy},
+		{"policy", &cfg.Policy}, {"observability", &cfg.Observability}, {"images", &cfg.Images},
 	} {
 		if raw := get(Namespace + ":" + s.key); raw != "" {
 			decodeSection(Namespace+":"+s.key, raw, s.out, &p)
@@ -121,6 +125,8 @@ func (c *Stack) withDefaults() {
 	c.Database = c.Database.WithDefaults()
 	c.Storage = c.Storage.WithDefaults()
 	c.Secrets = c.Secrets.WithDefaults()
+	c.Observability = c.Observability.WithDefaults()
+	c.Images = c.Images.WithDefaults()
 	c.Apps.SecretSync = c.Apps.SecretSync.WithDefaults()
 	c.Apps.Ingress = c.Apps.Ingress.WithDefaults()
 	if c.Apps.Ingress.Group == "" {
@@ -156,6 +162,11 @@ func (c *Stack) validate(p *validate.Problems) {
 	p.Merge(Namespace+":database", c.Database.Validate())
 	p.Merge(Namespace+":storage", c.Storage.Validate())
 	p.Merge(Namespace+":secrets", c.Secrets.Validate())
+	p.Merge(Namespace+":observability", c.Observability.Validate())
+	p.Merge(Namespace+":images", c.Images.Validate())
+	if c.Apps.Airflow.DagsOnEFS && c.Cluster.Addons.EfsCsiDriver == "" {
+		p.Addf(Namespace+":cluster.addons.efsCsiDriver", "required when apps.airflow.dagsOnEfs is true: the EFS CSI driver add-on version")
+	}
 	p.Merge(Namespace+":apps.secretSync", c.Apps.SecretSync.Validate())
 	p.Merge(Namespace+":apps.ingress", c.Apps.Ingress.Validate())
 	p.Merge(Namespace+":apps.airbyte", c.Apps.Airbyte.Validate())

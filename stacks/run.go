@@ -10,11 +10,14 @@ import (
 	"github.com/dataplatform/dataplatform/components/airbyte"
 	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/cluster"
+	"github.com/dataplatform/dataplatform/components/dagstorage"
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/images"
 	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/network"
+	"github.com/dataplatform/dataplatform/components/observability"
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
@@ -46,6 +49,11 @@ type Platform struct {
 	// Airbyte and Airflow are the apps.
 	Airbyte *airbyte.Airbyte
 	Airflow *airflow.Airflow
+	// DagStorage is Airflow's EFS DAG volume, when configured.
+	DagStorage *dagstorage.EFS
+	// Monitoring is the metrics, logs and alarms; Images the ECR repositories.
+	Monitoring *observability.Monitoring
+	Images     *images.Repositories
 
 	prefix string
 }
@@ -103,6 +111,9 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 	if err := p.deployApps(ctx, caller.AccountId, tags); err != nil {
 		return nil, err
 	}
+	if err := p.deployOperations(ctx, tags); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -112,6 +123,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	cfg := p.Config
 	k8s := pulumi.Providers(p.Kubernetes)
 	core := map[string]string{cluster.CoreNodeLabelKey: cluster.CoreNodeLabelValue}
+	tolerations := []map[string]string{cluster.CoreToleration}
 	nodes := []pulumi.Resource{p.Cluster.CoreNodeGroup, p.Cluster.Addons["coredns"]}
 	secretARNs := []pulumi.StringInput{p.Secrets.AirflowSecretARN, p.AirbyteDB.MasterSecretARN, p.AirflowDB.MasterSecretARN}
 	for _, arn := range cfg.Apps.Airflow.SecretARNs() {
@@ -126,6 +138,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		SecretARNs:      secretARNs,
 		KMSKeyARN:       p.Secrets.KeyARN,
 		NodeSelector:    core,
+		Tolerations:     tolerations,
 		WaitFor:         nodes,
 		Tags:            tags,
 	}, k8s)
@@ -141,6 +154,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
 		NodeSelector:    core,
+		Tolerations:     tolerations,
 		WaitFor:         nodes,
 		Tags:            tags,
 	}, k8s)
@@ -148,6 +162,32 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		return err
 	}
 	pool := p.KarpenterController.NodePools[0]
+	snapshot := *cfg.Database.SnapshotBeforeUpgrade
+	var dagClass string
+	var dagReady []pulumi.Resource
+	if cfg.Apps.Airflow.DagsOnEFS {
+		var subnets []pulumi.StringInput
+		for i := range p.Network.AvailabilityZones {
+			subnets = append(subnets, p.Network.PrivateSubnetIDs.Index(pulumi.Int(i)))
+		}
+		p.DagStorage, err = dagstorage.NewEFS(ctx, p.name("dag-storage"), &dagstorage.EFSArgs{
+			ClusterName:           cfg.Name,
+			OIDCProviderARN:       p.Cluster.OIDCProviderARN,
+			OIDCIssuer:            p.Cluster.OIDCIssuer,
+			AddonVersion:          cfg.Cluster.Addons.EfsCsiDriver,
+			VpcID:                 p.Network.VpcID,
+			SubnetIDs:             subnets,
+			ClientSecurityGroupID: p.Cluster.ClusterSecurityGroupID,
+			KMSKeyARN:             p.Secrets.KeyARN,
+			Nodes:                 nodes,
+			Protect:               cfg.Storage.Protect,
+			Tags:                  tags,
+		}, k8s)
+		if err != nil {
+			return err
+		}
+		dagClass, dagReady = p.DagStorage.StorageClass, p.DagStorage.Ready
+	}
 	p.Airbyte, err = airbyte.NewAirbyte(ctx, p.name("airbyte"), &airbyte.AirbyteArgs{
 		Config:                 cfg.Apps.Airbyte,
 		Region:                 cfg.Region,
@@ -161,6 +201,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		LoadBalancerController: p.LoadBalancerController.Release,
 		NodePool:               pool,
 		SecretTags:             map[string]string{"Platform": cfg.Name},
+		SnapshotBeforeUpgrade:  snapshot,
+		Tags:                   tags,
 	}, k8s)
 	if err != nil {
 		return err
@@ -178,7 +220,42 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		Ingress:                cfg.Apps.Ingress,
 		LoadBalancerController: p.LoadBalancerController.Release,
 		NodePool:               pool,
+		DagStorageClass:        dagClass,
+		WaitFor:                dagReady,
+		StatsdHost:             observability.StatsdHost,
+		SnapshotBeforeUpgrade:  snapshot,
+		Tags:                   tags,
 	}, k8s)
+	return err
+}
+
+// deployOperations creates the monitoring (add-on, log groups, alarms,
+// topic) and the image repositories.
+func (p *Platform) deployOperations(ctx *pulumi.Context, tags map[string]string) error {
+	cfg := p.Config
+	var err error
+	p.Monitoring, err = observability.NewMonitoring(ctx, p.name("monitoring"), &observability.MonitoringArgs{
+		Config:                cfg.Observability,
+		ClusterName:           cfg.Name,
+		OIDCProviderARN:       p.Cluster.OIDCProviderARN,
+		OIDCIssuer:            p.Cluster.OIDCIssuer,
+		AddonVersion:          cfg.Cluster.Addons.CloudWatchObservability,
+		Nodes:                 []pulumi.Resource{p.Cluster.CoreNodeGroup},
+		KMSKeyARN:             p.Secrets.KeyARN,
+		Databases:             []*database.Postgres{p.AirbyteDB, p.AirflowDB},
+		InterruptionQueueName: p.KarpenterAWS.QueueName,
+		Tags:                  tags,
+	})
+	if err != nil {
+		return err
+	}
+	p.Images, err = images.NewRepositories(ctx, p.name("images"), &images.RepositoriesArgs{
+		Config:    cfg.Images,
+		Prefix:    cfg.Name,
+		KMSKeyARN: p.Secrets.KeyARN,
+		Protect:   cfg.Storage.Protect,
+		Tags:      tags,
+	})
 	return err
 }
 
@@ -337,4 +414,10 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("airflowRoleArn", p.AirflowRole.RoleARN)
 	ctx.Export("airbyteUrl", p.Airbyte.URL)
 	ctx.Export("airflowUrl", p.Airflow.URL)
+	ctx.Export("alarmTopicArn", p.Monitoring.TopicARN)
+	repos := pulumi.StringMap{}
+	for name, url := range p.Images.URLs {
+		repos[name] = url
+	}
+	ctx.Export("imageRepositories", repos)
 }

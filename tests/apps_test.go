@@ -261,11 +261,17 @@ func TestEveryAnnotatedServiceAccountIsTrustedByItsRoleAndNoOtherIs(t *testing.T
 			}
 			annotated[role][a.subject] = true
 		}
+		// EKS add-ons create and annotate their own service accounts with
+		// the role given as serviceAccountRoleArn.
+		for _, addon := range p.Find("aws:eks/addon:Addon") {
+			if arn := str(addon.Inputs, "serviceAccountRoleArn"); arn != "" {
+				role, ok := roleByARN[arn]
+				require.True(t, ok, "add-on %s names %s, which the plan does not create", addon.Name, arn)
+				annotated[role] = trusted[role]
+			}
+		}
 		for role, subs := range trusted {
 			for sub := range subs {
-				if role == "cluster-ebs-csi" {
-					continue // the EKS add-on creates and annotates its account itself
-				}
 				assert.True(t, annotated[role][sub], "%s: role %s trusts %s, which nothing annotates", stack, role, sub)
 			}
 		}
@@ -280,13 +286,13 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key",
-			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool",
+			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
 		},
 		"airflow": {
 			"kubernetes:core/v1:Namespace", "kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy",
-			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool",
+			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
 		},
 	} {
 		r := release(t, p, app)
@@ -305,7 +311,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 				assert.Equal(t, app, str(dep.Inputs, "metadata", "namespace"), "%s waits for %s of another namespace", app, dep.Name)
 			}
 		}
-		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database, bucket, role, synced secrets, the LB controller and a NodePool", app)
+		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database (and its pre-upgrade snapshot), bucket, role, synced secrets, the LB controller and a NodePool", app)
 	}
 }
 

@@ -42,6 +42,7 @@ func TestAddonsAreThePinnedOnes(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"vpc-cni": "v1.21.1-eksbuild.7", "coredns": "v1.13.2-eksbuild.4",
 		"kube-proxy": "v1.35.3-eksbuild.2", "aws-ebs-csi-driver": "v1.58.0-eksbuild.1",
+		"metrics-server": "v0.9.0-eksbuild.6", "amazon-cloudwatch-observability": "v6.4.0-eksbuild.1",
 	}, got)
 	ebs := findByName(t, p, "aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
 	assert.True(t, strings.HasPrefix(str(ebs.Inputs, "serviceAccountRoleArn"), "arn:aws:iam::"), "the EBS CSI driver runs with its own IRSA role")

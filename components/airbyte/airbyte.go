@@ -6,6 +6,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -56,6 +57,12 @@ type AirbyteArgs struct {
 	NodePool pulumi.Resource
 	// SecretTags are added to every connector secret Airbyte creates.
 	SecretTags map[string]string
+	// SnapshotBeforeUpgrade takes a manual snapshot of the database, named
+	// after the chart version, before the release is installed or upgraded:
+	// Airbyte's migrations are one-way.
+	SnapshotBeforeUpgrade bool
+	// Tags are put on the AWS resources the component creates (snapshots).
+	Tags map[string]string
 }
 
 // Airbyte is the installed Airbyte. Create it with NewAirbyte.
@@ -149,9 +156,32 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 
 	deps := []pulumi.Resource{ns, sa, binding, dbSecret, args.Database.Instance, args.Role}
+	if args.SnapshotBeforeUpgrade {
+		snap, err := database.NewUpgradeSnapshot(ctx, name, args.Database, "airbyte-"+cfg.ChartVersion, args.Tags, parent)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, snap)
+	}
 	for _, r := range []pulumi.Resource{args.BucketReady, args.LoadBalancerController, args.NodePool} {
 		if r != nil {
 			deps = append(deps, r)
+		}
+	}
+	// The chart has no PodDisruptionBudgets: with two replicas or more,
+	// the server and the workload launcher get ours.
+	for component, replicas := range map[string]int{"server": cfg.ServerReplicas, "workload-launcher": cfg.WorkloadLauncherReplicas} {
+		if replicas < 2 {
+			continue
+		}
+		if _, err := policyv1.NewPodDisruptionBudget(ctx, name+"-"+component, &policyv1.PodDisruptionBudgetArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("airbyte-" + component), Namespace: namespace},
+			Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+				MaxUnavailable: pulumi.Int(1),
+				Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(PodLabels(component))},
+			},
+		}, parent); err != nil {
+			return nil, err
 		}
 	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
@@ -228,7 +258,7 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 		ServiceAccount:   ChartServiceAccount{Create: false, Name: ServiceAccountName},
 		Postgresql:       Enabled{Enabled: false},
 		Minio:            Enabled{Enabled: false},
-		Server:           Replicas{ReplicaCount: cfg.ServerReplicas},
+		Server:           ServerValues{ReplicaCount: cfg.ServerReplicas},
 		WorkloadLauncher: WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas},
 		Ingress: IngressValues{
 			Enabled:     true,
@@ -239,6 +269,21 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				Paths: []IngressPath{{Path: "/", PathType: "Prefix", Backend: "server"}},
 			}},
 		},
+	}
+	if cfg.ServerReplicas > 1 {
+		v.Server.TopologySpreadConstraints = []TopologySpreadConstraint{{
+			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: "ScheduleAnyway",
+			LabelSelector: LabelSelector{MatchLabels: PodLabels("server")},
+		}}
+	}
+	if cfg.WorkloadLauncherReplicas > 1 {
+		v.WorkloadLauncher.Affinity = &Affinity{PodAntiAffinity: PodAntiAffinity{Preferred: []WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: PodAffinityTerm{
+				TopologyKey:   "topology.kubernetes.io/zone",
+				LabelSelector: LabelSelector{MatchLabels: PodLabels("workload-launcher")},
+			},
+		}}}}
 	}
 	if cfg.ImageRegistry != "" {
 		v.Global.Image = &ImageValues{Registry: cfg.ImageRegistry}
@@ -264,4 +309,14 @@ func secretTags(extra map[string]string) []Tag {
 		}
 	}
 	return tags
+}
+
+// PodLabels are the labels the chart puts on a component's pods (its
+// airbyte.selectorLabels helper), for release "airbyte".
+func PodLabels(component string) map[string]string {
+	return map[string]string{
+		"airbyte":                    component,
+		"app.kubernetes.io/name":     component,
+		"app.kubernetes.io/instance": "airbyte",
+	}
 }

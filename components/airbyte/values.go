@@ -14,7 +14,7 @@ type ChartValues struct {
 	ServiceAccount   ChartServiceAccount    `json:"serviceAccount"`
 	Postgresql       Enabled                `json:"postgresql"`
 	Minio            Enabled                `json:"minio"`
-	Server           Replicas               `json:"server"`
+	Server           ServerValues           `json:"server"`
 	WorkloadLauncher WorkloadLauncherValues `json:"workloadLauncher"`
 	Ingress          IngressValues          `json:"ingress"`
 }
@@ -128,15 +128,55 @@ type Enabled struct {
 	Enabled bool `json:"enabled"`
 }
 
-// Replicas sets a deployment's replica count.
-type Replicas struct {
-	ReplicaCount int `json:"replicaCount"`
+// ServerValues are the server block; of the chart's deployments only the
+// server templates topologySpreadConstraints.
+type ServerValues struct {
+	ReplicaCount              int                        `json:"replicaCount"`
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 }
 
-// WorkloadLauncherValues are the workloadLauncher block.
+// TopologySpreadConstraint spreads pods across a topology.
+type TopologySpreadConstraint struct {
+	MaxSkew           int           `json:"maxSkew"`
+	TopologyKey       string        `json:"topologyKey"`
+	WhenUnsatisfiable string        `json:"whenUnsatisfiable"`
+	LabelSelector     LabelSelector `json:"labelSelector"`
+}
+
+// LabelSelector selects pods by labels.
+type LabelSelector struct {
+	MatchLabels map[string]string `json:"matchLabels"`
+}
+
+// WorkloadLauncherValues are the workloadLauncher block. The launcher has
+// no topologySpreadConstraints in the chart; a preferred anti-affinity
+// spreads it across zones instead.
 type WorkloadLauncherValues struct {
 	ReplicaCount int              `json:"replicaCount"`
+	Affinity     *Affinity        `json:"affinity,omitempty"`
 	Connector    *ConnectorValues `json:"connector,omitempty"`
+}
+
+// Affinity is a pod's affinity block.
+type Affinity struct {
+	PodAntiAffinity PodAntiAffinity `json:"podAntiAffinity"`
+}
+
+// PodAntiAffinity keeps replicas apart.
+type PodAntiAffinity struct {
+	Preferred []WeightedPodAffinityTerm `json:"preferredDuringSchedulingIgnoredDuringExecution"`
+}
+
+// WeightedPodAffinityTerm is a preferred anti-affinity term.
+type WeightedPodAffinityTerm struct {
+	Weight          int             `json:"weight"`
+	PodAffinityTerm PodAffinityTerm `json:"podAffinityTerm"`
+}
+
+// PodAffinityTerm names the pods to keep apart from, and where.
+type PodAffinityTerm struct {
+	TopologyKey   string        `json:"topologyKey"`
+	LabelSelector LabelSelector `json:"labelSelector"`
 }
 
 // ConnectorValues are workloadLauncher.connector.

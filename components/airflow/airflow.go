@@ -36,6 +36,8 @@ const (
 	PlatformSecretName = "airflow-platform"
 	// GitCredentialsSecretName holds the git-sync credentials, when configured.
 	GitCredentialsSecretName = "airflow-git-credentials"
+	// DagClaimName is the claim DAGs are kept on when they live on EFS.
+	DagClaimName = "airflow-dags"
 	// PgBouncerDatabase is the database name clients use at PgBouncer.
 	PgBouncerDatabase = "airflow-metadata"
 	// PgBouncerPort is the chart's PgBouncer port.
@@ -71,6 +73,21 @@ type AirflowArgs struct {
 	LoadBalancerController pulumi.Resource
 	// NodePool is a Karpenter NodePool the task pods can land on.
 	NodePool pulumi.Resource
+	// DagStorageClass is a ReadWriteMany StorageClass (EFS) to keep DAGs
+	// on, in a claim the component creates; empty keeps DAGs in git-sync
+	// or the image.
+	DagStorageClass string
+	// StatsdHost receives Airflow's StatsD metrics (the CloudWatch agent);
+	// empty keeps the chart's own StatsD exporter.
+	StatsdHost string
+	// WaitFor are further resources the release waits for (such as the
+	// DAG volume's storage).
+	WaitFor []pulumi.Resource
+	// SnapshotBeforeUpgrade takes a manual snapshot of the database, named
+	// after the chart version, before the release is installed or upgraded.
+	SnapshotBeforeUpgrade bool
+	// Tags are put on the AWS resources the component creates (snapshots).
+	Tags map[string]string
 }
 
 // Airflow is the installed Airflow. Create it with NewAirflow.
@@ -165,7 +182,29 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		}
 	}
 
-	deps := append([]pulumi.Resource{ns, db.Instance, args.Role}, synced...)
+	deps := append(append([]pulumi.Resource{ns, db.Instance, args.Role}, synced...), args.WaitFor...)
+	if args.SnapshotBeforeUpgrade {
+		snap, err := database.NewUpgradeSnapshot(ctx, name, db, "airflow-"+cfg.ChartVersion, args.Tags, parent)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, snap)
+	}
+	if args.DagStorageClass != "" {
+		claim, err := corev1.NewPersistentVolumeClaim(ctx, name+"-dags", &corev1.PersistentVolumeClaimArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DagClaimName), Namespace: namespace},
+			Spec: &corev1.PersistentVolumeClaimSpecArgs{
+				AccessModes:      pulumi.ToStringArray([]string{"ReadWriteMany"}),
+				StorageClassName: pulumi.String(args.DagStorageClass),
+				// EFS is elastic; Kubernetes still wants a size.
+				Resources: &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String("10Gi")}},
+			},
+		}, parent, pulumi.DependsOn(args.WaitFor))
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, claim)
+	}
 	for _, r := range []pulumi.Resource{args.LogBucketReady, args.LoadBalancerController, args.NodePool} {
 		if r != nil {
 			deps = append(deps, r)
@@ -232,6 +271,13 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 	sa := func(component string) Component {
 		return Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations}}
 	}
+	// ha gives a long-running component its replicas and, from 2 replicas,
+	// a PodDisruptionBudget and a spread across zones.
+	ha := func(c Component, replicas int, label string) Component {
+		c.Replicas = replicas
+		c.PodDisruptionBudget, c.TopologySpreadConstraints = availability(replicas, label)
+		return c
+	}
 	kwargs, _ := json.Marshal(map[string]string{
 		"connections_prefix": SecretsPrefix(args.Platform) + "/connections",
 		"variables_prefix":   SecretsPrefix(args.Platform) + "/variables",
@@ -247,7 +293,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		Redis:                  Enabled{Enabled: false},
 		PgBouncer: PgBouncer{
 			Enabled:                true,
-			Replicas:               cfg.PgBouncerReplicas,
+			Replicas:               cfg.Replicas.PgBouncer,
 			ConfigSecretName:       PgBouncerConfigSecretName,
 			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName},
 		},
@@ -281,10 +327,10 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			},
 		},
 		Workers:      sa("workers"),
-		Scheduler:    sa("scheduler"),
-		APIServer:    sa("apiServer"),
-		Triggerer:    sa("triggerer"),
-		DagProcessor: sa("dagProcessor"),
+		Scheduler:    ha(sa("scheduler"), cfg.Replicas.Scheduler, "scheduler"),
+		APIServer:    ha(sa("apiServer"), cfg.Replicas.APIServer, "api-server"),
+		Triggerer:    ha(sa("triggerer"), cfg.Replicas.Triggerer, "triggerer"),
+		DagProcessor: ha(sa("dagProcessor"), cfg.Replicas.DagProcessor, "dag-processor"),
 		Ingress: Ingress{APIServer: APIServerIngress{
 			Enabled:          true,
 			IngressClassName: ingress.ClassName,
@@ -293,6 +339,17 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			PathType:         "Prefix",
 			Hosts:            []IngressHost{{Name: cfg.Host}},
 		}},
+	}
+	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
+	if args.DagStorageClass != "" {
+		v.Dags.Persistence = &DagPersistence{Enabled: true, ExistingClaim: DagClaimName, AccessMode: "ReadWriteMany"}
+	}
+	if args.StatsdHost != "" {
+		v.Config["metrics"] = Section{
+			"statsd_on":   pulumi.String("True"),
+			"statsd_host": pulumi.String(args.StatsdHost),
+			"statsd_port": pulumi.String("8125"),
+		}
 	}
 	if cfg.GitSync.Repo != "" {
 		v.Dags.GitSync = GitSync{Enabled: true, Repo: cfg.GitSync.Repo, Branch: cfg.GitSync.Branch, SubPath: cfg.GitSync.SubPath}
@@ -305,4 +362,19 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		v.Images = &Images{Airflow: Image{Repository: cfg.Image[:i], Tag: cfg.Image[i+1:]}}
 	}
 	return v
+}
+
+// availability is the PodDisruptionBudget and zone spread of a component
+// with replicas pods labelled component=label: none for a single replica.
+func availability(replicas int, label string) (*PodDisruptionBudget, []TopologySpreadConstraint) {
+	if replicas < 2 {
+		return nil, nil
+	}
+	return &PodDisruptionBudget{Enabled: true, Config: PDBConfig{MaxUnavailable: 1}},
+		[]TopologySpreadConstraint{{
+			MaxSkew:           1,
+			TopologyKey:       "topology.kubernetes.io/zone",
+			WhenUnsatisfiable: "ScheduleAnyway",
+			LabelSelector:     LabelSelector{MatchLabels: map[string]string{"component": label, "release": ReleaseName}},
+		}}
 }

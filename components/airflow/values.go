@@ -54,10 +54,12 @@ type Enabled struct {
 
 // PgBouncer configures the chart's PgBouncer, fed our own config Secret.
 type PgBouncer struct {
-	Enabled                bool                   `json:"enabled"`
-	Replicas               int                    `json:"replicas"`
-	ConfigSecretName       string                 `json:"configSecretName"`
-	MetricsExporterSidecar MetricsExporterSidecar `json:"metricsExporterSidecar"`
+	Enabled                   bool                       `json:"enabled"`
+	Replicas                  int                        `json:"replicas"`
+	ConfigSecretName          string                     `json:"configSecretName"`
+	MetricsExporterSidecar    MetricsExporterSidecar     `json:"metricsExporterSidecar"`
+	PodDisruptionBudget       *PodDisruptionBudget       `json:"podDisruptionBudget,omitempty"`
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 }
 
 // MetricsExporterSidecar is PgBouncer's metrics exporter.
@@ -73,7 +75,15 @@ type EnvVar struct {
 
 // Dags configures where DAGs come from.
 type Dags struct {
-	GitSync GitSync `json:"gitSync"`
+	Persistence *DagPersistence `json:"persistence,omitempty"`
+	GitSync     GitSync         `json:"gitSync"`
+}
+
+// DagPersistence mounts a shared volume for DAGs.
+type DagPersistence struct {
+	Enabled       bool   `json:"enabled"`
+	ExistingClaim string `json:"existingClaim"`
+	AccessMode    string `json:"accessMode"`
 }
 
 // GitSync configures the git-sync sidecar.
@@ -121,7 +131,34 @@ type SecretKeyRef struct {
 
 // Component holds the settings of one Airflow component.
 type Component struct {
-	ServiceAccount ServiceAccount `json:"serviceAccount"`
+	Replicas                  int                        `json:"replicas,omitempty"`
+	ServiceAccount            ServiceAccount             `json:"serviceAccount"`
+	PodDisruptionBudget       *PodDisruptionBudget       `json:"podDisruptionBudget,omitempty"`
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+}
+
+// PodDisruptionBudget keeps a component up while nodes are drained.
+type PodDisruptionBudget struct {
+	Enabled bool      `json:"enabled"`
+	Config  PDBConfig `json:"config"`
+}
+
+// PDBConfig is a PodDisruptionBudget's limit.
+type PDBConfig struct {
+	MaxUnavailable int `json:"maxUnavailable"`
+}
+
+// TopologySpreadConstraint spreads a component's pods.
+type TopologySpreadConstraint struct {
+	MaxSkew           int           `json:"maxSkew"`
+	TopologyKey       string        `json:"topologyKey"`
+	WhenUnsatisfiable string        `json:"whenUnsatisfiable"`
+	LabelSelector     LabelSelector `json:"labelSelector"`
+}
+
+// LabelSelector selects pods by labels.
+type LabelSelector struct {
+	MatchLabels map[string]string `json:"matchLabels"`
 }
 
 // ServiceAccount is a component's service account, annotated for IRSA.

@@ -28,6 +28,14 @@ const (
 	CoreNodeLabelValue = "core"
 )
 
+// CoreTaintKey is the taint on dedicated core nodes (value "true",
+// NoSchedule); platform controllers tolerate it.
+const CoreTaintKey = "CriticalAddonsOnly"
+
+// CoreToleration is the toleration that lets a pod onto the core nodes, in
+// the shape Helm charts take it.
+var CoreToleration = map[string]string{"key": CoreTaintKey, "operator": "Exists", "effect": "NoSchedule"}
+
 // EBSCSIServiceAccount is the service account of the EBS CSI controller.
 var EBSCSIServiceAccount = identity.ServiceAccount{Namespace: "kube-system", Name: "ebs-csi-controller-sa"}
 
@@ -207,6 +215,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if _, err := addon("aws-ebs-csi-driver", cfg.Addons.EbsCsiDriver, ebsRole.RoleARN, []pulumi.Resource{ng}); err != nil {
 		return nil, err
 	}
+	if _, err := addon("metrics-server", cfg.Addons.MetricsServer, nil, []pulumi.Resource{ng}); err != nil {
+		return nil, err
+	}
 
 	c.Name = cp.name
 	c.ARN = cp.arn
@@ -268,6 +279,10 @@ func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *control
 	if err != nil {
 		return nil, err
 	}
+	taints := awseks.NodeGroupTaintArray{}
+	if *cfg.Dedicated {
+		taints = append(taints, &awseks.NodeGroupTaintArgs{Key: pulumi.String(CoreTaintKey), Value: pulumi.String("true"), Effect: pulumi.String("NO_SCHEDULE")})
+	}
 	return awseks.NewNodeGroup(ctx, name+"-core", &awseks.NodeGroupArgs{
 		ClusterName:         cp.name,
 		NodeGroupNamePrefix: pulumi.Sprintf("%s-core-", clusterName),
@@ -287,6 +302,7 @@ func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *control
 			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
 		},
 		Labels: pulumi.StringMap{CoreNodeLabelKey: pulumi.String(CoreNodeLabelValue)},
+		Taints: taints,
 		Tags:   tags.Named(t, clusterName+"-core"),
 	}, parent, pulumi.DependsOn(deps))
 }

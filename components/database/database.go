@@ -7,6 +7,7 @@ package database
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -64,6 +65,10 @@ type Postgres struct {
 	ReplicaAddress pulumi.StringOutput `pulumi:"replicaAddress"`
 	// HasReplica tells whether there is a read replica.
 	HasReplica bool
+	// ReplicaIdentifier is the replica's RDS identifier, or "" without one.
+	ReplicaIdentifier pulumi.StringOutput
+	// AllocatedStorageGiB is the storage allocated at creation.
+	AllocatedStorageGiB float64
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// Instance is the primary, for DependsOn.
@@ -257,9 +262,11 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 			return nil, err
 		}
 		d.ReplicaAddress = replica.Address
+		d.ReplicaIdentifier = replica.Identifier
 		d.HasReplica = true
 	}
 	d.Address = primary.Address
+	d.AllocatedStorageGiB = float64(cfg.AllocatedStorageGiB)
 	d.Port = primary.Port
 	d.MasterSecretARN = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	d.SecurityGroupID = sg.ID().ToStringOutput()
@@ -272,4 +279,23 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, err
 	}
 	return d, nil
+}
+
+// NewUpgradeSnapshot takes a manual snapshot of db named after label (such
+// as "airbyte-2.2.0"): make a release depend on it and the snapshot exists
+// before the release is installed or upgraded. A new label (a new chart
+// version) is a new snapshot, taken before the upgrade; snapshots of
+// earlier labels are kept in AWS (retainOnDelete) for a restore.
+func NewUpgradeSnapshot(ctx *pulumi.Context, name string, db *Postgres, label string, t map[string]string, opts ...pulumi.ResourceOption) (*rds.Snapshot, error) {
+	safe := strings.Map(func(r rune) rune {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(label))
+	return rds.NewSnapshot(ctx, name+"-before-"+safe, &rds.SnapshotArgs{
+		DbInstanceIdentifier: db.Instance.Identifier,
+		DbSnapshotIdentifier: pulumi.Sprintf("%s-before-%s", db.Instance.Identifier, safe),
+		Tags:                 tags.Named(t, "before "+label),
+	}, append(opts, pulumi.RetainOnDelete(true), pulumi.DependsOn([]pulumi.Resource{db.Instance}))...)
 }

@@ -51,8 +51,9 @@ type ControllerArgs struct {
 	VpcID     pulumi.StringInput
 	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider. Required.
 	OIDCProviderARN, OIDCIssuer pulumi.StringInput
-	// NodeSelector places the controller (on the core nodes).
+	// NodeSelector and Tolerations place the controller (on the core nodes).
 	NodeSelector map[string]string
+	Tolerations  []map[string]string
 	// WaitFor are resources the release waits for.
 	WaitFor []pulumi.Resource
 	Tags    map[string]string
@@ -117,6 +118,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Controlle
 				Annotations: map[string]pulumi.StringInput{identity.RoleARNAnnotation: role.RoleARN},
 			},
 			NodeSelector: args.NodeSelector,
+			Tolerations:  args.Tolerations,
 			IngressClass: ClassName,
 			// Every load balancer the controller creates carries the platform's tags.
 			DefaultTags: args.Tags,
@@ -139,6 +141,7 @@ type controllerValues struct {
 	ReplicaCount   int                  `json:"replicaCount"`
 	ServiceAccount serviceAccountValues `json:"serviceAccount"`
 	NodeSelector   map[string]string    `json:"nodeSelector,omitempty"`
+	Tolerations    []map[string]string  `json:"tolerations,omitempty"`
 	IngressClass   string               `json:"ingressClass"`
 	DefaultTags    map[string]string    `json:"defaultTags,omitempty"`
 }

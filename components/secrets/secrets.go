@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/dataplatform/dataplatform/internal/iampolicy"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
@@ -78,7 +81,31 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	parent := pulumi.Parent(s)
 	t := args.Tags
 
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	account := pulumi.String(caller.AccountId)
+	// The account administers the key through IAM (the default key
+	// policy); CloudWatch may also use it, to publish alarms to the
+	// encrypted alarm topic.
+	keyPolicy := iampolicy.Document{Statements: []iampolicy.Statement{
+		{
+			Sid:        "AccountAdministersThroughIAM",
+			Principals: []iampolicy.Principal{{Type: "AWS", Identifiers: iampolicy.Inputs(pulumi.Sprintf("arn:aws:iam::%s:root", account))}},
+			Actions:    []string{"kms:*"},
+			Resources:  iampolicy.Strings("*"),
+		},
+		{
+			Sid:        "CloudWatchAlarmsUseTheKey",
+			Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("cloudwatch.amazonaws.com")}},
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resources:  iampolicy.Strings("*"),
+			Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(account)}},
+		},
+	}}
 	key, err := kms.NewKey(ctx, name+"-platform", &kms.KeyArgs{
+		Policy:               keyPolicy.JSON(),
 		Description:          pulumi.Sprintf("Data of platform %s: S3 buckets, Secrets Manager secrets, RDS", args.Prefix),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(cfg.KeyDeletionWindowDays),

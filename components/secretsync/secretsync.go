@@ -48,8 +48,9 @@ type OperatorArgs struct {
 	SecretARNs []pulumi.StringInput
 	// KMSKeyARN is the key those secrets are encrypted with.
 	KMSKeyARN pulumi.StringInput
-	// NodeSelector places the operator (on the core nodes).
+	// NodeSelector and Tolerations place the operator (on the core nodes).
 	NodeSelector map[string]string
+	Tolerations  []map[string]string
 	// WaitFor are resources the release waits for (nodes to run on).
 	WaitFor []pulumi.Resource
 	Tags    map[string]string
@@ -137,8 +138,9 @@ func NewOperator(ctx *pulumi.Context, name string, args *OperatorArgs, opts ...p
 				Annotations: map[string]pulumi.StringInput{identity.RoleARNAnnotation: role.RoleARN},
 			},
 			NodeSelector:   args.NodeSelector,
-			Webhook:        componentValues{NodeSelector: args.NodeSelector},
-			CertController: componentValues{NodeSelector: args.NodeSelector},
+			Tolerations:    args.Tolerations,
+			Webhook:        componentValues{NodeSelector: args.NodeSelector, Tolerations: args.Tolerations},
+			CertController: componentValues{NodeSelector: args.NodeSelector, Tolerations: args.Tolerations},
 		}),
 	}, parent, pulumi.DependsOn(args.WaitFor))
 	if err != nil {
@@ -171,6 +173,7 @@ type operatorValues struct {
 	ReplicaCount   int                  `json:"replicaCount"`
 	ServiceAccount serviceAccountValues `json:"serviceAccount"`
 	NodeSelector   map[string]string    `json:"nodeSelector,omitempty"`
+	Tolerations    []map[string]string  `json:"tolerations,omitempty"`
 	Webhook        componentValues      `json:"webhook"`
 	CertController componentValues      `json:"certController"`
 }
@@ -182,7 +185,8 @@ type serviceAccountValues struct {
 }
 
 type componentValues struct {
-	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations  []map[string]string `json:"tolerations,omitempty"`
 }
 
 // Field is one key of a synced Kubernetes Secret, read from a property of a

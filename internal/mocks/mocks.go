@@ -35,6 +35,7 @@ type Record struct {
 	// PropertyDependencies maps an input's name to the URNs it was computed from.
 	PropertyDependencies map[string][]string
 	Protect              bool
+	RetainOnDelete       bool
 	Custom               bool
 	Remote               bool
 	DeletedWith          string
@@ -109,6 +110,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.Parent = rpc.GetParent()
 		rec.Dependencies = sortedUnique(rpc.GetDependencies())
 		rec.Protect = rpc.GetProtect()
+		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.Remote = rpc.GetRemote()
 		rec.DeletedWith = rpc.GetDeletedWith()
 		if p := rpc.GetProvider(); p != "" {

@@ -190,6 +190,27 @@ func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.Property
 			out["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{secret})
 		}
 		return physical, out
+	case "aws:ecr/repository:Repository":
+		n := get("name")
+		set("arn", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, acct, n))
+		set("registryId", acct)
+		set("repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", acct, region, n))
+		return n, out
+	case "aws:efs/fileSystem:FileSystem":
+		id := "fs-0" + h[:16]
+		set("arn", fmt.Sprintf("arn:aws:elasticfilesystem:%s:%s:file-system/%s", region, acct, id))
+		set("dnsName", fmt.Sprintf("%s.efs.%s.amazonaws.com", id, region))
+		return id, out
+	case "aws:efs/mountTarget:MountTarget":
+		return "fsmt-0" + h[:16], out
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		set("arn", fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, acct, physical))
+		return physical, out
+	case "aws:rds/snapshot:Snapshot":
+		id := get("dbSnapshotIdentifier")
+		set("dbSnapshotArn", fmt.Sprintf("arn:aws:rds:%s:%s:snapshot:%s", region, acct, id))
+		set("status", "available")
+		return id, out
 	case "aws:rds/subnetGroup:SubnetGroup":
 		set("arn", fmt.Sprintf("arn:aws:rds:%s:%s:subgrp:%s", region, acct, physical))
 		return physical, out

@@ -1,0 +1,228 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+func TestProdIsHighlyAvailableAndDevStaysSmall(t *testing.T) {
+	prod := values(t, stackPlan(t, "prod"), "airflow")
+	dev := values(t, stackPlan(t, "dev"), "airflow")
+	for component, label := range map[string]string{"scheduler": "scheduler", "apiServer": "api-server", "triggerer": "triggerer", "dagProcessor": "dag-processor", "pgbouncer": "pgbouncer"} {
+		c := prod[component].(map[string]any)
+		assert.Equal(t, 2.0, c["replicas"], "prod %s", component)
+		assert.Equal(t, true, at(c, "podDisruptionBudget", "enabled"), "prod %s has a PDB", component)
+		spread := c["topologySpreadConstraints"].([]any)[0].(map[string]any)
+		assert.Equal(t, "topology.kubernetes.io/zone", spread["topologyKey"])
+		assert.Equal(t, label, str(spread, "labelSelector", "matchLabels", "component"))
+		d := dev[component].(map[string]any)
+		assert.Equal(t, 1.0, d["replicas"], "dev %s", component)
+		assert.Nil(t, d["podDisruptionBudget"], "dev %s has no PDB", component)
+	}
+
+	p := stackPlan(t, "prod")
+	ab := values(t, p, "airbyte")
+	assert.Equal(t, 2.0, at(ab, "server", "replicaCount"))
+	assert.Equal(t, 2.0, at(ab, "workloadLauncher", "replicaCount"))
+	assert.NotNil(t, at(ab, "server", "topologySpreadConstraints"))
+	assert.NotNil(t, at(ab, "workloadLauncher", "affinity", "podAntiAffinity"))
+	pdbs := map[string]map[string]any{}
+	for _, r := range p.Find("kubernetes:policy/v1:PodDisruptionBudget") {
+		pdbs[str(r.Inputs, "metadata", "name")] = r.Inputs["spec"].(map[string]any)
+	}
+	require.Contains(t, pdbs, "airbyte-server")
+	require.Contains(t, pdbs, "airbyte-workload-launcher")
+	assert.Equal(t, "server", str(pdbs["airbyte-server"], "selector", "matchLabels", "app.kubernetes.io/name"))
+	assert.Empty(t, stackPlan(t, "dev").Find("kubernetes:policy/v1:PodDisruptionBudget"), "dev runs one replica: no PDB to block drains")
+	assert.Equal(t, 2.0, values(t, p, "karpenter")["replicas"])
+	assert.Equal(t, 2.0, values(t, p, "load-balancer-controller")["replicaCount"])
+	assert.Equal(t, 2.0, values(t, p, "secret-sync")["replicaCount"])
+}
+
+func at(m map[string]any, path ...string) any {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[p]
+	}
+	return cur
+}
+
+func TestPlatformControllersOwnTheCoreNodesSpanningEveryZone(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		ng := p.Find("aws:eks/nodeGroup:NodeGroup")[0]
+		assert.ElementsMatch(t, p.Outputs["privateSubnetIds"], ng.Inputs["subnetIds"], "%s: the core node group spans every zone", stack)
+		assert.Equal(t, []any{map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}}, ng.Inputs["taints"])
+		for _, rel := range []string{"secret-sync", "load-balancer-controller"} {
+			v := values(t, p, rel)
+			assert.Contains(t, mustJSON(t, v["tolerations"]), `"key":"CriticalAddonsOnly"`, "%s %s runs on the core nodes", stack, rel)
+			assert.Equal(t, "core", str(v, "nodeSelector", "dataplatform.io/node-pool"))
+		}
+		for _, app := range []string{"airbyte", "airflow"} {
+			assert.NotContains(t, mustJSON(t, values(t, p, app)), "CriticalAddonsOnly", "%s %s stays off the core nodes", stack, app)
+		}
+	}
+}
+
+func TestAlarmsWatchDatabasesQueueAndNodesAndNotifyTheTopic(t *testing.T) {
+	for stack, want := range map[string]int{"dev": 8, "prod": 16} {
+		p := stackPlan(t, stack)
+		topic := findByName(t, p, "aws:sns/topic:Topic", "monitoring-alarms")
+		assert.Equal(t, p.Outputs["platformKeyArn"], topic.Inputs["kmsMasterKeyId"], "the alarm topic is encrypted with the platform key")
+		topicARN := p.Outputs["alarmTopicArn"]
+		metrics := map[string]int{}
+		alarms := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm")
+		assert.Len(t, alarms, want, stack)
+		for _, a := range alarms {
+			metrics[str(a.Inputs, "namespace")+"/"+str(a.Inputs, "metricName")]++
+			assert.Equal(t, []any{topicARN}, a.Inputs["alarmActions"], a.Name)
+		}
+		assert.GreaterOrEqual(t, metrics["AWS/RDS/CPUUtilization"], 2)
+		assert.GreaterOrEqual(t, metrics["AWS/RDS/FreeStorageSpace"], 2)
+		assert.GreaterOrEqual(t, metrics["AWS/RDS/DatabaseConnections"], 2)
+		assert.Equal(t, 1, metrics["AWS/SQS/ApproximateAgeOfOldestMessage"])
+		assert.Equal(t, 1, metrics["ContainerInsights/cluster_failed_node_count"])
+		if stack == "prod" {
+			assert.Equal(t, 2, metrics["AWS/RDS/ReplicaLag"])
+		}
+		subs := p.Find("aws:sns/topicSubscription:TopicSubscription")
+		require.Len(t, subs, 1)
+		assert.Equal(t, "email", subs[0].Inputs["protocol"])
+		// The key lets CloudWatch publish to the encrypted topic.
+		key := findByName(t, p, "aws:kms/key:Key", "secrets-platform")
+		assert.Contains(t, mustJSON(t, key.Inputs["policy"]), "cloudwatch.amazonaws.com")
+	}
+}
+
+func TestMetricsAndLogsPath(t *testing.T) {
+	for stack, days := range map[string]float64{"dev": 14, "prod": 365} {
+		p := stackPlan(t, stack)
+		ci := findByName(t, p, "aws:eks/addon:Addon", "monitoring-container-insights")
+		assert.Equal(t, "amazon-cloudwatch-observability", ci.Inputs["addonName"])
+		assert.NotEmpty(t, ci.Inputs["serviceAccountRoleArn"], "the agent runs with its own IRSA role")
+		assert.Contains(t, mustJSON(t, ci.Inputs["configurationValues"]), `"statsd"`, "the agent listens for StatsD")
+		findByName(t, p, "aws:eks/addon:Addon", "cluster-metrics-server")
+		for _, g := range []string{"application", "dataplane", "host", "performance"} {
+			lg := findByName(t, p, "aws:cloudwatch/logGroup:LogGroup", "monitoring-"+g)
+			assert.Equal(t, days, lg.Inputs["retentionInDays"], "%s %s", stack, g)
+		}
+		// Every log group the platform creates has a retention.
+		for _, lg := range p.Find("aws:cloudwatch/logGroup:LogGroup") {
+			assert.NotNil(t, lg.Inputs["retentionInDays"], "%s %s keeps logs forever", stack, lg.Name)
+		}
+		v := values(t, p, "airflow")
+		assert.Equal(t, "cloudwatch-agent.amazon-cloudwatch.svc.cluster.local", str(v, "config", "metrics", "statsd_host"), "Airflow's StatsD reaches CloudWatch")
+		assert.Equal(t, "True", str(v, "config", "metrics", "statsd_on"))
+	}
+}
+
+func TestSnapshotIsTakenBeforeEachChartUpgrade(t *testing.T) {
+	p := stackPlan(t, "prod")
+	for app, version := range map[string]string{"airbyte": "2-2-0", "airflow": "1-21-0"} {
+		snap := findByName(t, p, "aws:rds/snapshot:Snapshot", app+"-before-"+app+"-"+version)
+		assert.True(t, snap.RetainOnDelete, "%s: old snapshots stay in AWS when the version moves on", app)
+		db := findByName(t, p, "aws:rds/instance:Instance", app+"-db")
+		assert.Contains(t, snap.Dependencies, db.URN)
+		assert.Contains(t, release(t, p, app).Dependencies, snap.URN, "%s's release waits for the snapshot", app)
+	}
+
+	// An upgrade is a one-line change: the diff shows a new snapshot, taken first.
+	opts := stackOptions(t, "prod")
+	setIn("dataplatform:apps", "airbyte.chartVersion", "2.3.0")(t, opts)
+	up, err := plan.Run(opts)
+	require.NoError(t, err)
+	d := plan.Compare(p, up)
+	var added, removed []string
+	for _, r := range d.Added {
+		added = append(added, r.Name)
+	}
+	for _, r := range d.Removed {
+		removed = append(removed, r.Name)
+	}
+	assert.Contains(t, added, "airbyte-before-airbyte-2-3-0")
+	assert.Contains(t, removed, "airbyte-before-airbyte-2-2-0", "Pulumi forgets the old snapshot (retainOnDelete keeps it in AWS)")
+	var versionChanged bool
+	for _, c := range d.Changed {
+		for _, f := range c.Fields {
+			if c.Name == "airbyte" && c.Type == "kubernetes:helm.sh/v3:Release" && f.Path == "inputs.version" {
+				versionChanged = f.New == "2.3.0"
+			}
+		}
+	}
+	assert.True(t, versionChanged)
+	newSnap := findByName(t, up, "aws:rds/snapshot:Snapshot", "airbyte-before-airbyte-2-3-0")
+	assert.Contains(t, release(t, up, "airbyte").Dependencies, newSnap.URN)
+}
+
+func TestImageRepositories(t *testing.T) {
+	p := stackPlan(t, "prod")
+	repos := p.Find("aws:ecr/repository:Repository")
+	require.Len(t, repos, 1)
+	r := repos[0]
+	assert.Equal(t, "dataplatform-prod/airflow-tasks", r.Inputs["name"])
+	assert.Equal(t, "IMMUTABLE", r.Inputs["imageTagMutability"])
+	assert.Equal(t, true, at(r.Inputs, "imageScanningConfiguration", "scanOnPush"))
+	enc := r.Inputs["encryptionConfigurations"].([]any)[0].(map[string]any)
+	assert.Equal(t, "KMS", enc["encryptionType"])
+	assert.Equal(t, p.Outputs["platformKeyArn"], enc["kmsKey"])
+	lc := p.Find("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+	require.Len(t, lc, 1)
+	assert.Contains(t, mustJSON(t, lc[0].Inputs["policy"]), "untagged")
+	assert.True(t, r.Protect, "prod repositories are protected")
+	urls := p.Outputs["imageRepositories"].(map[string]any)
+	assert.Equal(t, "123456789012.dkr.ecr.us-east-1.amazonaws.com/dataplatform-prod/airflow-tasks", urls["airflow-tasks"])
+	// Nodes pull through their role.
+	assert.Contains(t, mustJSON(t, p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment")), "AmazonEC2ContainerRegistryReadOnly")
+
+	// The Airflow image is overridable per stack.
+	opts := stackOptions(t, "dev")
+	setIn("dataplatform:apps", "airflow.image", urls["airflow-tasks"].(string)+":2026.11.1")(t, opts)
+	dev, err := plan.Run(opts)
+	require.NoError(t, err)
+	img := values(t, dev, "airflow")["images"].(map[string]any)["airflow"].(map[string]any)
+	assert.Equal(t, "2026.11.1", img["tag"])
+	assert.True(t, strings.HasSuffix(img["repository"].(string), "/airflow-tasks"))
+}
+
+func TestDagsOnEFS(t *testing.T) {
+	opts := stackOptions(t, "prod")
+	setIn("dataplatform:apps", "airflow.dagsOnEfs", true)(t, opts)
+	_, err := plan.Run(opts)
+	require.Error(t, err, "the EFS CSI add-on version is required")
+	assert.Contains(t, err.Error(), "dataplatform:cluster.addons.efsCsiDriver")
+
+	setIn("dataplatform:cluster", "addons.efsCsiDriver", "v2.1.4-eksbuild.1")(t, opts)
+	p, err := plan.Run(opts)
+	require.NoError(t, err)
+	fs := p.Find("aws:efs/fileSystem:FileSystem")
+	require.Len(t, fs, 1)
+	assert.Equal(t, true, fs[0].Inputs["encrypted"])
+	assert.Equal(t, p.Outputs["platformKeyArn"], fs[0].Inputs["kmsKeyId"])
+	assert.Len(t, p.Find("aws:efs/mountTarget:MountTarget"), 3, "a mount target in each private subnet")
+	nfs := findByName(t, p, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "dag-storage-nfs-from-nodes")
+	assert.Equal(t, 2049.0, nfs.Inputs["fromPort"])
+	assert.NotContains(t, nfs.Inputs, "cidrIpv4", "only the nodes' security group reaches NFS")
+	addon := findByName(t, p, "aws:eks/addon:Addon", "dag-storage-csi")
+	assert.Equal(t, "aws-efs-csi-driver", addon.Inputs["addonName"])
+	assert.NotEmpty(t, addon.Inputs["serviceAccountRoleArn"])
+	sc := findByName(t, p, "kubernetes:storage.k8s.io/v1:StorageClass", "dag-storage")
+	assert.Equal(t, "efs.csi.aws.com", sc.Inputs["provisioner"])
+	pvc := findByName(t, p, "kubernetes:core/v1:PersistentVolumeClaim", "airflow-dags")
+	assert.Equal(t, []any{"ReadWriteMany"}, at(pvc.Inputs, "spec", "accessModes"))
+	v := values(t, p, "airflow")
+	assert.Equal(t, map[string]any{"enabled": true, "existingClaim": "airflow-dags", "accessMode": "ReadWriteMany"}, at(v, "dags", "persistence"))
+	assert.Contains(t, release(t, p, "airflow").Dependencies, pvc.URN)
+	schema, defaults := airflowSchema(t)
+	assert.NoError(t, schema.Validate(asJSON(t, coalesce(defaults, v))), "the EFS variant also passes the chart's schema")
+	// And the policy still passes with it.
+	assert.Empty(t, stackPlan(t, "dev").Find("aws:efs/fileSystem:FileSystem"), "EFS only when asked")
+}
