@@ -68,6 +68,52 @@ type Network struct {
 	InterfaceEndpoints []VPCEndpoint `json:"interfaceEndpoints,omitempty"`
 	// FlowLogs configures VPC flow logs to CloudWatch Logs.
 	FlowLogs FlowLogs `json:"flowLogs,omitempty"`
+	// Existing uses a VPC and subnets that already exist instead of creating
+	// them; every other field is then ignored. The subnets must carry the
+	// tags load balancers and Karpenter look for (the plan says which lack them).
+	Existing *ExistingNetwork `json:"existing,omitempty"`
+}
+
+// ExistingNetwork names a VPC and its subnets, by ID.
+type ExistingNetwork struct {
+	// VpcID is the VPC, such as "vpc-0123456789abcdef0". Required.
+	VpcID string `json:"vpcId"`
+	// PrivateSubnetIDs host the nodes (at least two zones). They must be
+	// tagged kubernetes.io/role/internal-elb=1 and karpenter.sh/discovery=<name>.
+	PrivateSubnetIDs []string `json:"privateSubnetIds"`
+	// DatabaseSubnetIDs host the RDS instances (at least two zones).
+	DatabaseSubnetIDs []string `json:"databaseSubnetIds"`
+	// PublicSubnetIDs host internet-facing load balancers; optional with
+	// internal ones. They must be tagged kubernetes.io/role/elb=1.
+	PublicSubnetIDs []string `json:"publicSubnetIds,omitempty"`
+}
+
+var (
+	vpcIDPattern    = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetIDPattern = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+)
+
+// Validate reports the problems of an ExistingNetwork that need no AWS call.
+func (e ExistingNetwork) Validate() *validate.Problems {
+	var p validate.Problems
+	if !vpcIDPattern.MatchString(e.VpcID) {
+		p.Addf("existing.vpcId", "want a VPC ID such as \"vpc-0123456789abcdef0\", got %q", e.VpcID)
+	}
+	for _, tier := range []struct {
+		field string
+		ids   []string
+		min   int
+	}{{"existing.privateSubnetIds", e.PrivateSubnetIDs, 2}, {"existing.databaseSubnetIds", e.DatabaseSubnetIDs, 2}, {"existing.publicSubnetIds", e.PublicSubnetIDs, 0}} {
+		if len(tier.ids) < tier.min {
+			p.Addf(tier.field, "want at least %d subnets in different zones, got %d", tier.min, len(tier.ids))
+		}
+		for i, id := range tier.ids {
+			if !subnetIDPattern.MatchString(id) {
+				p.Addf(validate.Index(tier.field, i), "want a subnet ID such as \"subnet-0123456789abcdef0\", got %q", id)
+			}
+		}
+	}
+	return &p
 }
 
 // SubnetSizes holds the prefix length of each tier's subnets. Defaults are
@@ -140,6 +186,9 @@ var zoneName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
 // Validate reports every problem of a defaulted Network, with field paths
 // relative to the config section (such as "cidrBlock").
 func (c Network) Validate() *validate.Problems {
+	if c.Existing != nil {
+		return c.Existing.Validate()
+	}
 	var p validate.Problems
 	vpc, err := netip.ParsePrefix(c.CidrBlock)
 	switch {

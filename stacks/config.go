@@ -24,7 +24,12 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	zones, err := network.ResolveZones(ctx, cfg.Network)
+	var zones []string
+	if e := cfg.Network.Existing; e != nil {
+		zones, err = network.CheckExisting(ctx, *e, cfg.Name)
+	} else {
+		zones, err = network.ResolveZones(ctx, cfg.Network)
+	}
 	if err != nil {
 		if verr, ok := err.(*validate.Error); ok {
 			var q validate.Problems

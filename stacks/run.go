@@ -26,8 +26,11 @@ import (
 // Platform holds the components of one stack, for programs that embed the
 // whole platform and want more than the stack outputs.
 type Platform struct {
-	Config  *Config
+	Config *Config
+	// Network is the VPC the platform created; nil with an existing network.
 	Network *network.Vpc
+	// Net is the network every layer uses: created or existing.
+	Net     *network.Topology
 	Cluster *cluster.Cluster
 	// Kubernetes is the provider every Kubernetes resource of the platform
 	// uses: built from the cluster, so nothing reads a local kubeconfig.
@@ -87,13 +90,18 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 	p := &Platform{Config: cfg, prefix: prefix}
 	tags := cfg.BaseTags()
 	var err error
-	p.Network, err = network.NewVpc(ctx, p.name("network"), &network.VpcArgs{
-		Config:      cfg.Network,
-		ClusterName: cfg.Name,
-		Tags:        tags,
-	})
-	if err != nil {
-		return nil, err
+	if e := cfg.Network.Existing; e != nil {
+		p.Net = network.ExistingTopology(*e, cfg.Network.AvailabilityZones)
+	} else {
+		p.Network, err = network.NewVpc(ctx, p.name("network"), &network.VpcArgs{
+			Config:      cfg.Network,
+			ClusterName: cfg.Name,
+			Tags:        tags,
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.Net = p.Network.Topology()
 	}
 	caller, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
@@ -150,7 +158,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		ClusterName:     cfg.Name,
 		Region:          cfg.Region,
 		AccountID:       account,
-		VpcID:           p.Network.VpcID,
+		VpcID:           p.Net.VpcID,
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
 		NodeSelector:    core,
@@ -167,15 +175,15 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	var dagReady []pulumi.Resource
 	if cfg.Apps.Airflow.DagsOnEFS {
 		var subnets []pulumi.StringInput
-		for i := range p.Network.AvailabilityZones {
-			subnets = append(subnets, p.Network.PrivateSubnetIDs.Index(pulumi.Int(i)))
+		for i := range p.Net.AvailabilityZones {
+			subnets = append(subnets, p.Net.PrivateSubnetIDs.Index(pulumi.Int(i)))
 		}
 		p.DagStorage, err = dagstorage.NewEFS(ctx, p.name("dag-storage"), &dagstorage.EFSArgs{
 			ClusterName:           cfg.Name,
 			OIDCProviderARN:       p.Cluster.OIDCProviderARN,
 			OIDCIssuer:            p.Cluster.OIDCIssuer,
 			AddonVersion:          cfg.Cluster.Addons.EfsCsiDriver,
-			VpcID:                 p.Network.VpcID,
+			VpcID:                 p.Net.VpcID,
 			SubnetIDs:             subnets,
 			ClientSecurityGroupID: p.Cluster.ClusterSecurityGroupID,
 			KMSKeyARN:             p.Secrets.KeyARN,
@@ -299,8 +307,8 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 			Identifier:            cfg.Name + "-" + app,
 			DatabaseName:          app,
 			MasterUsername:        app,
-			VpcID:                 p.Network.VpcID,
-			SubnetIDs:             p.Network.DatabaseSubnetIDs,
+			VpcID:                 p.Net.VpcID,
+			SubnetIDs:             p.Net.DatabaseSubnetIDs,
 			ClientSecurityGroupID: p.Cluster.ClusterSecurityGroupID,
 			KMSKeyARN:             p.Secrets.KeyARN,
 			Tags:                  tags,
@@ -346,9 +354,9 @@ func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) er
 	p.Cluster, err = cluster.NewCluster(ctx, p.name("cluster"), &cluster.ClusterArgs{
 		Config:           cfg.Cluster,
 		Name:             cfg.Name,
-		VpcID:            p.Network.VpcID,
-		PrivateSubnetIDs: p.Network.PrivateSubnetIDs,
-		NodeDependencies: p.Network.EgressReady,
+		VpcID:            p.Net.VpcID,
+		PrivateSubnetIDs: p.Net.PrivateSubnetIDs,
+		NodeDependencies: p.Net.EgressReady,
 		Tags:             tags,
 	})
 	if err != nil {
@@ -392,12 +400,12 @@ func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) er
 func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("region", pulumi.String(p.Config.Region))
 	ctx.Export("name", pulumi.String(p.Config.Name))
-	ctx.Export("vpcId", p.Network.VpcID)
-	ctx.Export("availabilityZones", pulumi.ToStringArray(p.Network.AvailabilityZones))
-	ctx.Export("publicSubnetIds", p.Network.PublicSubnetIDs)
-	ctx.Export("privateSubnetIds", p.Network.PrivateSubnetIDs)
-	ctx.Export("databaseSubnetIds", p.Network.DatabaseSubnetIDs)
-	ctx.Export("natGatewayIds", p.Network.NatGatewayIDs)
+	ctx.Export("vpcId", p.Net.VpcID)
+	ctx.Export("availabilityZones", pulumi.ToStringArray(p.Net.AvailabilityZones))
+	ctx.Export("publicSubnetIds", p.Net.PublicSubnetIDs)
+	ctx.Export("privateSubnetIds", p.Net.PrivateSubnetIDs)
+	ctx.Export("databaseSubnetIds", p.Net.DatabaseSubnetIDs)
+	ctx.Export("natGatewayIds", p.Net.NatGatewayIDs)
 	ctx.Export("clusterName", p.Cluster.Name)
 	ctx.Export("clusterEndpoint", p.Cluster.Endpoint)
 	ctx.Export("oidcProviderArn", p.Cluster.OIDCProviderARN)

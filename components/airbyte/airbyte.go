@@ -155,7 +155,7 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 
-	deps := []pulumi.Resource{ns, sa, binding, dbSecret, args.Database.Instance, args.Role}
+	deps := append([]pulumi.Resource{ns, sa, binding, dbSecret, args.Database.Instance}, args.Role.Ready...)
 	if args.SnapshotBeforeUpgrade {
 		snap, err := database.NewUpgradeSnapshot(ctx, name, args.Database, "airbyte-"+cfg.ChartVersion, args.Tags, parent)
 		if err != nil {

@@ -182,7 +182,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		}
 	}
 
-	deps := append(append([]pulumi.Resource{ns, db.Instance, args.Role}, synced...), args.WaitFor...)
+	deps := append(append(append([]pulumi.Resource{ns, db.Instance}, args.Role.Ready...), synced...), args.WaitFor...)
 	if args.SnapshotBeforeUpgrade {
 		snap, err := database.NewUpgradeSnapshot(ctx, name, db, "airflow-"+cfg.ChartVersion, args.Tags, parent)
 		if err != nil {

@@ -79,6 +79,10 @@ type IrsaRole struct {
 	Annotations pulumi.StringMapOutput `pulumi:"annotations"`
 	// ServiceAccounts are the accounts the role trusts.
 	ServiceAccounts []ServiceAccount
+	// Ready are the role and every policy attachment: depend on these
+	// (rather than on the component, whose children Pulumi gathers only as
+	// far as they are registered) to wait until the role has its permissions.
+	Ready []pulumi.Resource
 }
 
 var k8sName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
@@ -186,23 +190,28 @@ func NewIrsaRole(ctx *pulumi.Context, name string, args *IrsaRoleArgs, opts ...p
 		if err != nil {
 			return nil, err
 		}
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+pol.Name, &iam.RolePolicyAttachmentArgs{
+		att, err := iam.NewRolePolicyAttachment(ctx, name+"-"+pol.Name, &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: p.Arn,
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		r.Ready = append(r.Ready, p, att)
 	}
 	for _, arn := range args.ManagedPolicyARNs {
 		// Named after the policy, so reordering the list replaces nothing.
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+arn[strings.LastIndex(arn, "/")+1:], &iam.RolePolicyAttachmentArgs{
+		att, err := iam.NewRolePolicyAttachment(ctx, name+"-"+arn[strings.LastIndex(arn, "/")+1:], &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: pulumi.String(arn),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		r.Ready = append(r.Ready, att)
 	}
 	r.Role = role
+	r.Ready = append([]pulumi.Resource{role}, r.Ready...)
 	r.RoleARN = role.Arn
 	r.RoleName = role.Name
 	r.Annotations = pulumi.StringMap{RoleARNAnnotation: role.Arn}.ToStringMapOutput()

@@ -139,7 +139,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Tags:                     tags.Named(t, args.ClusterName+"-container-insights"),
-	}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{role}, logGroups...), args.Nodes...))); err != nil {
+	}, parent, pulumi.DependsOn(append(append(role.Ready, logGroups...), args.Nodes...))); err != nil {
 		return nil, err
 	}
 

@@ -189,6 +189,8 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{"name": resource.NewProperty(m.Region), "id": resource.NewProperty(m.Region)}, nil
 	case "aws:index/getPartition:getPartition":
 		return resource.PropertyMap{"partition": resource.NewProperty("aws"), "dnsSuffix": resource.NewProperty("amazonaws.com"), "id": resource.NewProperty("aws")}, nil
+	case "aws:ec2/getSubnet:getSubnet":
+		return m.lookupSubnet(args.Args)
 	case "aws:ssm/getParameter:getParameter":
 		name := args.Args["name"].StringValue()
 		return resource.PropertyMap{"name": resource.NewProperty(name), "value": resource.NewProperty("ami-0" + hash(name)[:16]), "type": resource.NewProperty("String"), "id": resource.NewProperty(name)}, nil
@@ -249,4 +251,17 @@ func (m *Mocks) Secrets() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// RunExample runs program under fresh mocks (region us-east-1), as
+// `pulumi up` would, and returns how many resources of each type it
+// registered. Go Example functions of the components use it.
+func RunExample(program pulumi.RunFunc) (map[string]int, error) {
+	m := New("example", "dev", "us-east-1")
+	err := pulumi.RunErr(program, pulumi.WithMocks("example", "dev", m))
+	counts := map[string]int{}
+	for _, r := range m.Records() {
+		counts[r.Type]++
+	}
+	return counts, err
 }

@@ -1,0 +1,114 @@
+package network
+
+import (
+	"sort"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/internal/validate"
+	"github.com/dataplatform/dataplatform/spec"
+)
+
+// ExistingNetwork names a VPC and subnets that already exist; see spec.ExistingNetwork.
+type ExistingNetwork = spec.ExistingNetwork
+
+// Topology is what the rest of the platform needs from a network, whether
+// NewVpc created it or Existing describes one already there.
+type Topology struct {
+	VpcID             pulumi.StringOutput
+	AvailabilityZones []string
+	PublicSubnetIDs   pulumi.StringArrayOutput
+	PrivateSubnetIDs  pulumi.StringArrayOutput
+	DatabaseSubnetIDs pulumi.StringArrayOutput
+	NatGatewayIDs     pulumi.StringArrayOutput
+	// EgressReady are what nodes wait for (none for an existing network).
+	EgressReady []pulumi.Resource
+}
+
+// Topology returns the network the VPC provides.
+func (v *Vpc) Topology() *Topology {
+	return &Topology{
+		VpcID: v.VpcID, AvailabilityZones: v.AvailabilityZones,
+		PublicSubnetIDs: v.PublicSubnetIDs, PrivateSubnetIDs: v.PrivateSubnetIDs, DatabaseSubnetIDs: v.DatabaseSubnetIDs,
+		NatGatewayIDs: v.NatGatewayIDs, EgressReady: v.EgressReady,
+	}
+}
+
+// Existing checks an existing network (see CheckExisting) and returns its Topology.
+func Existing(ctx *pulumi.Context, e ExistingNetwork, clusterName string, opts ...pulumi.InvokeOption) (*Topology, error) {
+	zones, err := CheckExisting(ctx, e, clusterName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return ExistingTopology(e, zones), nil
+}
+
+// CheckExisting looks the subnets of e up and checks that they are in the VPC,
+// spread over at least two zones per tier, and tagged for load balancers
+// and for Karpenter (discovery value clusterName). It creates nothing; every
+// problem is reported at once, with field paths relative to the network
+// config section.
+// It returns the zones of the private subnets.
+func CheckExisting(ctx *pulumi.Context, e ExistingNetwork, clusterName string, opts ...pulumi.InvokeOption) ([]string, error) {
+	problems := e.Validate()
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	var p validate.Problems
+	zonesOf := func(field string, ids []string, want map[string]string) []string {
+		zones := map[string]bool{}
+		for i, id := range ids {
+			f := validate.Index(field, i)
+			id := id
+			s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...)
+			if err != nil {
+				p.Addf(f, "subnet %q was not found in this account and region: %v", id, err)
+				continue
+			}
+			if s.VpcId != e.VpcID {
+				p.Addf(f, "subnet %q is in %s, not in existing.vpcId %s", id, s.VpcId, e.VpcID)
+			}
+			zones[s.AvailabilityZone] = true
+			keys := make([]string, 0, len(want))
+			for k := range want {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if got, ok := s.Tags[k]; !ok || got != want[k] {
+					p.Addf(f, "subnet %q lacks the tag %s=%s (found %q): load balancers and Karpenter find subnets by it", id, k, want[k], got)
+				}
+			}
+		}
+		out := make([]string, 0, len(zones))
+		for z := range zones {
+			out = append(out, z)
+		}
+		sort.Strings(out)
+		if len(ids) > 0 && len(out) < 2 && p.Len() == 0 {
+			p.Addf(field, "want subnets in at least 2 zones, got %v", out)
+		}
+		return out
+	}
+	zones := zonesOf("existing.privateSubnetIds", e.PrivateSubnetIDs, map[string]string{TagInternalELB: "1", TagKarpenterDiscovery: clusterName})
+	zonesOf("existing.databaseSubnetIds", e.DatabaseSubnetIDs, nil)
+	zonesOf("existing.publicSubnetIds", e.PublicSubnetIDs, map[string]string{TagELB: "1"})
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return zones, nil
+}
+
+// ExistingTopology describes an existing network whose private subnets are
+// in zones, as CheckExisting found them.
+func ExistingTopology(e ExistingNetwork, zones []string) *Topology {
+	return &Topology{
+		VpcID:             pulumi.String(e.VpcID).ToStringOutput(),
+		AvailabilityZones: zones,
+		PublicSubnetIDs:   pulumi.ToStringArray(e.PublicSubnetIDs).ToStringArrayOutput(),
+		PrivateSubnetIDs:  pulumi.ToStringArray(e.PrivateSubnetIDs).ToStringArrayOutput(),
+		DatabaseSubnetIDs: pulumi.ToStringArray(e.DatabaseSubnetIDs).ToStringArrayOutput(),
+		NatGatewayIDs:     pulumi.StringArray{}.ToStringArrayOutput(),
+	}
+}

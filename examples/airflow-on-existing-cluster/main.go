@@ -1,0 +1,127 @@
+// Command airflow-on-existing-cluster is an example program that adds just
+// Airflow to an EKS cluster you already run: its PostgreSQL database, log
+// bucket, generated secrets and IRSA role, the External Secrets Operator
+// that syncs the credentials, and the Airflow release.
+//
+//	pulumi config set --secret kubeconfig "$(cat kubeconfig.json)"
+//	pulumi config set oidcProviderArn arn:aws:iam::123456789012:oidc-provider/oidc.eks...
+//	pulumi config set oidcIssuer oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE
+//	pulumi config set vpcId vpc-...; pulumi config set --path 'databaseSubnetIds[0]' subnet-...
+//	pulumi config set nodeSecurityGroupId sg-...; pulumi config set host airflow.example.com
+//	pulumi up
+package main
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/dataplatform/dataplatform/components/airflow"
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/secretsync"
+	"github.com/dataplatform/dataplatform/components/storage"
+)
+
+func main() {
+	pulumi.Run(program)
+}
+
+func program(ctx *pulumi.Context) error {
+	cfg := config.New(ctx, "")
+	platform := cfg.Get("platform")
+	if platform == "" {
+		platform = "analytics"
+	}
+	var dbSubnets []string
+	cfg.RequireObject("databaseSubnetIds", &dbSubnets)
+	region, err := aws.GetRegion(ctx, nil)
+	if err != nil {
+		return err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tags := map[string]string{"Project": ctx.Project(), "Environment": ctx.Stack(), "ManagedBy": "pulumi"}
+
+	sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: platform, Tags: tags})
+	if err != nil {
+		return err
+	}
+	logs, err := storage.NewBucket(ctx, "airflow-logs", &storage.BucketArgs{
+		BucketName:  fmt.Sprintf("%s-airflow-logs-%s", platform, caller.AccountId),
+		KMSKeyARN:   sec.KeyARN,
+		LogPrefixes: []string{""},
+		Tags:        tags,
+	})
+	if err != nil {
+		return err
+	}
+	db, err := database.NewPostgres(ctx, "airflow-db", &database.PostgresArgs{
+		Config:                database.Config{EngineVersion: "17.6"},
+		Identifier:            platform + "-airflow",
+		DatabaseName:          "airflow",
+		MasterUsername:        "airflow",
+		VpcID:                 pulumi.String(cfg.Require("vpcId")),
+		SubnetIDs:             pulumi.ToStringArray(dbSubnets),
+		ClientSecurityGroupID: pulumi.String(cfg.Require("nodeSecurityGroupId")),
+		KMSKeyARN:             sec.KeyARN,
+		Tags:                  tags,
+	})
+	if err != nil {
+		return err
+	}
+	oidcARN, issuer := pulumi.String(cfg.Require("oidcProviderArn")), pulumi.String(cfg.Require("oidcIssuer"))
+	role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
+		OIDCProviderARN: oidcARN,
+		OIDCIssuer:      issuer,
+		ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace),
+		Policies: airflow.Policies(airflow.PolicyScope{
+			Region: region.Name, AccountID: caller.AccountId, Platform: platform,
+			LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN,
+		}),
+		Tags: tags,
+	})
+	if err != nil {
+		return err
+	}
+	k8s, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{Kubeconfig: cfg.RequireSecret("kubeconfig")})
+	if err != nil {
+		return err
+	}
+	sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
+		Config:          secretsync.Config{ChartVersion: "2.9.0"},
+		Region:          region.Name,
+		OIDCProviderARN: oidcARN,
+		OIDCIssuer:      issuer,
+		SecretARNs:      []pulumi.StringInput{sec.AirflowSecretARN, db.MasterSecretARN},
+		KMSKeyARN:       sec.KeyARN,
+		Tags:            tags,
+	}, pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
+	af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
+		Config:                airflow.Config{ChartVersion: "1.21.0", Host: cfg.Require("host")},
+		Platform:              platform,
+		Region:                region.Name,
+		Database:              db,
+		LogBucketName:         logs.Name,
+		LogBucketReady:        logs.Ready,
+		Role:                  role,
+		PlatformSecretARN:     sec.AirflowSecretARN,
+		SecretSync:            sync,
+		SnapshotBeforeUpgrade: true,
+		Tags:                  tags,
+	}, pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
+	ctx.Export("airflowUrl", af.URL)
+	return nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+// TestProgramRunsUnderMocks runs the example offline, as CI does on every change.
+func TestProgramRunsUnderMocks(t *testing.T) {
+	const ns = "airflow-on-existing-cluster:"
+	p, err := plan.Run(plan.Options{
+		Project: "airflow-on-existing-cluster", Stack: "dev", Program: program,
+		Config: map[string]string{
+			"aws:region":               "us-east-1",
+			ns + "kubeconfig":          `{"apiVersion":"v1","kind":"Config"}`,
+			ns + "oidcProviderArn":     "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+			ns + "oidcIssuer":          "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+			ns + "vpcId":               "vpc-0123456789abcdef0",
+			ns + "databaseSubnetIds":   `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`,
+			ns + "nodeSecurityGroupId": "sg-0123456789abcdef0",
+			ns + "host":                "airflow.example.com",
+		},
+		SecretKeys: []string{ns + "kubeconfig"},
+	})
+	require.NoError(t, err)
+	n := p.Count()
+	assert.Zero(t, n["eks:index:Cluster"], "the cluster is not ours")
+	assert.Zero(t, n["aws:ec2/vpc:Vpc"])
+	assert.Equal(t, 1, n["aws:rds/instance:Instance"])
+	assert.Equal(t, 2, n["kubernetes:helm.sh/v3:Release"], "External Secrets and Airflow")
+	assert.Equal(t, "http://airflow.example.com", p.Outputs["airflowUrl"])
+	for _, r := range p.Resources {
+		if r.Type == "pulumi:providers:kubernetes" {
+			assert.Equal(t, "[secret]", r.Inputs["kubeconfig"])
+		}
+	}
+}
