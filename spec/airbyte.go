@@ -29,10 +29,14 @@ type Airbyte struct {
 
 // JobResources are a container's requests and limits.
 type JobResources struct {
-	CPURequest    string `json:"cpuRequest,omitempty"`
-	CPULimit      string `json:"cpuLimit,omitempty"`
+	// CPURequest of each job's main container. Default "250m".
+	CPURequest string `json:"cpuRequest,omitempty"`
+	// CPULimit of each job's main container. Default "1".
+	CPULimit string `json:"cpuLimit,omitempty"`
+	// MemoryRequest of each job's main container. Default "512Mi".
 	MemoryRequest string `json:"memoryRequest,omitempty"`
-	MemoryLimit   string `json:"memoryLimit,omitempty"`
+	// MemoryLimit of each job's main container. Default "2Gi".
+	MemoryLimit string `json:"memoryLimit,omitempty"`
 }
 
 var (

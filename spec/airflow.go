@@ -35,17 +35,24 @@ type Airflow struct {
 
 // AirflowReplicas are the replica counts of Airflow's long-running components.
 type AirflowReplicas struct {
-	Scheduler    int `json:"scheduler,omitempty"`
-	APIServer    int `json:"apiServer,omitempty"`
-	Triggerer    int `json:"triggerer,omitempty"`
+	// Scheduler replicas (Airflow 3 runs several schedulers safely).
+	Scheduler int `json:"scheduler,omitempty"`
+	// APIServer replicas: the UI and REST API.
+	APIServer int `json:"apiServer,omitempty"`
+	// Triggerer replicas (deferrable operators).
+	Triggerer int `json:"triggerer,omitempty"`
+	// DagProcessor replicas (DAG parsing).
 	DagProcessor int `json:"dagProcessor,omitempty"`
-	PgBouncer    int `json:"pgBouncer,omitempty"`
+	// PgBouncer replicas (the metadata database's connection pool).
+	PgBouncer int `json:"pgBouncer,omitempty"`
 }
 
 // AirflowAdmin describes the first admin user.
 type AirflowAdmin struct {
+	// Username of the first admin. Default "admin".
 	Username string `json:"username,omitempty"`
-	Email    string `json:"email,omitempty"`
+	// Email of the first admin. Default "admin@example.com".
+	Email string `json:"email,omitempty"`
 }
 
 // GitSync is where DAGs come from.

@@ -83,9 +83,13 @@ type NodeGroup struct {
 // "v1.19.5-eksbuild.1". `aws eks describe-addon-versions --kubernetes-version
 // 1.33 --addon-name coredns` lists the versions available.
 type Addons struct {
-	VpcCni       string `json:"vpcCni,omitempty"`
-	CoreDNS      string `json:"coreDns,omitempty"`
-	KubeProxy    string `json:"kubeProxy,omitempty"`
+	// VpcCni is the Amazon VPC CNI (pod networking). Required.
+	VpcCni string `json:"vpcCni,omitempty"`
+	// CoreDNS is the cluster DNS. Required.
+	CoreDNS string `json:"coreDns,omitempty"`
+	// KubeProxy must match kubernetesVersion's minor version. Required.
+	KubeProxy string `json:"kubeProxy,omitempty"`
+	// EbsCsiDriver provisions the gp3 volumes of the default StorageClass. Required.
 	EbsCsiDriver string `json:"ebsCsiDriver,omitempty"`
 	// EfsCsiDriver is required when Airflow keeps its DAGs on EFS.
 	EfsCsiDriver string `json:"efsCsiDriver,omitempty"`

@@ -33,7 +33,9 @@ type Karpenter struct {
 
 // ControllerResources are a container's CPU and memory, requested and limited alike.
 type ControllerResources struct {
-	CPU    string `json:"cpu,omitempty"`
+	// CPU, such as "1" or "500m".
+	CPU string `json:"cpu,omitempty"`
+	// Memory, such as "1Gi" or "512Mi".
 	Memory string `json:"memory,omitempty"`
 }
 
@@ -72,8 +74,11 @@ type NodePool struct {
 
 // Taint is a Kubernetes node taint.
 type Taint struct {
-	Key    string `json:"key"`
-	Value  string `json:"value,omitempty"`
+	// Key of the taint, such as "dataplatform.io/spot".
+	Key string `json:"key"`
+	// Value of the taint; optional.
+	Value string `json:"value,omitempty"`
+	// Effect is "NoSchedule", "PreferNoSchedule" or "NoExecute".
 	Effect string `json:"effect"`
 }
 

@@ -56,17 +56,23 @@ type Policy struct {
 
 // Waiver names a rule (such as "RDS-005") and why it does not apply here.
 type Waiver struct {
-	Rule   string `json:"rule"`
+	// Rule is the rule's ID, such as "RDS-005" (go run ./cmd/plan -policy lists them).
+	Rule string `json:"rule"`
+	// Reason says why the rule does not apply to this stack; the report prints it.
 	Reason string `json:"reason"`
 }
 
 // AppsConfig is the config section dataplatform:apps: the secret syncer,
 // the load balancer controller and ingress, Airbyte and Airflow.
 type AppsConfig struct {
+	// SecretSync is the External Secrets Operator.
 	SecretSync SecretSync `json:"secretSync"`
-	Ingress    Ingress    `json:"ingress"`
-	Airbyte    Airbyte    `json:"airbyte"`
-	Airflow    Airflow    `json:"airflow"`
+	// Ingress is the AWS Load Balancer Controller and the apps' load balancer.
+	Ingress Ingress `json:"ingress"`
+	// Airbyte is the Airbyte release.
+	Airbyte Airbyte `json:"airbyte"`
+	// Airflow is the Airflow release.
+	Airflow Airflow `json:"airflow"`
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
