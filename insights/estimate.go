@@ -249,23 +249,6 @@ func (e Estimate) WriteText(w io.Writer, prices PriceTable) error {
 
 func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
-func at(m map[string]any, path ...string) any {
-	var cur any = m
-	for _, p := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
-}
-
-func str(m map[string]any, path ...string) string {
-	s, _ := at(m, path...).(string)
-	return s
-}
-
 func num(v any) float64 {
 	f, _ := v.(float64)
 	return f
@@ -281,3 +264,9 @@ func strs(v any) []string {
 	}
 	return out
 }
+
+// at and str read a resource's inputs; see plan.At and plan.StringAt.
+var (
+	at  = plan.At
+	str = plan.StringAt
+)

@@ -92,7 +92,7 @@ func settings(r Resource) string {
 		// Kubernetes objects are best known by their name and namespace.
 		var parts []string
 		for _, k := range []string{"name", "namespace"} {
-			if v := str(r.Inputs, "metadata", k); v != "" {
+			if v := StringAt(r.Inputs, "metadata", k); v != "" {
 				parts = append(parts, k+"="+v)
 			}
 		}
@@ -136,19 +136,5 @@ func compact(v any) string {
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}
-	return s
-}
-
-// str reads a string at a path of nested objects, or "".
-func str(m map[string]any, path ...string) string {
-	var cur any = m
-	for _, p := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = mm[p]
-	}
-	s, _ := cur.(string)
 	return s
 }

@@ -206,25 +206,6 @@ func (g *graph) of(types ...string) []plan.Resource {
 func violation(r plan.Resource, format string, args ...any) Violation {
 	return Violation{URN: r.URN, Type: r.Type, Name: r.Name, Message: fmt.Sprintf(format, args...)}
 }
-
-// at reads a value at a path of nested objects.
-func at(m map[string]any, path ...string) any {
-	var cur any = m
-	for _, p := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
-}
-
-func str(m map[string]any, path ...string) string {
-	s, _ := at(m, path...).(string)
-	return s
-}
-
 func boolean(m map[string]any, path ...string) bool {
 	b, _ := at(m, path...).(bool)
 	return b
@@ -263,3 +244,9 @@ func objects(v any) []map[string]any {
 }
 
 var readOnlyVerb = regexp.MustCompile(`^(Describe|Get|List)`)
+
+// at and str read a resource's inputs; see plan.At and plan.StringAt.
+var (
+	at  = plan.At
+	str = plan.StringAt
+)

@@ -73,6 +73,15 @@ func (c Ingress) Validate() *validate.Problems {
 	return &p
 }
 
+// URL is the address an app on host is reached at: https when there is a
+// certificate, http otherwise.
+func (c Ingress) URL(host string) string {
+	if c.CertificateARN != "" {
+		return "https://" + host
+	}
+	return "http://" + host
+}
+
 // Annotations are the ALB annotations of an app's Ingress: the scheme,
 // target pods by IP, HTTPS with the certificate (and a redirect from HTTP)
 // when there is one, the allowed source blocks, and the health check path.

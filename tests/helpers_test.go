@@ -64,16 +64,8 @@ func setSection(t testing.TB, opts plan.Options, key string, v any) {
 	opts.Config[key] = string(b)
 }
 
-// str reads a string input at a path of nested objects.
-func str(inputs map[string]any, path ...string) string {
-	var cur any = inputs
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = m[p]
-	}
-	s, _ := cur.(string)
-	return s
-}
+// str and at read a resource's inputs.
+var (
+	str = plan.StringAt
+	at  = plan.At
+)

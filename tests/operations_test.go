@@ -43,19 +43,6 @@ func TestProdIsHighlyAvailableAndDevStaysSmall(t *testing.T) {
 	assert.Equal(t, 2.0, values(t, p, "load-balancer-controller")["replicaCount"])
 	assert.Equal(t, 2.0, values(t, p, "secret-sync")["replicaCount"])
 }
-
-func at(m map[string]any, path ...string) any {
-	var cur any = m
-	for _, p := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
-}
-
 func TestPlatformControllersOwnTheCoreNodesSpanningEveryZone(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		p := stackPlan(t, stack)

@@ -1,8 +1,6 @@
 package airbyte
 
 import (
-	"fmt"
-
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -198,11 +196,7 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	a.Release = release
-	scheme := "http"
-	if args.Ingress.CertificateARN != "" {
-		scheme = "https"
-	}
-	a.URL = pulumi.String(fmt.Sprintf("%s://%s", scheme, cfg.Host)).ToStringOutput()
+	a.URL = pulumi.String(args.Ingress.URL(cfg.Host)).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL}); err != nil {
 		return nil, err
 	}

@@ -224,11 +224,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		return nil, err
 	}
 	a.Release = release
-	scheme := "http"
-	if args.Ingress.CertificateARN != "" {
-		scheme = "https"
-	}
-	a.URL = pulumi.String(fmt.Sprintf("%s://%s", scheme, cfg.Host)).ToStringOutput()
+	a.URL = pulumi.String(args.Ingress.URL(cfg.Host)).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL}); err != nil {
 		return nil, err
 	}
