@@ -24,6 +24,7 @@ import (
 
 	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/internal/validate"
+	"github.com/dataplatform/dataplatform/spec"
 	"github.com/dataplatform/dataplatform/stacks"
 )
 
@@ -76,6 +77,15 @@ type Options struct {
 func Run(opts Options) (*Plan, error) {
 	program := opts.Program
 	if program == nil {
+		// The platform's own program: refuse misspelt config keys, as
+		// stacks.Load does in a real run.
+		keys := make([]string, 0, len(opts.Config))
+		for k := range opts.Config {
+			keys = append(keys, k)
+		}
+		if err := spec.CheckKeys(keys); err != nil {
+			return &Plan{Stack: opts.Stack, Outputs: map[string]any{}}, err
+		}
 		program = stacks.Run
 	}
 	region := opts.Config["aws:region"]

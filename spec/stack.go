@@ -215,3 +215,31 @@ func (c *Stack) BaseTags() map[string]string {
 	}
 	return t
 }
+
+// CheckKeys reports every key of the project's namespace that is not a
+// known section (a misspelt "dataplatform:netwrok" would otherwise be
+// ignored, and its defaults used instead).
+func CheckKeys(keys []string) error {
+	var p validate.Problems
+	known := map[string]bool{}
+	for _, s := range Sections {
+		known[s] = true
+	}
+	sorted := append([]string(nil), keys...)
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		rest, ok := strings.CutPrefix(k, Namespace+":")
+		if ok && !known[rest] {
+			p.Addf(k, "unknown key; want one of %s", strings.Join(prefixed(Sections), ", "))
+		}
+	}
+	return p.Err()
+}
+
+func prefixed(sections []string) []string {
+	out := make([]string, len(sections))
+	for i, s := range sections {
+		out[i] = Namespace + ":" + s
+	}
+	return out
+}

@@ -5,6 +5,9 @@
 package stacks
 
 import (
+	"encoding/json"
+	"os"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -20,6 +23,20 @@ type Config = spec.Stack
 // spec.Parse), then resolves the availability zones. It registers no
 // resource; it calls the AWS API (to list zones) only once the config is valid.
 func Load(ctx *pulumi.Context) (*Config, error) {
+	// The engine passes a Go program its whole config in PULUMI_CONFIG:
+	// misspelt keys of our namespace are caught there.
+	if raw := os.Getenv("PULUMI_CONFIG"); raw != "" {
+		var all map[string]string
+		if json.Unmarshal([]byte(raw), &all) == nil {
+			keys := make([]string, 0, len(all))
+			for k := range all {
+				keys = append(keys, k)
+			}
+			if err := spec.CheckKeys(keys); err != nil {
+				return nil, err
+			}
+		}
+	}
 	cfg, err := spec.Parse(ctx.Project(), ctx.Stack(), func(key string) string { return config.Get(ctx, key) })
 	if err != nil {
 		return nil, err

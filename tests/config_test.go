@@ -218,6 +218,8 @@ var appsBadConfigs = []badConfig{
 		[]string{"dataplatform:apps.airflow.image", `"apache/airflow"`, "repository:tag"}},
 	{"both apps in one namespace", setIn("dataplatform:apps", "airflow.namespace", "airbyte"),
 		[]string{"dataplatform:apps.airflow.namespace", `"airbyte"`, "its own"}},
+	{"misspelt section", setRaw("dataplatform:netwrok", `{"cidrBlock":"10.0.0.0/16"}`),
+		[]string{"dataplatform:netwrok", "unknown key", "dataplatform:network"}},
 	{"misspelt app section", setIn("dataplatform:apps", "airbyt", map[string]any{}),
 		[]string{"dataplatform:apps.airbyt", "unknown key", "airbyte"}},
 	{"waiver without a reason", setRaw("dataplatform:policy", `{"waivers":[{"rule":"RDS-005","reason":""}]}`),
