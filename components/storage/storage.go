@@ -163,8 +163,3 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	}
 	return b, nil
 }
-
-// ObjectsARN is the ARN pattern of every object in a bucket.
-func ObjectsARN(bucketARN pulumi.StringInput) pulumi.StringOutput {
-	return pulumi.Sprintf("%s/*", bucketARN)
-}

@@ -25,18 +25,3 @@ func Merge(base map[string]string, extra ...map[string]string) pulumi.StringMap 
 func Named(base map[string]string, name string, extra ...map[string]string) pulumi.StringMap {
 	return Merge(base, append(extra, map[string]string{"Name": name})...)
 }
-
-// Plain merges maps like Merge but returns a plain map, for places that need
-// tags as data (Karpenter's EC2NodeClass, Helm values).
-func Plain(base map[string]string, extra ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for _, e := range extra {
-		for k, v := range e {
-			out[k] = v
-		}
-	}
-	return out
-}
