@@ -12,8 +12,10 @@ import (
 // Duration is the typical time to create one resource type, with where the
 // figure comes from.
 type Duration struct {
+	// Seconds the creation takes.
 	Seconds float64
-	Source  string
+	// Source says where the figure comes from.
+	Source string
 }
 
 // CreationTimes are typical creation times by resource type. Types not
@@ -87,15 +89,19 @@ func TimeOf(r plan.Resource) Duration {
 
 // Step is one resource on the critical path.
 type Step struct {
-	Type    string  `json:"type"`
-	Name    string  `json:"name"`
-	Start   float64 `json:"start"`
+	// Type and Name identify the resource.
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Start is when its creation starts, in seconds from the deploy's start.
+	Start float64 `json:"start"`
+	// Seconds its creation takes, and the Source of that figure.
 	Seconds float64 `json:"seconds"`
 	Source  string  `json:"source"`
 }
 
 // CriticalPath is the modelled deploy time of a plan.
 type CriticalPath struct {
+	// Stack is the plan's stack.
 	Stack string `json:"stack"`
 	// Chain is the longest chain of dependent creations, first to last.
 	Chain []Step `json:"chain"`

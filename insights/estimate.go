@@ -21,19 +21,25 @@ var pricesJSON []byte
 
 // PriceTable is the price list the estimate uses.
 type PriceTable struct {
-	Region        string           `json:"region"`
-	Currency      string           `json:"currency"`
-	HoursPerMonth float64          `json:"hoursPerMonth"`
-	Date          string           `json:"date"`
-	Note          string           `json:"note"`
-	Prices        map[string]Price `json:"prices"`
+	// Region and Currency of every price.
+	Region   string `json:"region"`
+	Currency string `json:"currency"`
+	// HoursPerMonth turns hourly prices into monthly ones (730).
+	HoursPerMonth float64 `json:"hoursPerMonth"`
+	// Date the prices were recorded, and a Note on where they come from.
+	Date string `json:"date"`
+	Note string `json:"note"`
+	// Prices by key, such as "eks.cluster.hour".
+	Prices map[string]Price `json:"prices"`
 }
 
 // Price is one list price with its unit and source.
 type Price struct {
-	USD    float64 `json:"usd"`
-	Unit   string  `json:"unit"`
-	Source string  `json:"source"`
+	// USD per Unit.
+	USD  float64 `json:"usd"`
+	Unit string  `json:"unit"`
+	// Source is the pricing page the price was read from.
+	Source string `json:"source"`
 }
 
 // Prices returns the price table kept in the repository.
@@ -47,29 +53,40 @@ func Prices() PriceTable {
 
 // Line is the monthly cost of one resource.
 type Line struct {
-	Type   string   `json:"type"`
-	Name   string   `json:"name"`
-	What   string   `json:"what"`
-	USD    float64  `json:"usd"`
+	// Type and Name identify the resource.
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// What is priced, in words.
+	What string `json:"what"`
+	// USD a month.
+	USD float64 `json:"usd"`
+	// Prices are the keys of the prices used.
 	Prices []string `json:"prices"`
 }
 
 // Missing is a resource that costs money but has no price in the table.
 type Missing struct {
-	Type  string `json:"type"`
-	Name  string `json:"name"`
+	// Type and Name identify the resource.
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Price is the key missing from the table.
 	Price string `json:"price"`
 }
 
 // Estimate is a stack's monthly cost when idle.
 type Estimate struct {
-	Stack       string    `json:"stack"`
-	Region      string    `json:"region"`
-	PriceDate   string    `json:"priceDate"`
-	Lines       []Line    `json:"lines"`
-	Missing     []Missing `json:"missing"`
-	TotalUSD    float64   `json:"totalUsd"`
-	Assumptions []string  `json:"assumptions"`
+	// Stack is the plan's stack; Region and PriceDate those of the price table.
+	Stack     string `json:"stack"`
+	Region    string `json:"region"`
+	PriceDate string `json:"priceDate"`
+	// Lines are the priced resources, most expensive first.
+	Lines []Line `json:"lines"`
+	// Missing are resources that cost money but have no price: not counted.
+	Missing []Missing `json:"missing"`
+	// TotalUSD is the sum of the lines.
+	TotalUSD float64 `json:"totalUsd"`
+	// Assumptions say what the estimate leaves out.
+	Assumptions []string `json:"assumptions"`
 }
 
 // Assumptions are what the estimate leaves out: costs that depend on use.

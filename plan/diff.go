@@ -14,17 +14,22 @@ import (
 // `pulumi preview --diff`. Resources are matched by URN with the stack name
 // left out, so plans of two stacks (dev and prod) can be compared too.
 type Diff struct {
-	From           string   `json:"from"`
-	To             string   `json:"to"`
-	Added          []Ref    `json:"added"`
-	Removed        []Ref    `json:"removed"`
-	Changed        []Change `json:"changed"`
+	// From and To are the stacks of the old and new plan.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Added, Removed and Changed are the resources that differ.
+	Added   []Ref    `json:"added"`
+	Removed []Ref    `json:"removed"`
+	Changed []Change `json:"changed"`
+	// OutputsChanged are the names of outputs that differ.
 	OutputsChanged []string `json:"outputsChanged"`
 }
 
 // Ref names a resource in a diff.
 type Ref struct {
-	Key  string `json:"key"`
+	// Key is the URN without its stack.
+	Key string `json:"key"`
+	// Type and Name identify the resource.
 	Type string `json:"type"`
 	Name string `json:"name"`
 }
@@ -40,6 +45,7 @@ type Change struct {
 
 // FieldChange is one changed path with its old and new values.
 type FieldChange struct {
+	// Path is the changed input path; Old and New its values.
 	Path string `json:"path"`
 	Old  any    `json:"old"`
 	New  any    `json:"new"`

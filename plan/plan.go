@@ -36,9 +36,12 @@ const UnknownMarker = "[unknown]"
 
 // Plan is the planned state of one stack.
 type Plan struct {
-	Stack     string         `json:"stack"`
-	Resources []Resource     `json:"resources"`
-	Outputs   map[string]any `json:"outputs"`
+	// Stack is the stack planned.
+	Stack string `json:"stack"`
+	// Resources are every registered resource, in URN order.
+	Resources []Resource `json:"resources"`
+	// Outputs are the stack outputs; a secret one is "[secret]".
+	Outputs map[string]any `json:"outputs"`
 
 	records []mocks.Record
 	secrets []string
@@ -46,16 +49,22 @@ type Plan struct {
 
 // Resource is one planned resource.
 type Resource struct {
-	URN          string   `json:"urn"`
-	Type         string   `json:"type"`
-	Name         string   `json:"name"`
-	Parent       string   `json:"parent"`
-	Provider     string   `json:"provider"`
+	// URN, Type and Name identify the resource as Pulumi does.
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Parent is the URN of the component it belongs to, or "" at the top.
+	Parent string `json:"parent"`
+	// Provider is the URN of an explicit provider, or "" for the default one.
+	Provider string `json:"provider"`
+	// Dependencies are the URNs it waits for (inputs and DependsOn).
 	Dependencies []string `json:"dependencies"`
-	Protect      bool     `json:"protect"`
+	// Protect refuses its deletion by Pulumi.
+	Protect bool `json:"protect"`
 	// RetainOnDelete keeps the cloud resource when Pulumi deletes it.
-	RetainOnDelete bool           `json:"retainOnDelete,omitempty"`
-	Inputs         map[string]any `json:"inputs"`
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// Inputs are what the program sets, as JSON values; secrets are "[secret]".
+	Inputs map[string]any `json:"inputs"`
 }
 
 // Options says which program to run with which config.

@@ -43,12 +43,15 @@ type Rule struct {
 
 // Violation is one resource breaking one rule.
 type Violation struct {
+	// Rule and Severity are the broken rule's.
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
-	URN      string   `json:"urn"`
-	Type     string   `json:"type"`
-	Name     string   `json:"name"`
-	Message  string   `json:"message"`
+	// URN, Type and Name identify the resource.
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Message says what is wrong.
+	Message string `json:"message"`
 	// Waived holds the waiver's reason when the rule is waived.
 	Waived string `json:"waived,omitempty"`
 }
@@ -57,15 +60,21 @@ type Violation struct {
 // there. Waivers live in the stack's config (dataplatform:policy.waivers),
 // and every report prints them.
 type Waiver struct {
-	Rule   string `json:"rule"`
+	// Rule is the rule's ID, such as "RDS-005".
+	Rule string `json:"rule"`
+	// Reason says why the rule does not apply to the stack.
 	Reason string `json:"reason"`
 }
 
 // Report is the result of a check.
 type Report struct {
-	Stack      string      `json:"stack"`
-	Rules      []Rule      `json:"-"`
-	Waivers    []Waiver    `json:"waivers"`
+	// Stack is the plan's stack.
+	Stack string `json:"stack"`
+	// Rules are the rules checked.
+	Rules []Rule `json:"-"`
+	// Waivers are the stack's waivers.
+	Waivers []Waiver `json:"waivers"`
+	// Violations are every broken rule, waived ones included.
 	Violations []Violation `json:"violations"`
 }
 

@@ -26,15 +26,18 @@ import (
 // Platform holds the components of one stack, for programs that embed the
 // whole platform and want more than the stack outputs.
 type Platform struct {
+	// Config is the stack's validated configuration.
 	Config *Config
 	// Network is the VPC the platform created; nil with an existing network.
 	Network *network.Vpc
 	// Net is the network every layer uses: created or existing.
-	Net     *network.Topology
+	Net *network.Topology
+	// Cluster is the EKS cluster.
 	Cluster *cluster.Cluster
 	// Kubernetes is the provider every Kubernetes resource of the platform
 	// uses: built from the cluster, so nothing reads a local kubeconfig.
-	Kubernetes          *kubernetes.Provider
+	Kubernetes *kubernetes.Provider
+	// KarpenterAWS and KarpenterController are Karpenter's AWS and Kubernetes sides.
 	KarpenterAWS        *karpenter.Infrastructure
 	KarpenterController *karpenter.Controller
 	// Secrets holds the platform KMS key and the generated secrets.

@@ -34,6 +34,7 @@ const (
 // AirbyteArgs are the inputs of NewAirbyte. Kubernetes resources use the
 // provider given to the component.
 type AirbyteArgs struct {
+	// Config decides what is installed; see spec.Airbyte for defaults.
 	Config Config
 	// Region is the region of the bucket and of Secrets Manager. Required.
 	Region string

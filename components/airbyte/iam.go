@@ -31,6 +31,7 @@ func ServiceAccounts(namespace string) []identity.ServiceAccount {
 
 // PolicyScope is what Airbyte's permissions are scoped to.
 type PolicyScope struct {
+	// Region and AccountID scope the Secrets Manager permissions.
 	Region, AccountID string
 	// BucketARN is Airbyte's bucket (logs, state, workload output, activity payloads).
 	BucketARN pulumi.StringInput

@@ -51,6 +51,7 @@ const adminPasswordEnv = "DATAPLATFORM_ADMIN_PASSWORD"
 // AirflowArgs are the inputs of NewAirflow. Kubernetes resources use the
 // provider given to the component.
 type AirflowArgs struct {
+	// Config decides what is installed; see spec.Airflow for defaults.
 	Config Config
 	// Platform is the platform's name; the Secrets Manager backend reads
 	// "<platform>/airflow/connections/*" and ".../variables/*". Required.

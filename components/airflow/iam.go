@@ -47,6 +47,8 @@ func SecretsPrefix(platform string) string { return platform + "/airflow" }
 
 // PolicyScope is what Airflow's permissions are scoped to.
 type PolicyScope struct {
+	// Region, AccountID and Platform (the secrets prefix) scope the Secrets
+	// Manager permissions.
 	Region, AccountID, Platform string
 	// LogBucketARN is the bucket of Airflow's remote task logs.
 	LogBucketARN pulumi.StringInput

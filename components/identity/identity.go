@@ -29,8 +29,10 @@ const ManagedPolicyMaxChars = 6144
 
 // ServiceAccount names one Kubernetes service account.
 type ServiceAccount struct {
+	// Namespace of the service account.
 	Namespace string
-	Name      string
+	// Name of the service account.
+	Name string
 }
 
 // Subject is the OIDC subject of the account: "system:serviceaccount:NS:NAME".

@@ -22,6 +22,7 @@ type Config = spec.Images
 
 // RepositoriesArgs are the inputs of NewRepositories.
 type RepositoriesArgs struct {
+	// Config lists the repositories and their lifecycle; see spec.Images.
 	Config Config
 	// Prefix starts every repository's name ("<prefix>/<name>"); use the platform's name.
 	Prefix string

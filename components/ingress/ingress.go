@@ -42,6 +42,7 @@ func Policy() (iampolicy.Document, error) { return iampolicy.Parse(iamPolicy) }
 // ControllerArgs are the inputs of NewLoadBalancerController. Kubernetes
 // resources use the provider given to the component.
 type ControllerArgs struct {
+	// Config pins the chart and sets the load balancers' scheme; see spec.Ingress.
 	Config Config
 	// ClusterName, Region and VpcID are given explicitly, so the controller
 	// needs no instance metadata (nodes allow one IMDS hop only). Required.

@@ -214,8 +214,10 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 
 // ControllerScope is what the controller's permissions are scoped to.
 type ControllerScope struct {
+	// Partition ("aws"), Region, AccountID and ClusterName are put into ARNs and tag conditions.
 	Partition, Region, AccountID, ClusterName string
-	NodeRoleARN, QueueARN                     pulumi.StringInput
+	// NodeRoleARN is the only role the controller may pass; QueueARN its interruption queue.
+	NodeRoleARN, QueueARN pulumi.StringInput
 }
 
 // ControllerPolicies returns the Karpenter v1 controller permissions, as the

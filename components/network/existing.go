@@ -16,12 +16,18 @@ type ExistingNetwork = spec.ExistingNetwork
 // Topology is what the rest of the platform needs from a network, whether
 // NewVpc created it or Existing describes one already there.
 type Topology struct {
-	VpcID             pulumi.StringOutput
+	// VpcID is the VPC.
+	VpcID pulumi.StringOutput
+	// AvailabilityZones are the zones of the private subnets.
 	AvailabilityZones []string
-	PublicSubnetIDs   pulumi.StringArrayOutput
-	PrivateSubnetIDs  pulumi.StringArrayOutput
+	// PublicSubnetIDs host internet-facing load balancers (may be empty).
+	PublicSubnetIDs pulumi.StringArrayOutput
+	// PrivateSubnetIDs host the nodes.
+	PrivateSubnetIDs pulumi.StringArrayOutput
+	// DatabaseSubnetIDs host the RDS instances.
 	DatabaseSubnetIDs pulumi.StringArrayOutput
-	NatGatewayIDs     pulumi.StringArrayOutput
+	// NatGatewayIDs are the NAT gateways the platform created (none for an existing network).
+	NatGatewayIDs pulumi.StringArrayOutput
 	// EgressReady are what nodes wait for (none for an existing network).
 	EgressReady []pulumi.Resource
 }

@@ -46,6 +46,7 @@ var ContainerInsightsLogGroups = []string{"application", "dataplane", "host", "p
 
 // MonitoringArgs are the inputs of NewMonitoring.
 type MonitoringArgs struct {
+	// Config sets alarm subscribers, thresholds and log retention; see spec.Observability.
 	Config Config
 	// ClusterName and the cluster's IRSA provider. Required.
 	ClusterName                 string

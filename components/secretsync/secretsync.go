@@ -39,6 +39,7 @@ const (
 // OperatorArgs are the inputs of NewOperator. Kubernetes resources use the
 // provider given to the component.
 type OperatorArgs struct {
+	// Config pins the chart and the refresh interval; see spec.SecretSync.
 	Config Config
 	// Region is the region of the secrets. Required.
 	Region string

@@ -83,6 +83,50 @@ func TestEveryExportedSymbolHasADocComment(t *testing.T) {
 	}
 }
 
+// TestEveryExportedFieldIsDocumented checks the fields of exported structs
+// outside internal/: each has a doc comment, or follows a documented field
+// on the line above (one comment for a group). Helm values and Kubernetes
+// spec mirrors (values.go, types.go) are named after the chart's keys and
+// documented at the type.
+func TestEveryExportedFieldIsDocumented(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, path := range goFiles(t, false) {
+		base := filepath.Base(path)
+		if strings.Contains(path, "/internal/") || base == "values.go" || base == "types.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name.Name == "main" {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok || !ts.Name.IsExported() {
+				return true
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				return true
+			}
+			prevLine, prevDocumented := -1, false
+			for _, field := range st.Fields.List {
+				line := fset.Position(field.Pos()).Line
+				documented := field.Doc != nil || field.Comment != nil || (prevDocumented && line == prevLine+1)
+				for _, name := range field.Names {
+					if name.IsExported() && !documented {
+						t.Errorf("%s: field %s.%s has no doc comment", fset.Position(name.Pos()), ts.Name.Name, name.Name)
+					}
+				}
+				prevLine, prevDocumented = fset.Position(field.End()).Line, documented
+			}
+			return true
+		})
+	}
+}
+
 // TestEveryComponentConstructorHasAnExample: a constructor that registers a
 // component resource has an Example function in its package's tests, so godoc
 // shows how to call it and `go test` runs it.
