@@ -20,6 +20,10 @@ type Airbyte struct {
 	// MirrorConnectors pulls connector images from ImageRegistry too.
 	// Default false: connectors come from Docker Hub even with a mirror.
 	MirrorConnectors bool `json:"mirrorConnectors,omitempty"`
+	// JobNodePool is the Karpenter NodePool sync jobs run on (its nodes
+	// selected, its taints tolerated), such as a spot pool: Airbyte retries
+	// a job whose node is reclaimed. Default: wherever they fit.
+	JobNodePool string `json:"jobNodePool,omitempty"`
 	// Jobs are the resources of each sync job's main container.
 	Jobs JobResources `json:"jobs,omitempty"`
 	// ServerReplicas and WorkloadLauncherReplicas. Default 1 each.

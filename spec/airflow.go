@@ -22,6 +22,10 @@ type Airflow struct {
 	// GitSync pulls DAGs from a repository. Without a repository, DAGs come
 	// from the image.
 	GitSync GitSync `json:"gitSync,omitempty"`
+	// TaskNodePool is the Karpenter NodePool task pods run on (its nodes
+	// selected, its taints tolerated), such as a spot pool for retryable
+	// tasks. Default: wherever they fit.
+	TaskNodePool string `json:"taskNodePool,omitempty"`
 	// Replicas of the long-running components; at 2 or more each gets a
 	// PodDisruptionBudget and is spread across zones. Default 1 each.
 	Replicas AirflowReplicas `json:"replicas,omitempty"`

@@ -191,6 +191,17 @@ func (c *Stack) validate(p *validate.Problems) {
 		}
 		seen[w.Rule] = true
 	}
+	pools := map[string]bool{}
+	var names []string
+	for _, np := range c.Karpenter.NodePools {
+		pools[np.Name] = true
+		names = append(names, fmt.Sprintf("%q", np.Name))
+	}
+	for field, pool := range map[string]string{"apps.airbyte.jobNodePool": c.Apps.Airbyte.JobNodePool, "apps.airflow.taskNodePool": c.Apps.Airflow.TaskNodePool} {
+		if pool != "" && !pools[pool] {
+			p.Addf(Namespace+":"+field, "no Karpenter node pool %q; want one of %s", pool, strings.Join(names, ", "))
+		}
+	}
 	if c.Apps.Airbyte.Namespace == c.Apps.Airflow.Namespace {
 		p.Addf(Namespace+":apps.airflow.namespace", "%q is Airbyte's namespace too; each app needs its own", c.Apps.Airflow.Namespace)
 	}

@@ -199,6 +199,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		}
 		dagClass, dagReady = p.DagStorage.StorageClass, p.DagStorage.Ready
 	}
+	jobSelector, jobTolerations := cfg.Karpenter.Placement(cfg.Apps.Airbyte.JobNodePool)
+	taskSelector, taskTolerations := cfg.Karpenter.Placement(cfg.Apps.Airflow.TaskNodePool)
 	p.Airbyte, err = airbyte.NewAirbyte(ctx, p.name("airbyte"), &airbyte.AirbyteArgs{
 		Config:                 cfg.Apps.Airbyte,
 		Region:                 cfg.Region,
@@ -214,6 +216,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		SecretTags:             map[string]string{"Platform": cfg.Name},
 		SnapshotBeforeUpgrade:  snapshot,
 		Tags:                   tags,
+		JobNodeSelector:        jobSelector,
+		JobTolerations:         jobTolerations,
 	}, k8s)
 	if err != nil {
 		return err
@@ -236,6 +240,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		StatsdHost:             observability.StatsdHost,
 		SnapshotBeforeUpgrade:  snapshot,
 		Tags:                   tags,
+		TaskNodeSelector:       taskSelector,
+		TaskTolerations:        taskTolerations,
 	}, k8s)
 	return err
 }

@@ -222,6 +222,8 @@ var appsBadConfigs = []badConfig{
 		[]string{"dataplatform:netwrok", "unknown key", "dataplatform:network"}},
 	{"misspelt app section", setIn("dataplatform:apps", "airbyt", map[string]any{}),
 		[]string{"dataplatform:apps.airbyt", "unknown key", "airbyte"}},
+	{"jobs sent to a pool that does not exist", setIn("dataplatform:apps", "airbyte.jobNodePool", "gpu"),
+		[]string{"dataplatform:apps.airbyte.jobNodePool", `"gpu"`, `"default"`}},
 	{"waiver without a reason", setRaw("dataplatform:policy", `{"waivers":[{"rule":"RDS-005","reason":""}]}`),
 		[]string{"dataplatform:policy.waivers[0].reason", "at least 10 characters"}},
 	{"waiver of a malformed rule", setRaw("dataplatform:policy", `{"waivers":[{"rule":"multi-az","reason":"dev does not need a standby"}]}`),

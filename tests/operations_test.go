@@ -213,3 +213,22 @@ func TestDagsOnEFS(t *testing.T) {
 	// And the policy still passes with it.
 	assert.Empty(t, stackPlan(t, "dev").Find("aws:efs/fileSystem:FileSystem"), "EFS only when asked")
 }
+
+func TestProdSendsRetryableWorkToTheSpotPool(t *testing.T) {
+	p := stackPlan(t, "prod")
+	spot := map[string]any{"key": "dataplatform.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+	af := values(t, p, "airflow")
+	assert.Equal(t, map[string]any{"karpenter.sh/nodepool": "spot"}, at(af, "workers", "kubernetes", "nodeSelector"), "task pods select the spot pool")
+	assert.Equal(t, []any{spot}, at(af, "workers", "kubernetes", "tolerations"))
+	ab := values(t, p, "airbyte")
+	assert.Equal(t, map[string]any{"karpenter.sh/nodepool": "spot"}, at(ab, "global", "jobs", "kube", "nodeSelector"), "sync jobs select the spot pool")
+	assert.Equal(t, []any{spot}, at(ab, "global", "jobs", "kube", "tolerations"))
+	// The long-running components stay on on-demand capacity.
+	assert.NotContains(t, mustJSON(t, at(af, "scheduler")), "spot")
+	assert.NotContains(t, mustJSON(t, at(ab, "server")), "spot")
+	// dev has one pool and places nothing.
+	assert.Nil(t, at(values(t, stackPlan(t, "dev"), "airflow"), "workers", "kubernetes"))
+	// And the values still pass the chart's schema.
+	schema, defaults := airflowSchema(t)
+	assert.NoError(t, schema.Validate(asJSON(t, coalesce(defaults, af))))
+}

@@ -62,6 +62,10 @@ type AirbyteArgs struct {
 	SnapshotBeforeUpgrade bool
 	// Tags are put on the AWS resources the component creates (snapshots).
 	Tags map[string]string
+	// JobNodeSelector and JobTolerations place sync job pods (such as on a
+	// spot NodePool); see spec.Karpenter.Placement.
+	JobNodeSelector map[string]string
+	JobTolerations  []map[string]string
 }
 
 // Airbyte is the installed Airbyte. Create it with NewAirbyte.
@@ -264,6 +268,9 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				Paths: []IngressPath{{Path: "/", PathType: "Prefix", Backend: "server"}},
 			}},
 		},
+	}
+	if len(args.JobNodeSelector) > 0 || len(args.JobTolerations) > 0 {
+		v.Global.Jobs = &JobsValues{Kube: JobsKube{NodeSelector: args.JobNodeSelector, Tolerations: args.JobTolerations}}
 	}
 	if cfg.ServerReplicas > 1 {
 		v.Server.TopologySpreadConstraints = []TopologySpreadConstraint{{

@@ -28,6 +28,19 @@ type Global struct {
 	Storage            StorageValues        `json:"storage"`
 	SecretsManager     SecretsManagerValues `json:"secretsManager"`
 	Workloads          WorkloadValues       `json:"workloads"`
+	Jobs               *JobsValues          `json:"jobs,omitempty"`
+}
+
+// JobsValues are global.jobs: where sync job pods run.
+type JobsValues struct {
+	Kube JobsKube `json:"kube"`
+}
+
+// JobsKube are global.jobs.kube: the chart renders them into the launcher's
+// JOB_KUBE_NODE_SELECTORS and JOB_KUBE_TOLERATIONS.
+type JobsKube struct {
+	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations  []map[string]string `json:"tolerations,omitempty"`
 }
 
 // ImageValues set the registry of Airbyte's images.

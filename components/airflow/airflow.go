@@ -87,6 +87,10 @@ type AirflowArgs struct {
 	// SnapshotBeforeUpgrade takes a manual snapshot of the database, named
 	// after the chart version, before the release is installed or upgraded.
 	SnapshotBeforeUpgrade bool
+	// TaskNodeSelector and TaskTolerations place task pods (such as on a
+	// spot NodePool); see spec.Karpenter.Placement.
+	TaskNodeSelector map[string]string
+	TaskTolerations  []map[string]string
 	// Tags are put on the AWS resources the component creates (snapshots).
 	Tags map[string]string
 }
@@ -323,7 +327,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 				"-p", "$(" + adminPasswordEnv + ")",
 			},
 		},
-		Workers:      sa("workers"),
+		Workers:      Workers{ServiceAccount: sa("workers").ServiceAccount},
 		Scheduler:    ha(sa("scheduler"), cfg.Replicas.Scheduler, "scheduler"),
 		APIServer:    ha(sa("apiServer"), cfg.Replicas.APIServer, "api-server"),
 		Triggerer:    ha(sa("triggerer"), cfg.Replicas.Triggerer, "triggerer"),
@@ -336,6 +340,9 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			PathType:         "Prefix",
 			Hosts:            []IngressHost{{Name: cfg.Host}},
 		}},
+	}
+	if len(args.TaskNodeSelector) > 0 || len(args.TaskTolerations) > 0 {
+		v.Workers.Kubernetes = &WorkersKubernetes{NodeSelector: args.TaskNodeSelector, Tolerations: args.TaskTolerations}
 	}
 	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
 	if args.DagStorageClass != "" {

@@ -20,7 +20,7 @@ type ChartValues struct {
 	Config                 map[string]Section `json:"config"`
 	Dags                   Dags               `json:"dags"`
 	CreateUserJob          CreateUserJob      `json:"createUserJob"`
-	Workers                Component          `json:"workers"`
+	Workers                Workers            `json:"workers"`
 	Scheduler              Component          `json:"scheduler"`
 	APIServer              Component          `json:"apiServer"`
 	Triggerer              Component          `json:"triggerer"`
@@ -127,6 +127,18 @@ type ValueFrom struct {
 type SecretKeyRef struct {
 	Name string `json:"name"`
 	Key  string `json:"key"`
+}
+
+// Workers are the task pods' settings (KubernetesExecutor: the pod template).
+type Workers struct {
+	ServiceAccount ServiceAccount     `json:"serviceAccount"`
+	Kubernetes     *WorkersKubernetes `json:"kubernetes,omitempty"`
+}
+
+// WorkersKubernetes place the pods created from the pod template file.
+type WorkersKubernetes struct {
+	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations  []map[string]string `json:"tolerations,omitempty"`
 }
 
 // Component holds the settings of one Airflow component.
