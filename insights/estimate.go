@@ -125,7 +125,7 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 		case "eks:index:Cluster":
 			add(r, "EKS control plane", []string{"eks.cluster.hour"}, func(v map[string]float64) float64 { return h * v["eks.cluster.hour"] })
 		case "aws:eks/nodeGroup:NodeGroup":
-			types := strs(in["instanceTypes"])
+			types := plan.Strings(in["instanceTypes"])
 			n := num(at(in, "scalingConfig", "desiredSize"))
 			disk := 20.0
 			for _, d := range r.Dependencies {
@@ -149,7 +149,7 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 			if str(in, "vpcEndpointType") != "Interface" {
 				continue // gateway endpoints are free
 			}
-			azs := float64(len(strs(in["subnetIds"])))
+			azs := float64(len(plan.Strings(in["subnetIds"])))
 			add(r, fmt.Sprintf("interface endpoint in %.0f AZs", azs), []string{"ec2.vpcendpoint.interface.hour"},
 				func(v map[string]float64) float64 { return azs * h * v["ec2.vpcendpoint.interface.hour"] })
 		case "aws:rds/instance:Instance":
@@ -269,17 +269,6 @@ func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 func num(v any) float64 {
 	f, _ := v.(float64)
 	return f
-}
-
-func strs(v any) []string {
-	a, _ := v.([]any)
-	var out []string
-	for _, e := range a {
-		if s, ok := e.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // at and str read a resource's inputs; see plan.At and plan.StringAt.

@@ -19,3 +19,22 @@ func StringAt(m map[string]any, path ...string) string {
 	s, _ := At(m, path...).(string)
 	return s
 }
+
+// Strings reads a JSON value that IAM-style documents write either as one
+// string or as a list of strings ("Action", "Resource"); other elements are
+// skipped.
+func Strings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}

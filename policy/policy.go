@@ -192,14 +192,12 @@ func (r Report) WriteText(w io.Writer) error {
 type graph struct {
 	p      *plan.Plan
 	byType map[string][]plan.Resource
-	byURN  map[string]plan.Resource
 }
 
 func newGraph(p *plan.Plan) *graph {
-	g := &graph{p: p, byType: map[string][]plan.Resource{}, byURN: map[string]plan.Resource{}}
+	g := &graph{p: p, byType: map[string][]plan.Resource{}}
 	for _, r := range p.Resources {
 		g.byType[r.Type] = append(g.byType[r.Type], r)
-		g.byURN[r.URN] = r
 	}
 	return g
 }
@@ -224,23 +222,6 @@ func number(m map[string]any, path ...string) (float64, bool) {
 	f, ok := at(m, path...).(float64)
 	return f, ok
 }
-
-func list(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
 func objects(v any) []map[string]any {
 	a, _ := v.([]any)
 	var out []map[string]any
@@ -254,8 +235,9 @@ func objects(v any) []map[string]any {
 
 var readOnlyVerb = regexp.MustCompile(`^(Describe|Get|List)`)
 
-// at and str read a resource's inputs; see plan.At and plan.StringAt.
+// at, str and list read a resource's inputs; see plan.At, plan.StringAt and plan.Strings.
 var (
-	at  = plan.At
-	str = plan.StringAt
+	at   = plan.At
+	str  = plan.StringAt
+	list = plan.Strings
 )

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -203,7 +204,7 @@ var rules = []Rule{
 		return ""
 	})},
 	{ID: "IAM-002", Severity: High, Control: "AWS FSBP IAM.21", Description: "No unconditioned Resource \"*\" where AWS allows a narrower one", check: statements(func(s map[string]any) string {
-		if s["Condition"] != nil || !contains(list(s["Resource"]), "*") {
+		if s["Condition"] != nil || !slices.Contains(list(s["Resource"]), "*") {
 			return ""
 		}
 		for _, a := range list(s["Action"]) {
@@ -229,7 +230,7 @@ var rules = []Rule{
 	{ID: "IAM-004", Severity: High, Control: "EKS best practices: IRSA trust scoped to a service account", Description: "Every web-identity trust has exact sub and aud conditions", check: each(tRole, func(g *graph, r plan.Resource) string {
 		doc, _ := r.Inputs["assumeRolePolicy"].(map[string]any)
 		for _, s := range objects(doc["Statement"]) {
-			if !contains(list(s["Action"]), "sts:AssumeRoleWithWebIdentity") {
+			if !slices.Contains(list(s["Action"]), "sts:AssumeRoleWithWebIdentity") {
 				continue
 			}
 			cond, _ := s["Condition"].(map[string]any)
@@ -296,7 +297,7 @@ var rules = []Rule{
 	}},
 	{ID: "NET-002", Severity: Medium, Control: "AWS FSBP EC2.6", Description: "Every VPC has flow logs", check: each(tVpc, func(g *graph, r plan.Resource) string {
 		for _, fl := range g.of(tFlowLog) {
-			if contains(fl.Dependencies, r.URN) {
+			if slices.Contains(fl.Dependencies, r.URN) {
 				return ""
 			}
 		}
@@ -388,7 +389,7 @@ func bucketSetting(typ string, ok func(map[string]any) string) func(*graph) []Vi
 			name := str(b.Inputs, "bucket")
 			found := false
 			for _, s := range g.of(typ) {
-				if str(s.Inputs, "bucket") == name || contains(s.Dependencies, b.URN) {
+				if str(s.Inputs, "bucket") == name || slices.Contains(s.Dependencies, b.URN) {
 					found = true
 					if msg := ok(s.Inputs); msg != "" {
 						out = append(out, violation(b, "%s", msg))
@@ -440,15 +441,6 @@ func statements(check func(map[string]any) string) func(*graph) []Violation {
 }
 
 func isReplica(r plan.Resource) bool { return str(r.Inputs, "replicateSourceDb") != "" }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // secretKeys are input names (at any depth) whose value is a credential.
 var secretKeys = map[string]bool{

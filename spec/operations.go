@@ -2,6 +2,7 @@ package spec
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/dataplatform/dataplatform/internal/validate"
 )
@@ -62,7 +63,7 @@ func (c Observability) Validate() *validate.Problems {
 			p.Addf(validate.Index("alarmEmails", i), "want an e-mail address, got %q", e)
 		}
 	}
-	if !contains(retentionDays, c.LogRetentionDays) {
+	if !slices.Contains(retentionDays, c.LogRetentionDays) {
 		p.Addf("logRetentionDays", "want a period CloudWatch Logs accepts (%v), got %d", retentionDays, c.LogRetentionDays)
 	}
 	for field, v := range map[string][2]int{
@@ -123,13 +124,4 @@ func (c Images) Validate() *validate.Problems {
 		p.Addf("expireUntaggedDays", "want 1 to 3650, got %d", c.ExpireUntaggedDays)
 	}
 	return &p
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

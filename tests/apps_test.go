@@ -340,8 +340,8 @@ func TestSecretsReachPodsOnlyThroughTheOperator(t *testing.T) {
 	// The operator may read exactly the platform's secrets.
 	var resources []string
 	for _, s := range policyStatements(t, p)["secret-sync-role-read"] {
-		if strings.HasPrefix(asList(s["Action"])[0], "secretsmanager:") {
-			resources = append(resources, asList(s["Resource"])...)
+		if strings.HasPrefix(plan.Strings(s["Action"])[0], "secretsmanager:") {
+			resources = append(resources, plan.Strings(s["Resource"])...)
 		}
 	}
 	assert.ElementsMatch(t, []any{

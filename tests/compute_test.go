@@ -161,31 +161,16 @@ func policyStatements(t *testing.T, p *plan.Plan) map[string][]map[string]any {
 	}
 	return out
 }
-
-func asList(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i] = e.(string)
-		}
-		return out
-	}
-	return nil
-}
-
 func TestNoStatementPassesAnyRole(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		p := stackPlan(t, stack)
 		passRole := 0
 		for name, stmts := range policyStatements(t, p) {
 			for _, s := range stmts {
-				for _, a := range asList(s["Action"]) {
+				for _, a := range plan.Strings(s["Action"]) {
 					if a == "iam:PassRole" || a == "iam:*" || a == "*" {
 						passRole++
-						for _, r := range asList(s["Resource"]) {
+						for _, r := range plan.Strings(s["Resource"]) {
 							assert.NotContains(t, r, "*", "%s passes %s", name, r)
 						}
 					}
@@ -209,16 +194,16 @@ func TestKarpenterControllerPoliciesAreScopedAndFitIAMLimits(t *testing.T) {
 		assert.Less(t, len(b), 6144, "%s exceeds IAM's managed policy size", r.Name)
 		for _, s := range r.Inputs["policy"].(map[string]any)["Statement"].([]any) {
 			st := s.(map[string]any)
-			for _, res := range asList(st["Resource"]) {
+			for _, res := range plan.Strings(st["Resource"]) {
 				if res != "*" {
 					continue
 				}
-				for _, a := range asList(st["Action"]) {
+				for _, a := range plan.Strings(st["Action"]) {
 					if !strings.HasPrefix(a, "ec2:Describe") {
 						assert.True(t, unscoped[a], "%s: %s on * where AWS allows narrower", st["Sid"], a)
 					}
 				}
-				if strings.HasPrefix(asList(st["Action"])[0], "ec2:Describe") {
+				if strings.HasPrefix(plan.Strings(st["Action"])[0], "ec2:Describe") {
 					assert.Contains(t, st["Condition"], "StringEquals", "describe calls are bound to the region")
 				}
 			}

@@ -177,12 +177,12 @@ func TestNoPolicyGrantsEverything(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		for name, stmts := range policyStatements(t, stackPlan(t, stack)) {
 			for _, s := range stmts {
-				actions := asList(s["Action"])
+				actions := plan.Strings(s["Action"])
 				for _, a := range actions {
 					assert.NotEqual(t, "*", a, "%s: Action *", name)
 					assert.False(t, strings.HasSuffix(a, ":*"), "%s: %s", name, a)
 				}
-				for _, r := range asList(s["Resource"]) {
+				for _, r := range plan.Strings(s["Resource"]) {
 					if r != "*" || s["Condition"] != nil {
 						continue // scoped by resource or by condition
 					}
@@ -217,7 +217,7 @@ func TestAppRolesTrustExactlyTheirServiceAccountsAndReachOnlyTheirData(t *testin
 	airbyteBucket := "arn:aws:s3:::" + p.Outputs["airbyteBucket"].(string)
 	airflowBucket := "arn:aws:s3:::" + p.Outputs["airflowLogBucket"].(string)
 	for _, s := range stmts["airbyte-role-airbyte"] {
-		for _, r := range asList(s["Resource"]) {
+		for _, r := range plan.Strings(s["Resource"]) {
 			if strings.HasPrefix(r, "arn:aws:s3:") {
 				assert.True(t, r == airbyteBucket || r == airbyteBucket+"/*", "Airbyte reaches %s", r)
 			}
@@ -227,7 +227,7 @@ func TestAppRolesTrustExactlyTheirServiceAccountsAndReachOnlyTheirData(t *testin
 		}
 	}
 	for _, s := range stmts["airflow-role-airflow"] {
-		for _, r := range asList(s["Resource"]) {
+		for _, r := range plan.Strings(s["Resource"]) {
 			if strings.HasPrefix(r, "arn:aws:s3:") {
 				assert.True(t, r == airflowBucket || r == airflowBucket+"/*", "Airflow reaches %s", r)
 			}

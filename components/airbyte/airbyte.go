@@ -1,6 +1,8 @@
 package airbyte
 
 import (
+	"sort"
+
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -304,7 +306,7 @@ func secretTags(extra map[string]string) []Tag {
 	for k := range extra {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	for _, k := range keys {
 		if k != ManagedTag {
 			tags = append(tags, Tag{Key: k, Value: extra[k]})

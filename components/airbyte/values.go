@@ -1,8 +1,6 @@
 package airbyte
 
 import (
-	"sort"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -223,5 +221,3 @@ type IngressPath struct {
 	PathType string `json:"pathType"`
 	Backend  string `json:"backend"`
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
