@@ -21,7 +21,7 @@ type Duration struct {
 // CreationTimes are typical creation times by resource type. Types not
 // listed take DefaultCreation (API calls that return at once).
 var CreationTimes = map[string]Duration{
-	"eks:index:Cluster":                                    {660, "EKS user guide: creating a cluster takes 10 to 15 minutes; pulumi-eks adds the OIDC provider"},
+	"aws:eks/cluster:Cluster":                              {660, "EKS user guide: creating a cluster takes 10 to 15 minutes"},
 	"aws:eks/nodeGroup:NodeGroup":                          {210, "EKS managed node groups: instances launch, join and turn Ready in 3 to 4 minutes"},
 	"aws:eks/addon:Addon":                                  {60, "EKS add-ons return ACTIVE in about a minute once nodes exist"},
 	"aws:ec2/natGateway:NatGateway":                        {120, "VPC: a NAT gateway turns available in 1 to 3 minutes"},
@@ -65,7 +65,7 @@ func TimeOf(r plan.Resource) Duration {
 	if strings.HasPrefix(r.Type, "pulumi:providers:") {
 		return Duration{0, "a provider is configured, not created"}
 	}
-	if !strings.Contains(r.Type, "/") && strings.Count(r.Type, ":") == 2 && !strings.HasPrefix(r.Type, "eks:") {
+	if !strings.Contains(r.Type, "/") && strings.Count(r.Type, ":") == 2 {
 		return Duration{0, "a component resource groups its children and takes no time itself"}
 	}
 	switch r.Type {
@@ -115,10 +115,34 @@ type CriticalPath struct {
 
 // Critical computes the critical path of p: each resource starts when all
 // it depends on have finished (Pulumi creates everything else in parallel).
+// A multi-language component (pulumi-eks's cluster) is done when all of its
+// children are, and its children start once what it waits for is done.
 func Critical(p *plan.Plan) CriticalPath {
 	byURN := map[string]plan.Resource{}
+	children := map[string][]string{}
 	for _, r := range p.Resources {
 		byURN[r.URN] = r
+		children[r.Parent] = append(children[r.Parent], r.URN)
+	}
+	waitsFor := func(r plan.Resource) []string {
+		deps := append([]string(nil), r.Dependencies...)
+		for a := byURN[r.Parent]; a.URN != ""; a = byURN[a.Parent] {
+			if a.Remote {
+				deps = append(deps, a.Dependencies...)
+			}
+		}
+		if r.Remote {
+			var walk func(string)
+			walk = func(u string) {
+				for _, c := range children[u] {
+					deps = append(deps, c)
+					walk(c)
+				}
+			}
+			walk(r.URN)
+		}
+		sort.Strings(deps)
+		return deps
 	}
 	finish := map[string]float64{}
 	prev := map[string]string{}
@@ -134,9 +158,7 @@ func Critical(p *plan.Plan) CriticalPath {
 		}
 		visiting[urn] = true
 		start, from := 0.0, ""
-		deps := append([]string(nil), r.Dependencies...)
-		sort.Strings(deps)
-		for _, d := range deps {
+		for _, d := range waitsFor(r) {
 			if f := visit(d); f > start {
 				start, from = f, d
 			}

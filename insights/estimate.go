@@ -122,7 +122,7 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 	for _, r := range p.Resources {
 		in := r.Inputs
 		switch r.Type {
-		case "eks:index:Cluster":
+		case "aws:eks/cluster:Cluster":
 			add(r, "EKS control plane", []string{"eks.cluster.hour"}, func(v map[string]float64) float64 { return h * v["eks.cluster.hour"] })
 		case "aws:eks/nodeGroup:NodeGroup":
 			types := plan.Strings(in["instanceTypes"])

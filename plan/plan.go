@@ -63,6 +63,12 @@ type Resource struct {
 	Protect bool `json:"protect"`
 	// RetainOnDelete keeps the cloud resource when Pulumi deletes it.
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// Remote marks a multi-language component (pulumi-eks's cluster): its
+	// children are created by its own plugin, and waiting for it means
+	// waiting for all of them.
+	Remote bool `json:"remote,omitempty"`
+	// IgnoreChanges are input paths Pulumi does not diff after creation.
+	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// Inputs are what the program sets, as JSON values; secrets are "[secret]".
 	Inputs map[string]any `json:"inputs"`
 }
@@ -110,13 +116,12 @@ func Run(opts Options) (*Plan, error) {
 		if err := program(ctx); err != nil {
 			return err
 		}
-		var wg sync.WaitGroup
+		// The run waits for these applies; an output that fails (the
+		// program's error) never calls its apply, and the run returns the error.
 		for name, in := range ctx.GetCurrentExportMap() {
 			out := pulumi.ToOutput(in)
-			secret := pulumi.IsSecret(out)
-			wg.Add(1)
 			out.ApplyT(func(v any) any {
-				defer wg.Done()
+				secret := pulumi.IsSecret(out) // resolved by now: does not block
 				mu.Lock()
 				defer mu.Unlock()
 				if secret {
@@ -127,7 +132,6 @@ func Run(opts Options) (*Plan, error) {
 				return nil
 			})
 		}
-		wg.Wait()
 		return nil
 	}
 	withConfig := func(info *pulumi.RunInfo) {
@@ -138,6 +142,11 @@ func Run(opts Options) (*Plan, error) {
 	var verr *validate.Error
 	if errors.As(runErr, &verr) {
 		runErr = verr // drop the engine's "1 error occurred" wrapping
+	}
+	if runErr == nil {
+		if v := m.Violations(); len(v) > 0 {
+			runErr = &RefusedError{Violations: v}
+		}
 	}
 	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets()}
 	for _, r := range p.records {
@@ -154,10 +163,29 @@ func Run(opts Options) (*Plan, error) {
 			Dependencies:   deps,
 			Protect:        r.Protect,
 			RetainOnDelete: r.RetainOnDelete,
+			Remote:         r.Remote,
+			IgnoreChanges:  r.IgnoreChanges,
 			Inputs:         plainMap(r.Inputs),
 		})
 	}
 	return p, runErr
+}
+
+// RefusedError is returned when the program runs but AWS would refuse what
+// it creates: each violation names the resource, the input and the rule.
+type RefusedError struct {
+	// Violations are every refusal, sorted by resource.
+	Violations []mocks.Violation
+}
+
+// Error lists every violation, one a line.
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "AWS would refuse %d inputs of the plan:", len(e.Violations))
+	for _, v := range e.Violations {
+		b.WriteString("\n  - " + v.String())
+	}
+	return b.String()
 }
 
 // RunStack loads Pulumi.yaml and Pulumi.<stack>.yaml from dir and runs the

@@ -18,7 +18,9 @@ const (
 	tBucketVer    = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 	tRDS          = "aws:rds/instance:Instance"
 	tRDSParams    = "aws:rds/parameterGroup:ParameterGroup"
-	tEKS          = "eks:index:Cluster"
+	// tEKS is the EKS cluster pulumi-eks creates inside its component: the
+	// rules read what AWS receives, not the component's arguments.
+	tEKS          = "aws:eks/cluster:Cluster"
 	tLaunchTmpl   = "aws:ec2/launchTemplate:LaunchTemplate"
 	tNodeGroup    = "aws:eks/nodeGroup:NodeGroup"
 	tNodeClass    = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
@@ -125,8 +127,8 @@ var rules = []Rule{
 	})},
 	// EKS
 	{ID: "EKS-001", Severity: High, Control: "CIS EKS 5.3.1; AWS FSBP EKS.3", Description: "Kubernetes secrets are envelope-encrypted with KMS", check: each(tEKS, func(g *graph, r plan.Resource) string {
-		if str(r.Inputs, "encryptionConfigKeyArn") == "" {
-			return "no encryptionConfigKeyArn"
+		if str(r.Inputs, "encryptionConfig", "provider", "keyArn") == "" || !slices.Contains(list(at(r.Inputs, "encryptionConfig", "resources")), "secrets") {
+			return "no encryptionConfig of secrets with a KMS key"
 		}
 		return ""
 	})},
@@ -143,10 +145,10 @@ var rules = []Rule{
 		return ""
 	})},
 	{ID: "EKS-003", Severity: High, Control: "CIS EKS 5.4.2; AWS FSBP EKS.1", Description: "The API endpoint is private, or public only to listed CIDRs", check: each(tEKS, func(g *graph, r plan.Resource) string {
-		if v, ok := r.Inputs["endpointPublicAccess"].(bool); ok && !v {
+		if v, ok := at(r.Inputs, "vpcConfig", "endpointPublicAccess").(bool); ok && !v {
 			return ""
 		}
-		cidrs := list(r.Inputs["publicAccessCidrs"])
+		cidrs := list(at(r.Inputs, "vpcConfig", "publicAccessCidrs"))
 		if len(cidrs) == 0 {
 			return "the public endpoint is open to 0.0.0.0/0 (no publicAccessCidrs)"
 		}
@@ -160,8 +162,8 @@ var rules = []Rule{
 	{ID: "EKS-004", Severity: High, Control: "EKS best practices: access entries (no aws-auth)", Description: "Cluster access is granted by access entries, not the aws-auth ConfigMap", check: func(g *graph) []Violation {
 		var out []Violation
 		for _, r := range g.of(tEKS) {
-			if str(r.Inputs, "authenticationMode") != "API" {
-				out = append(out, violation(r, "authenticationMode is %q, not API", str(r.Inputs, "authenticationMode")))
+			if mode := str(r.Inputs, "accessConfig", "authenticationMode"); mode != "API" {
+				out = append(out, violation(r, "accessConfig.authenticationMode is %q, not API", mode))
 			}
 		}
 		for _, r := range g.of(tConfigMap) {
@@ -330,7 +332,7 @@ var rules = []Rule{
 	{ID: "TAG-001", Severity: Low, Control: "AWS tagging best practices; cost allocation", Description: "Every taggable AWS resource carries the platform's tags", check: func(g *graph) []Violation {
 		var out []Violation
 		for _, r := range g.p.Resources {
-			if !strings.HasPrefix(r.Type, "aws:") && r.Type != tEKS || untaggable[r.Type] {
+			if !strings.HasPrefix(r.Type, "aws:") || untaggable[r.Type] {
 				continue
 			}
 			t, _ := r.Inputs["tags"].(map[string]any)

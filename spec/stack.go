@@ -80,7 +80,11 @@ var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "data
 
 var ruleID = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
 
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
+// namePattern is what every physical name built from the platform's name
+// accepts: RDS identifiers and snapshots refuse two hyphens in a row or a
+// trailing one, and the longest derived name (the node group's prefix
+// aside) fits its limit with 32 characters.
+var namePattern = regexp.MustCompile(`^[a-z](?:-?[a-z0-9])+$`)
 
 // Getter returns the raw value of a config key ("aws:region",
 // "dataplatform:network"), or "" when it is not set.
@@ -144,8 +148,8 @@ func (c *Stack) withDefaults() {
 
 // validate records every problem of a defaulted Config.
 func (c *Stack) validate(p *validate.Problems) {
-	if !namePattern.MatchString(c.Name) {
-		p.Addf(Namespace+":name", "want 2 to 32 lowercase letters, digits and hyphens, starting with a letter, got %q", c.Name)
+	if !namePattern.MatchString(c.Name) || len(c.Name) > 32 {
+		p.Addf(Namespace+":name", "want 2 to 32 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen, got %q", c.Name)
 	}
 	keys := make([]string, 0, len(c.Tags))
 	for k := range c.Tags {

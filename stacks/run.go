@@ -188,7 +188,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 			AddonVersion:          cfg.Cluster.Addons.EfsCsiDriver,
 			VpcID:                 p.Net.VpcID,
 			SubnetIDs:             subnets,
-			ClientSecurityGroupID: p.Cluster.ClusterSecurityGroupID,
+			ClientSecurityGroupID: p.Cluster.NodeSecurityGroupID,
 			KMSKeyARN:             p.Secrets.KeyARN,
 			Nodes:                 nodes,
 			Protect:               cfg.Storage.Protect,
@@ -318,7 +318,7 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 			MasterUsername:        app,
 			VpcID:                 p.Net.VpcID,
 			SubnetIDs:             p.Net.DatabaseSubnetIDs,
-			ClientSecurityGroupID: p.Cluster.ClusterSecurityGroupID,
+			ClientSecurityGroupID: p.Cluster.NodeSecurityGroupID,
 			KMSKeyARN:             p.Secrets.KeyARN,
 			Tags:                  tags,
 		})
@@ -371,10 +371,12 @@ func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) er
 	if err != nil {
 		return err
 	}
+	// The provider authenticates as the deployer: everything it manages waits
+	// for the deployer's access entry.
 	p.Kubernetes, err = kubernetes.NewProvider(ctx, p.name("kubernetes"), &kubernetes.ProviderArgs{
 		Kubeconfig:            p.Cluster.Kubeconfig,
 		EnableServerSideApply: pulumi.Bool(true),
-	})
+	}, pulumi.DependsOn(p.Cluster.AdminAccess))
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,13 @@
 package tests
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dataplatform/dataplatform/components/cluster"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
@@ -26,7 +23,7 @@ func TestComputeLayerIsPlanned(t *testing.T) {
 			assert.Equal(t, n["aws:cloudwatch/eventRule:EventRule"], n["aws:cloudwatch/eventTarget:EventTarget"])
 			assert.Equal(t, 1, n["kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"])
 			assert.GreaterOrEqual(t, n["kubernetes:karpenter.sh/v1:NodePool"], 1)
-			assert.Equal(t, 1, n["pulumi:providers:kubernetes"])
+			assert.Equal(t, 3, n["pulumi:providers:kubernetes"], "ours, and two that pulumi-eks creates and leaves unused")
 			release := findByName(t, stackPlan(t, stack), "kubernetes:helm.sh/v3:Release", "karpenter")
 			assert.Equal(t, "oci://public.ecr.aws/karpenter/karpenter", release.Inputs["chart"])
 		})
@@ -51,48 +48,60 @@ func TestAddonsAreThePinnedOnes(t *testing.T) {
 func TestClusterIsPrivateEncryptedAndLogged(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		p := stackPlan(t, stack)
-		c := p.Find("eks:index:Cluster")[0]
-		assert.Equal(t, true, c.Inputs["endpointPrivateAccess"])
-		assert.Equal(t, "API", c.Inputs["authenticationMode"], "access entries only, no aws-auth ConfigMap")
-		assert.Equal(t, true, c.Inputs["useDefaultVpcCni"], "pulumi-eks must not run kubectl for the CNI")
-		assert.Equal(t, true, c.Inputs["skipDefaultNodeGroup"], "pulumi-eks node groups are AL2-only")
-		assert.Equal(t, true, c.Inputs["createOidcProvider"])
+		args := p.Find("eks:index:Cluster")[0]
+		assert.Equal(t, true, args.Inputs["useDefaultVpcCni"], "pulumi-eks must not run kubectl for the CNI")
+		assert.Equal(t, true, args.Inputs["skipDefaultNodeGroup"], "pulumi-eks node groups are AL2-only")
+		// What AWS receives: the cluster pulumi-eks creates.
+		c := p.Find("aws:eks/cluster:Cluster")[0]
+		assert.Equal(t, args.URN, c.Parent)
+		assert.Equal(t, true, at(c.Inputs, "vpcConfig", "endpointPrivateAccess"))
+		assert.Equal(t, "API", at(c.Inputs, "accessConfig", "authenticationMode"), "access entries only, no aws-auth ConfigMap")
+		assert.Len(t, p.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider"), 1)
 		assert.ElementsMatch(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, c.Inputs["enabledClusterLogTypes"])
-		keyARN := str(c.Inputs, "encryptionConfigKeyArn")
+		assert.Equal(t, []any{"secrets"}, at(c.Inputs, "encryptionConfig", "resources"))
+		keyARN := str(c.Inputs, "encryptionConfig", "provider", "keyArn")
 		key := findByName(t, p, "aws:kms/key:Key", "cluster-secrets")
 		assert.Equal(t, true, key.Inputs["enableKeyRotation"])
 		assert.Contains(t, keyARN, ":key/", "secrets are encrypted with the cluster's own key")
 		assert.Contains(t, c.Dependencies, key.URN)
-		if c.Inputs["endpointPublicAccess"] == true {
-			for _, cidr := range c.Inputs["publicAccessCidrs"].([]any) {
+		if at(c.Inputs, "vpcConfig", "endpointPublicAccess") == true {
+			for _, cidr := range at(c.Inputs, "vpcConfig", "publicAccessCidrs").([]any) {
 				assert.NotEqual(t, "0.0.0.0/0", cidr)
 			}
-			assert.NotEmpty(t, c.Inputs["publicAccessCidrs"])
+			assert.NotEmpty(t, at(c.Inputs, "vpcConfig", "publicAccessCidrs"))
 		}
 		logs := findByName(t, p, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
 		assert.Equal(t, "/aws/eks/"+p.Outputs["name"].(string)+"/cluster", logs.Inputs["name"])
-		assert.Contains(t, c.Dependencies, logs.URN, "the log group exists before EKS writes to it")
+		// The Go SDK registers the component (and pulumi-eks its children)
+		// only once the log group exists.
+		assert.Contains(t, args.Dependencies, logs.URN, "the log group exists before EKS writes to it")
 	}
-	assert.Equal(t, false, stackPlan(t, "prod").Find("eks:index:Cluster")[0].Inputs["endpointPublicAccess"])
+	assert.Equal(t, false, at(stackPlan(t, "prod").Find("aws:eks/cluster:Cluster")[0].Inputs, "vpcConfig", "endpointPublicAccess"))
 }
 
-func TestCreatorAdminIsOffUnlessConfigured(t *testing.T) {
-	for _, enabled := range []bool{false, true} {
-		res := cluster.CreatorAdminTransform(enabled)(context.Background(), &pulumi.ResourceTransformArgs{
-			Type: "aws:eks/cluster:Cluster",
-			Props: pulumi.Map{
-				"name":         pulumi.String("c"),
-				"accessConfig": pulumi.Map{"authenticationMode": pulumi.String("API"), "bootstrapClusterCreatorAdminPermissions": pulumi.Bool(!enabled)},
-			},
-		})
-		require.NotNil(t, res)
-		access := res.Props["accessConfig"].(pulumi.Map)
-		assert.Equal(t, pulumi.Bool(enabled), access["bootstrapClusterCreatorAdminPermissions"])
-		assert.Equal(t, pulumi.String("API"), access["authenticationMode"])
-		assert.Equal(t, pulumi.String("c"), res.Props["name"], "other properties are kept")
+func TestCreatorAdminFollowsConfigOnTheRealCluster(t *testing.T) {
+	// The transform reaches the aws:eks/cluster:Cluster that pulumi-eks
+	// creates (which hard-codes true) only if the mocks run it on the
+	// component's children, as the engine does.
+	creatorAdmin := func(p *plan.Plan) any {
+		return at(p.Find("aws:eks/cluster:Cluster")[0].Inputs, "accessConfig", "bootstrapClusterCreatorAdminPermissions")
 	}
-	assert.Nil(t, cluster.CreatorAdminTransform(false)(context.Background(), &pulumi.ResourceTransformArgs{Type: "aws:iam/role:Role", Props: pulumi.Map{}}),
-		"only the EKS cluster is changed")
+	assert.Equal(t, false, creatorAdmin(stackPlan(t, "dev")))
+	assert.Equal(t, false, creatorAdmin(stackPlan(t, "prod")))
+
+	opts := stackOptions(t, "dev")
+	setIn("dataplatform:cluster", "bootstrapCreatorAdmin", true)(t, opts)
+	p, err := plan.Run(opts)
+	require.NoError(t, err)
+	assert.Equal(t, true, creatorAdmin(p))
+
+	// EKS then creates an access entry for whoever creates the cluster; one
+	// of our own for the same role is refused.
+	setIn("dataplatform:cluster", "adminRoleArns", []string{"arn:aws:iam::123456789012:role/pulumi-deploy"})(t, opts)
+	_, err = plan.Run(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "arn:aws:iam::123456789012:role/pulumi-deploy already has an access entry")
+	assert.Contains(t, err.Error(), "bootstrapClusterCreatorAdminPermissions is true")
 }
 
 // trustStatements returns the statements of every role's trust policy.
@@ -246,10 +255,20 @@ func TestNodesRequireIMDSv2WithHopLimitOne(t *testing.T) {
 func TestEveryKubernetesResourceUsesTheClustersProvider(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		p := stackPlan(t, stack)
-		providers := p.Find("pulumi:providers:kubernetes")
+		var providers []plan.Resource
+		for _, r := range p.Find("pulumi:providers:kubernetes") {
+			if r.Parent == "" { // pulumi-eks's own two sit under its component and serve nothing
+				providers = append(providers, r)
+			}
+		}
 		require.Len(t, providers, 1)
 		assert.Equal(t, "[secret]", providers[0].Inputs["kubeconfig"], "the kubeconfig comes from the cluster and stays secret")
 		assert.Contains(t, providers[0].Dependencies, p.Find("eks:index:Cluster")[0].URN)
+		for _, e := range p.Find("aws:eks/accessEntry:AccessEntry") {
+			if strings.Contains(e.Name, "-admin-") {
+				assert.Contains(t, providers[0].Dependencies, e.URN, "the deployer's access entry exists before any Kubernetes call")
+			}
+		}
 		count := 0
 		for _, r := range p.Resources {
 			if strings.HasPrefix(r.Type, "kubernetes:") {

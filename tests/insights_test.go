@@ -50,7 +50,7 @@ func TestMissingPricesAreReportedNotGuessed(t *testing.T) {
 func TestDataLayerIsCreatedBesideTheClusterNotBehindIt(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		p := stackPlan(t, stack)
-		eks := p.Find("eks:index:Cluster")[0]
+		eks := p.Find("aws:eks/cluster:Cluster")[0]
 		for _, typ := range []string{"aws:rds/instance:Instance", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:secretsmanager/secretVersion:SecretVersion", "aws:kms/key:Key"} {
 			for _, r := range p.Find(typ) {
 				assert.False(t, insights.DependsOn(p, r.URN, eks.URN), "%s: %s %s waits for the EKS cluster", stack, typ, r.Name)
@@ -63,7 +63,7 @@ func TestDataLayerIsCreatedBesideTheClusterNotBehindIt(t *testing.T) {
 			assert.NotEqual(t, "aws:rds/instance:Instance", s.Type, "%s: the database is on the critical path", stack)
 			assert.NotEqual(t, "aws:s3/bucketV2:BucketV2", s.Type, "%s: a bucket is on the critical path", stack)
 		}
-		assert.Contains(t, chain, "eks:index:Cluster")
+		assert.Contains(t, chain, "aws:eks/cluster:Cluster")
 		assert.Contains(t, chain, "aws:eks/nodeGroup:NodeGroup")
 		assert.Contains(t, chain, "kubernetes:helm.sh/v3:Release")
 		assert.Less(t, cp.TotalSeconds, cp.SerialSeconds)
@@ -74,7 +74,7 @@ func TestDataLayerIsCreatedBesideTheClusterNotBehindIt(t *testing.T) {
 func TestCriticalPathFollowsDependencies(t *testing.T) {
 	// a -> b -> c, and d alone: the chain is a, b, c.
 	p := &plan.Plan{Stack: "t", Resources: []plan.Resource{
-		{URN: "a", Type: "eks:index:Cluster"},
+		{URN: "a", Type: "aws:eks/cluster:Cluster"},
 		{URN: "b", Type: "aws:eks/nodeGroup:NodeGroup", Dependencies: []string{"a"}},
 		{URN: "c", Type: "kubernetes:helm.sh/v3:Release", Dependencies: []string{"b"}, Inputs: map[string]any{"chart": "airflow"}},
 		{URN: "d", Type: "aws:rds/instance:Instance", Inputs: map[string]any{}},

@@ -126,18 +126,18 @@ var breaks = map[string]func(t *testing.T, p *plan.Plan){
 		first(t, p, "aws:rds/parameterGroup:ParameterGroup").Inputs["parameters"] = []any{}
 	},
 	"EKS-001": func(t *testing.T, p *plan.Plan) {
-		delete(first(t, p, "eks:index:Cluster").Inputs, "encryptionConfigKeyArn")
+		delete(first(t, p, "aws:eks/cluster:Cluster").Inputs, "encryptionConfig")
 	},
 	"EKS-002": func(t *testing.T, p *plan.Plan) {
-		first(t, p, "eks:index:Cluster").Inputs["enabledClusterLogTypes"] = []any{"api"}
+		first(t, p, "aws:eks/cluster:Cluster").Inputs["enabledClusterLogTypes"] = []any{"api"}
 	},
 	"EKS-003": func(t *testing.T, p *plan.Plan) {
-		c := first(t, p, "eks:index:Cluster")
-		c.Inputs["endpointPublicAccess"] = true
-		c.Inputs["publicAccessCidrs"] = []any{"0.0.0.0/0"}
+		vpc := first(t, p, "aws:eks/cluster:Cluster").Inputs["vpcConfig"].(map[string]any)
+		vpc["endpointPublicAccess"] = true
+		vpc["publicAccessCidrs"] = []any{"0.0.0.0/0"}
 	},
 	"EKS-004": func(t *testing.T, p *plan.Plan) {
-		first(t, p, "eks:index:Cluster").Inputs["authenticationMode"] = "API_AND_CONFIG_MAP"
+		first(t, p, "aws:eks/cluster:Cluster").Inputs["accessConfig"].(map[string]any)["authenticationMode"] = "API_AND_CONFIG_MAP"
 	},
 	"EKS-005": func(t *testing.T, p *plan.Plan) {
 		first(t, p, "aws:ec2/launchTemplate:LaunchTemplate").Inputs["metadataOptions"].(map[string]any)["httpPutResponseHopLimit"] = 2.0

@@ -26,7 +26,7 @@ func ExampleNewAirbyte() {
 		}
 		db, err := database.NewPostgres(ctx, "airbyte-db", &database.PostgresArgs{
 			Config: database.Config{EngineVersion: "17.6"}, Identifier: "analytics-airbyte", DatabaseName: "airbyte", MasterUsername: "airbyte",
-			VpcID: pulumi.String("vpc-0123456789abcdef0"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}),
+			VpcID: pulumi.String("vpc-0e1d2c3b4a5968778"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-0a3a3a3a3a3a3a3a3", "subnet-0b3b3b3b3b3b3b3b3"}),
 			ClientSecurityGroupID: pulumi.String("sg-0123456789abcdef0"), KMSKeyARN: key,
 		})
 		if err != nil {

@@ -74,10 +74,17 @@ type Cluster struct {
 	// OIDCIssuer is the issuer URL without "https://", the prefix of IRSA
 	// condition keys.
 	OIDCIssuer pulumi.StringOutput `pulumi:"oidcIssuer"`
-	// ClusterSecurityGroupID is the security group EKS attaches to the
-	// control plane and every node (core and Karpenter); allow database
-	// access from it.
+	// ClusterSecurityGroupID is the security group EKS creates and attaches
+	// to the control plane's network interfaces.
 	ClusterSecurityGroupID pulumi.StringOutput `pulumi:"clusterSecurityGroupId"`
+	// NodeSecurityGroupID is the security group of every node (the core
+	// node group and Karpenter's): allow database and file system access
+	// from it.
+	NodeSecurityGroupID pulumi.StringOutput `pulumi:"nodeSecurityGroupId"`
+	// AdminAccess are the access entries (and their policies) of
+	// Config.AdminRoleARNs: whatever talks to the Kubernetes API as the
+	// deployer must wait for them.
+	AdminAccess []pulumi.Resource
 	// SecretsKeyARN is the KMS key that encrypts Kubernetes secrets.
 	SecretsKeyARN pulumi.StringOutput `pulumi:"secretsKeyArn"`
 	// Kubeconfig is a kubeconfig (JSON, secret) for a Kubernetes provider.
@@ -153,15 +160,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		vpcID:         args.VpcID,
 		subnetIDs:     args.PrivateSubnetIDs,
 		secretsKeyARN: key.Arn,
-		tags:          tags.Merge(t),
+		tags:          t,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{logs}))
 	if err != nil {
 		return nil, err
 	}
 
-	// Karpenter finds the security group of new nodes by this tag.
-	if _, err := ec2.NewTag(ctx, name+"-cluster-sg-discovery", &ec2.TagArgs{
-		ResourceId: cp.clusterSecurityGroupID,
+	// Karpenter finds the security group of new nodes by this tag: the
+	// node security group, as for the core nodes.
+	if _, err := ec2.NewTag(ctx, name+"-node-sg-discovery", &ec2.TagArgs{
+		ResourceId: cp.nodeSecurityGroupID,
 		Key:        pulumi.String("karpenter.sh/discovery"),
 		Value:      pulumi.String(args.Name),
 	}, parent); err != nil {
@@ -226,6 +234,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.OIDCProviderARN = cp.oidcProviderARN
 	c.OIDCIssuer = cp.oidcIssuer
 	c.ClusterSecurityGroupID = cp.clusterSecurityGroupID
+	c.NodeSecurityGroupID = cp.nodeSecurityGroupID
+	c.AdminAccess = cp.adminAccess
 	c.SecretsKeyARN = key.Arn
 	c.Kubeconfig = cp.kubeconfig
 	c.ControlPlane = cp.resource
@@ -235,6 +245,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"endpoint":               c.Endpoint,
 		"oidcProviderArn":        c.OIDCProviderARN,
 		"clusterSecurityGroupId": c.ClusterSecurityGroupID,
+		"nodeSecurityGroupId":    c.NodeSecurityGroupID,
 		"kubeconfig":             c.Kubeconfig,
 	}); err != nil {
 		return nil, err
@@ -261,6 +272,9 @@ func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *control
 			HttpPutResponseHopLimit: pulumi.Int(1),
 			HttpProtocolIpv6:        pulumi.String("disabled"),
 		},
+		// The node security group alone: with a group of its own in the
+		// launch template, EKS does not add its cluster security group.
+		VpcSecurityGroupIds: pulumi.StringArray{cp.nodeSecurityGroupID},
 		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
 			DeviceName: pulumi.String("/dev/xvda"),
 			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
@@ -284,8 +298,11 @@ func newCoreNodeGroup(ctx *pulumi.Context, name, clusterName string, cp *control
 		taints = append(taints, &awseks.NodeGroupTaintArgs{Key: pulumi.String(CoreTaintKey), Value: pulumi.String("true"), Effect: pulumi.String("NO_SCHEDULE")})
 	}
 	return awseks.NewNodeGroup(ctx, name+"-core", &awseks.NodeGroupArgs{
-		ClusterName:         cp.name,
-		NodeGroupNamePrefix: pulumi.Sprintf("%s-core-", clusterName),
+		ClusterName: cp.name,
+		// Node group names are per cluster, so the platform's name need not
+		// be in it: "core-" and the provider's 26 characters fit EKS's 63
+		// with room to spare, whatever the cluster's name.
+		NodeGroupNamePrefix: pulumi.String("core-"),
 		NodeRoleArn:         role.Arn,
 		SubnetIds:           subnets,
 		AmiType:             pulumi.String(cfg.Architecture.AMIType()),

@@ -22,8 +22,8 @@ func ExampleNewCluster() {
 				},
 			},
 			Name:             "analytics",
-			VpcID:            pulumi.String("vpc-0123456789abcdef0"),
-			PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}),
+			VpcID:            pulumi.String("vpc-0e1d2c3b4a5968778"),
+			PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-0a1a1a1a1a1a1a1a1", "subnet-0b1b1b1b1b1b1b1b1"}),
 		})
 		if err != nil {
 			return err

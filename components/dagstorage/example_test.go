@@ -22,8 +22,8 @@ func ExampleNewEFS() {
 			OIDCProviderARN:       pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 			OIDCIssuer:            pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 			AddonVersion:          "v2.1.4-eksbuild.1",
-			VpcID:                 pulumi.String("vpc-0123456789abcdef0"),
-			SubnetIDs:             []pulumi.StringInput{pulumi.String("subnet-0123456789abcdef0"), pulumi.String("subnet-0123456789abcdef1")},
+			VpcID:                 pulumi.String("vpc-0e1d2c3b4a5968778"),
+			SubnetIDs:             []pulumi.StringInput{pulumi.String("subnet-0a1a1a1a1a1a1a1a1"), pulumi.String("subnet-0b1b1b1b1b1b1b1b1")},
 			ClientSecurityGroupID: pulumi.String("sg-0123456789abcdef0"),
 			KMSKeyARN:             pulumi.String("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"),
 		}, pulumi.Providers(k8s))

@@ -18,8 +18,8 @@ func ExampleNewPostgres() {
 			Identifier:            "analytics-metrics",
 			DatabaseName:          "metrics",
 			MasterUsername:        "metrics",
-			VpcID:                 pulumi.String("vpc-0123456789abcdef0"),
-			SubnetIDs:             pulumi.ToStringArray([]string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}),
+			VpcID:                 pulumi.String("vpc-0e1d2c3b4a5968778"),
+			SubnetIDs:             pulumi.ToStringArray([]string{"subnet-0a3a3a3a3a3a3a3a3", "subnet-0b3b3b3b3b3b3b3b3"}),
 			ClientSecurityGroupID: pulumi.String("sg-0123456789abcdef0"),
 			KMSKeyARN:             pulumi.String("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"),
 		})

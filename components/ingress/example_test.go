@@ -22,7 +22,7 @@ func ExampleNewLoadBalancerController() {
 			ClusterName:     "analytics",
 			Region:          "us-east-1",
 			AccountID:       "123456789012",
-			VpcID:           pulumi.String("vpc-0123456789abcdef0"),
+			VpcID:           pulumi.String("vpc-0e1d2c3b4a5968778"),
 			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 		}, pulumi.Providers(k8s))

@@ -24,6 +24,13 @@ import (
 // AccountID is the AWS account every mocked ARN is in.
 const AccountID = "123456789012"
 
+// CallerARN is who the mocked deploy runs as (aws:getCallerIdentity), and
+// CallerPrincipal the IAM role behind that session.
+const (
+	CallerARN       = "arn:aws:sts::" + AccountID + ":assumed-role/pulumi-deploy/ci"
+	CallerPrincipal = "arn:aws:iam::" + AccountID + ":role/pulumi-deploy"
+)
+
 // Record is one resource registration, as the Pulumi engine would see it.
 type Record struct {
 	URN          string
@@ -42,6 +49,11 @@ type Record struct {
 	Inputs               resource.PropertyMap
 	Outputs              resource.PropertyMap
 	ID                   string
+	// NameGenerated says how the physical name was made when the program
+	// did not set it ("auto-named by Pulumi from ..."), or "".
+	NameGenerated string
+	// IgnoreChanges are the input paths Pulumi does not diff.
+	IgnoreChanges []string
 }
 
 // Mocks implements pulumi.MockResourceMonitor. Create one with New for each run.
@@ -49,13 +61,16 @@ type Mocks struct {
 	Project string
 	Stack   string
 	Region  string
+	// ExternalAccounts are accounts other than AccountID that ARNs may
+	// name, because the stack's config says so.
+	ExternalAccounts map[string]bool
 
 	mu      sync.Mutex
 	records []Record
 	// refs holds the "type/name" of resources that the mock returned as
 	// references in a component's outputs; the SDK registers them again, and
 	// those registrations are the mock's doing, not the program's.
-	refs map[string]resource.PropertyMap
+	refs map[string]refTarget
 	// refOwners maps the URN of each such reference to the URN of the
 	// component that really owns it, so that a dependency on the reference
 	// shows as a dependency on that component, as it would in a real run.
@@ -64,7 +79,7 @@ type Mocks struct {
 
 // New returns mocks for the given project, stack and AWS region.
 func New(project, stack, region string) *Mocks {
-	return &Mocks{Project: project, Stack: stack, Region: region, refs: map[string]resource.PropertyMap{}, refOwners: map[string]string{}}
+	return &Mocks{Project: project, Stack: stack, Region: region, refs: map[string]refTarget{}, refOwners: map[string]string{}}
 }
 
 // Records returns every resource the program registered, sorted by URN.
@@ -91,20 +106,33 @@ func (m *Mocks) Records() []Record {
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	key := args.TypeToken + "/" + args.Name
 	m.mu.Lock()
-	refOutputs, isRef := m.refs[key]
+	ref, isRef := m.refs[key]
 	m.mu.Unlock()
-	if isRef {
-		return args.Name + "-id", refOutputs, nil
+	if isRef && (args.RegisterRPC == nil || args.RegisterRPC.GetParent() == "" || resource.URN(args.RegisterRPC.GetParent()).QualifiedType() == resource.RootStackType) {
+		return ref.id, ref.outputs, nil
 	}
 
-	id, outputs := m.outputs(args)
+	var (
+		id        string
+		outputs   resource.PropertyMap
+		generated string
+	)
+	if args.TypeToken == "eks:index:Cluster" {
+		var err error
+		if id, outputs, err = m.eksClusterOutputs(args, args.Inputs.Copy()); err != nil {
+			return "", nil, err
+		}
+	} else {
+		id, outputs, generated = m.outputs(args)
+	}
 	rec := Record{
-		Type:    args.TypeToken,
-		Name:    args.Name,
-		Custom:  args.Custom,
-		Inputs:  args.Inputs,
-		Outputs: outputs,
-		ID:      id,
+		Type:          args.TypeToken,
+		Name:          args.Name,
+		Custom:        args.Custom,
+		Inputs:        args.Inputs,
+		Outputs:       outputs,
+		ID:            id,
+		NameGenerated: generated,
 	}
 	if rpc := args.RegisterRPC; rpc != nil {
 		rec.Parent = rpc.GetParent()
@@ -157,15 +185,22 @@ func (m *Mocks) ownersOf(urns []string) []string {
 	return sortedUnique(out)
 }
 
+// refTarget is what a resource reference stands for.
+type refTarget struct {
+	id      string
+	outputs resource.PropertyMap
+}
+
 // reference returns a resource reference that the SDK resolves by
-// registering the resource again, and remembers the outputs to answer that
-// registration with; see NOTES.md on mocking pulumi-eks.
-func (m *Mocks) reference(owner, typ, name string, outputs resource.PropertyMap) resource.PropertyValue {
+// registering the resource again, and remembers the ID and outputs to answer
+// that registration with; see NOTES.md on mocking pulumi-eks. A dependency
+// on the reference shows as one on target, the resource it stands for.
+func (m *Mocks) reference(target, typ, name, id string, outputs resource.PropertyMap) resource.PropertyValue {
 	m.mu.Lock()
-	m.refs[typ+"/"+name] = outputs
-	m.refOwners[m.urn("", typ, name)] = owner
+	m.refs[typ+"/"+name] = refTarget{id: id, outputs: outputs}
+	m.refOwners[m.urn("", typ, name)] = target
 	m.mu.Unlock()
-	return resource.NewProperty(resource.ResourceReference{Type: typ, Name: name, ID: resource.NewProperty(name + "-id")})
+	return resource.NewProperty(resource.ResourceReference{Type: typ, Name: name, ID: resource.NewProperty(id)})
 }
 
 // Call implements pulumi.MockResourceMonitor for invokes.
@@ -181,8 +216,8 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.PropertyMap{
 			"accountId": resource.NewProperty(AccountID),
-			"arn":       resource.NewProperty("arn:aws:iam::" + AccountID + ":user/ci"),
-			"userId":    resource.NewProperty("AIDAEXAMPLE"),
+			"arn":       resource.NewProperty(CallerARN),
+			"userId":    resource.NewProperty("AROAEXAMPLE:ci"),
 			"id":        resource.NewProperty(AccountID),
 		}, nil
 	case "aws:index/getRegion:getRegion":
@@ -259,6 +294,9 @@ func (m *Mocks) Secrets() []string {
 func RunExample(program pulumi.RunFunc) (map[string]int, error) {
 	m := New("example", "dev", "us-east-1")
 	err := pulumi.RunErr(program, pulumi.WithMocks("example", "dev", m))
+	if v := m.Violations(); err == nil && len(v) > 0 {
+		err = fmt.Errorf("AWS would refuse: %s", v[0])
+	}
 	counts := map[string]int{}
 	for _, r := range m.Records() {
 		counts[r.Type]++

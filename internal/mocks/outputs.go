@@ -34,31 +34,28 @@ var ec2ARNKinds = map[string]string{
 	"sgr": "security-group-rule", "fl": "vpc-flow-log", "lt": "launch-template",
 }
 
-// nameProperty is the input that holds a resource's physical name. When the
-// program leaves it empty, the provider auto-names the resource from its
-// logical name plus a random suffix, and so does the mock (with a stable one).
-var nameProperty = map[string]string{
-	"aws:iam/role:Role":                       "name",
-	"aws:iam/policy:Policy":                   "name",
-	"aws:iam/instanceProfile:InstanceProfile": "name",
-	"aws:cloudwatch/logGroup:LogGroup":        "name",
-	"aws:cloudwatch/eventRule:EventRule":      "name",
-	"aws:ec2/securityGroup:SecurityGroup":     "name",
-	"aws:ec2/launchTemplate:LaunchTemplate":   "name",
-	"aws:sqs/queue:Queue":                     "name",
-	"aws:rds/instance:Instance":               "identifier",
-	"aws:rds/subnetGroup:SubnetGroup":         "name",
-	"aws:rds/parameterGroup:ParameterGroup":   "name",
-	"aws:s3/bucketV2:BucketV2":                "bucket",
-	"aws:secretsmanager/secret:Secret":        "name",
-	"aws:eks/nodeGroup:NodeGroup":             "nodeGroupName",
-	"aws:sns/topic:Topic":                     "name",
-	"aws:cloudwatch/metricAlarm:MetricAlarm":  "name",
-}
-
 // outputs returns the ID and output properties AWS (or Kubernetes) would
 // return for a new resource: its inputs plus what the service computes.
-func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.PropertyMap) {
+// The third result says how the physical name was generated, if it was.
+func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.PropertyMap, string) {
+	h := hash(args.TypeToken + "::" + args.Name)
+	get := func(k string) string { return stringAt(args.Inputs, k) }
+	physical, generated := physicalName(args.TypeToken, args.Name, get, h)
+	if physical != "" {
+		in := args.Inputs.Copy()
+		if in == nil {
+			in = resource.PropertyMap{}
+		}
+		in[resource.PropertyKey(nameRules[args.TypeToken].prop)] = resource.NewProperty(physical)
+		args.Inputs = in
+	}
+	id, out := m.outputsOf(args, physical)
+	return id, out, generated
+}
+
+// outputsOf computes the outputs of args, whose inputs hold the physical
+// name already.
+func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string, resource.PropertyMap) {
 	out := args.Inputs.Copy()
 	if out == nil {
 		out = resource.PropertyMap{}
@@ -73,23 +70,6 @@ func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.Property
 		}
 		return v.StringValue()
 	}
-	physical := ""
-	if prop, ok := nameProperty[args.TypeToken]; ok {
-		physical = get(prop)
-		if physical == "" && get("namePrefix") != "" {
-			// The provider appends a 26-character unique suffix to a name prefix.
-			physical = get("namePrefix") + h[:26]
-			set(prop, physical)
-		}
-		if physical == "" {
-			physical = args.Name + "-" + h[:7]
-			if args.TypeToken == "aws:s3/bucketV2:BucketV2" {
-				physical = strings.ToLower(physical)
-			}
-			set(prop, physical)
-		}
-	}
-
 	if prefix, ok := ec2IDPrefixes[args.TypeToken]; ok {
 		id := prefix + "-0" + h[:16]
 		set("arn", fmt.Sprintf("arn:aws:ec2:%s:%s:%s/%s", region, acct, ec2ARNKinds[prefix], id))
@@ -131,8 +111,11 @@ func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.Property
 	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
 		return get("role") + "-" + h[:20], out
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-		arn := fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", acct, strings.TrimPrefix(get("url"), "https://"))
+		// IAM keeps the URL without its scheme (GetOpenIDConnectProvider Url).
+		url := strings.TrimPrefix(get("url"), "https://")
+		arn := fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", acct, url)
 		set("arn", arn)
+		set("url", url)
 		return arn, out
 	case "aws:cloudwatch/logGroup:LogGroup":
 		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, acct, physical))
@@ -230,6 +213,11 @@ func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.Property
 		arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, acct, physical)
 		set("arn", arn)
 		return arn, out
+	case "aws:eks/cluster:Cluster":
+		m.eksClusterState(out, physical)
+		return physical, out
+	case "aws:ec2/securityGroupRule:SecurityGroupRule":
+		return "sgrule-" + h[:10], out
 	case "aws:eks/nodeGroup:NodeGroup":
 		set("arn", fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/%s", region, acct, get("clusterName"), physical, uuid(h)))
 		set("status", "ACTIVE")
@@ -256,9 +244,6 @@ func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.Property
 	}
 	if strings.HasPrefix(args.TypeToken, "kubernetes:") {
 		return m.kubernetesOutputs(args, out)
-	}
-	if args.TypeToken == "eks:index:Cluster" {
-		return m.eksClusterOutputs(args, out)
 	}
 	return args.Name + "-" + h[:12], out
 }
