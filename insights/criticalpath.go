@@ -3,6 +3,7 @@ package insights
 import (
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 
@@ -49,6 +50,14 @@ var releaseSeconds = map[string]Duration{
 	"external-secrets":             {60, "three small deployments and CRDs"},
 }
 
+// ChartName is the chart a Helm release installs: its vendored archive
+// "charts/airbyte-2.2.0.tgz" installs chart "airbyte".
+func ChartName(r plan.Resource) string {
+	chart, _ := r.Inputs["chart"].(string)
+	version, _ := r.Inputs["version"].(string)
+	return strings.TrimSuffix(path.Base(chart), "-"+version+".tgz")
+}
+
 // rdsSeconds refines RDS: Multi-AZ instances and replicas take longer.
 func rdsSeconds(r plan.Resource) Duration {
 	if src, _ := r.Inputs["replicateSourceDb"].(string); src != "" {
@@ -72,8 +81,7 @@ func TimeOf(r plan.Resource) Duration {
 	case "aws:rds/instance:Instance":
 		return rdsSeconds(r)
 	case "kubernetes:helm.sh/v3:Release":
-		chart, _ := r.Inputs["chart"].(string)
-		if d, ok := releaseSeconds[chart]; ok {
+		if d, ok := releaseSeconds[ChartName(r)]; ok {
 			return d
 		}
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":

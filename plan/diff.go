@@ -94,6 +94,7 @@ func Compare(old, new *Plan) Diff {
 		}
 		var fields []FieldChange
 		fields = append(fields, diffValues("inputs", o.Inputs, r.Inputs)...)
+		fields = append(fields, diffValues("rendered", o.Rendered, r.Rendered)...)
 		if key(o.Parent) != key(r.Parent) {
 			fields = append(fields, FieldChange{Path: "parent", Old: o.Parent, New: r.Parent})
 		}
@@ -144,7 +145,8 @@ func keys(urns []string) []string {
 func sortRefs(r []Ref) { sort.Slice(r, func(i, j int) bool { return r[i].Key < r[j].Key }) }
 
 // diffValues lists the paths under prefix whose values differ. Objects are
-// compared key by key; lists and scalars as a whole.
+// compared key by key, lists of the same length element by element, and
+// other lists and scalars as a whole.
 func diffValues(prefix string, old, new any) []FieldChange {
 	old, new = normalize(old), normalize(new)
 	om, oOK := old.(map[string]any)
@@ -165,6 +167,15 @@ func diffValues(prefix string, old, new any) []FieldChange {
 		var out []FieldChange
 		for _, k := range sorted {
 			out = append(out, diffValues(prefix+"."+k, om[k], nm[k])...)
+		}
+		return out
+	}
+	ol, oOK := old.([]any)
+	nl, nOK := new.([]any)
+	if oOK && nOK && len(ol) == len(nl) {
+		var out []FieldChange
+		for i := range ol {
+			out = append(out, diffValues(fmt.Sprintf("%s[%d]", prefix, i), ol[i], nl[i])...)
 		}
 		return out
 	}

@@ -45,6 +45,9 @@ type Plan struct {
 
 	records []mocks.Record
 	secrets []string
+	// objects are the rendered objects of each Helm release, by URN.
+	objects map[string][]Object
+	byURN   map[string]int
 }
 
 // Resource is one planned resource.
@@ -69,6 +72,10 @@ type Resource struct {
 	Remote bool `json:"remote,omitempty"`
 	// IgnoreChanges are input paths Pulumi does not diff after creation.
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// Rendered are the objects a Helm release creates, as its vendored
+	// chart renders them for its values, keyed "Kind namespace/name"
+	// (Secrets' values and CRDs' schemas are shown masked or digested).
+	Rendered map[string]any `json:"rendered,omitempty"`
 	// Inputs are what the program sets, as JSON values; secrets are "[secret]".
 	Inputs map[string]any `json:"inputs"`
 }
@@ -84,6 +91,10 @@ type Options struct {
 	SecretKeys []string
 	// Program is the Pulumi program; default stacks.Run.
 	Program pulumi.RunFunc
+	// Dir is the project directory: chart archives are found relative to
+	// it, as the Kubernetes provider finds them during `pulumi up`.
+	// Default ".".
+	Dir string
 }
 
 // Run evaluates the program of opts under mocks and returns its plan. When
@@ -143,11 +154,6 @@ func Run(opts Options) (*Plan, error) {
 	if errors.As(runErr, &verr) {
 		runErr = verr // drop the engine's "1 error occurred" wrapping
 	}
-	if runErr == nil {
-		if v := m.Violations(); len(v) > 0 {
-			runErr = &RefusedError{Violations: v}
-		}
-	}
 	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets()}
 	for _, r := range p.records {
 		deps := r.Dependencies
@@ -168,11 +174,24 @@ func Run(opts Options) (*Plan, error) {
 			Inputs:         plainMap(r.Inputs),
 		})
 	}
+	if runErr == nil {
+		dir := opts.Dir
+		if dir == "" {
+			dir = "."
+		}
+		v := m.Violations()
+		v = append(v, p.renderReleases(dir)...)
+		v = append(v, p.CheckObjects()...)
+		if len(v) > 0 {
+			runErr = &RefusedError{Violations: v}
+		}
+	}
 	return p, runErr
 }
 
-// RefusedError is returned when the program runs but AWS would refuse what
-// it creates: each violation names the resource, the input and the rule.
+// RefusedError is returned when the program runs but AWS, Helm or
+// Kubernetes would refuse what it creates: each violation names the
+// resource, the input and the rule.
 type RefusedError struct {
 	// Violations are every refusal, sorted by resource.
 	Violations []mocks.Violation
@@ -181,7 +200,7 @@ type RefusedError struct {
 // Error lists every violation, one a line.
 func (e *RefusedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "AWS would refuse %d inputs of the plan:", len(e.Violations))
+	fmt.Fprintf(&b, "the plan would fail: %d problems:", len(e.Violations))
 	for _, v := range e.Violations {
 		b.WriteString("\n  - " + v.String())
 	}
@@ -219,7 +238,7 @@ func LoadOptions(dir, stack string) (Options, error) {
 	if err := readYAML(path, &file); err != nil {
 		return Options{}, err
 	}
-	opts := Options{Project: project.Name, Stack: stack, Config: map[string]string{}}
+	opts := Options{Project: project.Name, Stack: stack, Config: map[string]string{}, Dir: dir}
 	keys := make([]string, 0, len(file.Config))
 	for k := range file.Config {
 		keys = append(keys, k)

@@ -67,6 +67,10 @@ func (p *Plan) WriteTree(w io.Writer) error {
 				line += "  [protected]"
 			}
 			b.WriteString(line + "\n")
+			if len(r.Rendered) > 0 {
+				// What the chart renders: the objects the release creates.
+				fmt.Fprintf(&b, "%s└─ rendered: %s\n", indent+next, renderedCounts(r))
+			}
 			walk(r.URN, indent+next)
 		}
 	}

@@ -1,8 +1,8 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,18 +11,11 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
+	"helm.sh/helm/v3/pkg/chart/loader"
 
+	"github.com/dataplatform/dataplatform/charts"
 	"github.com/dataplatform/dataplatform/plan"
 )
-
-// sharedDir is shared/ beside the repository; DATAPLATFORM_SHARED overrides it.
-func sharedDir() string {
-	if d := os.Getenv("DATAPLATFORM_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Join(projectDir, "..", "shared")
-}
 
 func release(t *testing.T, p *plan.Plan, name string) plan.Resource {
 	t.Helper()
@@ -44,23 +37,26 @@ func TestAppReleasesArePlanned(t *testing.T) {
 			"airbyte": "airbyte", "airflow": "airflow",
 		} {
 			r := release(t, p, name)
-			assert.Equal(t, chart, r.Inputs["chart"], "%s %s", stack, name)
 			assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Inputs["version"], "%s %s is pinned", stack, name)
+			assert.Equal(t, "charts/"+chart+"-"+r.Inputs["version"].(string)+".tgz", r.Inputs["chart"], "%s %s installs the vendored archive", stack, name)
+			assert.NotContains(t, r.Inputs, "repositoryOpts", "no chart repository is contacted")
+			assert.NotEmpty(t, r.Rendered, "%s %s is rendered", stack, name)
 		}
 	}
 }
 
-// airflowSchema compiles the official chart's values schema.
+// airflowSchema compiles the values schema of the vendored Airflow chart
+// (the archive the release installs) and returns its default values.
 func airflowSchema(t *testing.T) (*jsonschema.Schema, map[string]any) {
 	t.Helper()
-	dir := filepath.Join(sharedDir(), "charts", "airflow")
-	schema, err := jsonschema.Compile(filepath.Join(dir, "values.schema.json"))
-	require.NoError(t, err, "the official Airflow values schema (shared/charts/airflow) must be readable")
-	raw, err := os.ReadFile(filepath.Join(dir, "values.yaml"))
+	ch, err := loader.Load(filepath.Join(projectDir, charts.Path("", charts.Airflow, "1.21.0")))
 	require.NoError(t, err)
-	var defaults map[string]any
-	require.NoError(t, yaml.Unmarshal(raw, &defaults))
-	return schema, defaults
+	require.NotEmpty(t, ch.Schema, "the chart ships its values schema")
+	comp := jsonschema.NewCompiler()
+	require.NoError(t, comp.AddResource("values.schema.json", bytes.NewReader(ch.Schema)))
+	schema, err := comp.Compile("values.schema.json")
+	require.NoError(t, err)
+	return schema, ch.Values
 }
 
 // coalesce merges ours over the chart's defaults the way Helm does: maps

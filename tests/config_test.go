@@ -78,6 +78,10 @@ var badConfigs = []badConfig{
 		[]string{"dataplatform:network", "want an object", `"yes"`}},
 	{"bad platform name", setRaw("dataplatform:name", "Data_Platform"),
 		[]string{"dataplatform:name", `"Data_Platform"`, "lowercase"}},
+	// RDS refuses identifiers with two hyphens in a row (and every RDS name
+	// starts with the platform's).
+	{"platform name with two hyphens in a row", setRaw("dataplatform:name", "data--platform"),
+		[]string{"dataplatform:name", `"data--platform"`, "single hyphens"}},
 	{"reserved tag prefix", setRaw("dataplatform:tags", `{"aws:owner":"me"}`),
 		[]string{"dataplatform:tags.aws:owner", "reserved"}},
 	{"tag value of the wrong type", setRaw("dataplatform:tags", `{"Owner":3}`),
@@ -268,9 +272,7 @@ func TestEveryConfigProblemIsReportedAtOnce(t *testing.T) {
 }
 
 func TestPlanCommand(t *testing.T) {
-	dir := t.TempDir()
-	copyFile(t, filepath.Join(projectDir, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
-	copyFile(t, filepath.Join(projectDir, "Pulumi.dev.yaml"), filepath.Join(dir, "Pulumi.dev.yaml"))
+	dir := projectCopy(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(
 		"config:\n  aws:region: us-east-1\n  dataplatform:network:\n    natStrategy: Double\n"), 0o600))
 
@@ -316,7 +318,7 @@ func TestPlanCommand(t *testing.T) {
 	})
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	require.NoError(t, err)

@@ -122,8 +122,12 @@ func TestSnapshotIsTakenBeforeEachChartUpgrade(t *testing.T) {
 		assert.Contains(t, release(t, p, app).Dependencies, snap.URN, "%s's release waits for the snapshot", app)
 	}
 
-	// An upgrade is a one-line change: the diff shows a new snapshot, taken first.
+	// An upgrade is a vendored archive and a one-line change: the diff
+	// shows a new snapshot, taken first.
+	dir := projectCopy(t)
+	bumpChart(t, dir, "airbyte", "2.2.0", "2.3.0")
 	opts := stackOptions(t, "prod")
+	opts.Dir = dir
 	setIn("dataplatform:apps", "airbyte.chartVersion", "2.3.0")(t, opts)
 	up, err := plan.Run(opts)
 	require.NoError(t, err)

@@ -226,11 +226,9 @@ func TestWaiversMustNameARuleAndAReason(t *testing.T) {
 }
 
 func TestPolicyCommandFailsWithTheRuleID(t *testing.T) {
-	dir := t.TempDir()
-	copyFile(t, filepath.Join(projectDir, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
+	dir := projectCopy(t)
 	prod, err := os.ReadFile(filepath.Join(projectDir, "Pulumi.prod.yaml"))
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.prod.yaml"), prod, 0o600))
 	bad := strings.Replace(string(prod), "    multiAz: true\n", "    multiAz: false\n", 1)
 	require.NotEqual(t, string(prod), bad)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.broken.yaml"), []byte(bad), 0o600))

@@ -10,6 +10,7 @@ import (
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/charts"
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/ingress"
@@ -19,9 +20,6 @@ import (
 
 // TypeToken is the Pulumi type of the Airbyte component.
 const TypeToken = "dataplatform:airbyte:Airbyte"
-
-// ChartRepository is the Airbyte chart repository (the V2 chart, "airbyte").
-const ChartRepository = "https://airbytehq.github.io/charts"
 
 // DatabaseSecretName is the Kubernetes Secret, synced from the RDS-managed
 // master secret, with the keys the chart reads the credentials from.
@@ -38,6 +36,9 @@ const (
 type AirbyteArgs struct {
 	// Config decides what is installed; see spec.Airbyte for defaults.
 	Config Config
+	// ChartDir is the folder of the vendored chart archives, relative to
+	// the Pulumi project (default "charts", see package charts).
+	ChartDir string
 	// Region is the region of the bucket and of Secrets Manager. Required.
 	Region string
 	// Database is Airbyte's PostgreSQL instance. Required.
@@ -190,11 +191,10 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		}
 	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String("airbyte"),
-		Chart:          pulumi.String("airbyte"),
-		Version:        pulumi.String(cfg.ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepository)},
-		Namespace:      namespace,
+		Name:      pulumi.String("airbyte"),
+		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.Airbyte, cfg.ChartVersion)),
+		Version:   pulumi.String(cfg.ChartVersion),
+		Namespace: namespace,
 		// The bootloader migrates the database on install and upgrade.
 		Timeout: pulumi.Int(1800),
 		Values:  structmap.Map(Values(cfg, args)),
@@ -217,9 +217,12 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 func Values(cfg Config, args *AirbyteArgs) ChartValues {
 	cfg = cfg.WithDefaults()
 	bucket := args.BucketName
+	url := args.Ingress.URL(cfg.Host)
 	v := ChartValues{
 		Global: Global{
 			Edition:            "community",
+			AirbyteURL:         url,
+			API:                APIValues{Host: url + "/api/public"},
 			ServiceAccountName: ServiceAccountName,
 			Database: DatabaseValues{
 				Type:              "external",

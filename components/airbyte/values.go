@@ -19,7 +19,11 @@ type ChartValues struct {
 
 // Global is the chart's global block.
 type Global struct {
-	Edition            string               `json:"edition"`
+	Edition string `json:"edition"`
+	// AirbyteURL is where users reach Airbyte; the chart's default is
+	// http://localhost:8080. Links Airbyte builds (and its API host) use it.
+	AirbyteURL         string               `json:"airbyteUrl"`
+	API                APIValues            `json:"api"`
 	ServiceAccountName string               `json:"serviceAccountName"`
 	Image              *ImageValues         `json:"image,omitempty"`
 	Database           DatabaseValues       `json:"database"`
@@ -27,6 +31,14 @@ type Global struct {
 	SecretsManager     SecretsManagerValues `json:"secretsManager"`
 	Workloads          WorkloadValues       `json:"workloads"`
 	Jobs               *JobsValues          `json:"jobs,omitempty"`
+}
+
+// APIValues are global.api.
+type APIValues struct {
+	// Host is the public API's address; the chart's default for the
+	// community edition is http://localhost:8001/api/public, which the
+	// workers, launcher and cron would call in their own pods.
+	Host string `json:"host"`
 }
 
 // JobsValues are global.jobs: where sync job pods run.

@@ -10,6 +10,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/charts"
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/ingress"
@@ -20,9 +21,6 @@ import (
 
 // TypeToken is the Pulumi type of the Airflow component.
 const TypeToken = "dataplatform:airflow:Airflow"
-
-// ChartRepository is the official Airflow chart repository (chart "airflow").
-const ChartRepository = "https://airflow.apache.org"
 
 // Kubernetes Secrets synced from Secrets Manager, with the keys the chart reads.
 const (
@@ -53,6 +51,9 @@ const adminPasswordEnv = "DATAPLATFORM_ADMIN_PASSWORD"
 type AirflowArgs struct {
 	// Config decides what is installed; see spec.Airflow for defaults.
 	Config Config
+	// ChartDir is the folder of the vendored chart archives, relative to
+	// the Pulumi project (default "charts", see package charts).
+	ChartDir string
 	// Platform is the platform's name; the Secrets Manager backend reads
 	// "<platform>/airflow/connections/*" and ".../variables/*". Required.
 	Platform string
@@ -216,11 +217,10 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		}
 	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(ReleaseName),
-		Chart:          pulumi.String("airflow"),
-		Version:        pulumi.String(cfg.ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepository)},
-		Namespace:      namespace,
+		Name:      pulumi.String(ReleaseName),
+		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.Airflow, cfg.ChartVersion)),
+		Version:   pulumi.String(cfg.ChartVersion),
+		Namespace: namespace,
 		// The migration job runs on install and upgrade.
 		Timeout: pulumi.Int(1200),
 		Values:  structmap.Map(Values(cfg, args)),

@@ -11,6 +11,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/charts"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
 	"github.com/dataplatform/dataplatform/internal/structmap"
@@ -21,7 +22,6 @@ const TypeToken = "dataplatform:ingress:LoadBalancerController"
 
 // Chart location, and where the controller runs as whom.
 const (
-	ChartRepository    = "https://aws.github.io/eks-charts"
 	Namespace          = "kube-system"
 	ServiceAccountName = "aws-load-balancer-controller"
 	// ClassName is the IngressClass the controller creates and the apps use.
@@ -44,6 +44,9 @@ func Policy() (iampolicy.Document, error) { return iampolicy.Parse(iamPolicy) }
 type ControllerArgs struct {
 	// Config pins the chart and sets the load balancers' scheme; see spec.Ingress.
 	Config Config
+	// ChartDir is the folder of the vendored chart archives, relative to
+	// the Pulumi project (default "charts", see package charts).
+	ChartDir string
 	// ClusterName, Region and VpcID are given explicitly, so the controller
 	// needs no instance metadata (nodes allow one IMDS hop only). Required.
 	ClusterName, Region string
@@ -102,12 +105,11 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Controlle
 		return nil, err
 	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String("aws-load-balancer-controller"),
-		Chart:          pulumi.String("aws-load-balancer-controller"),
-		Version:        pulumi.String(cfg.ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepository)},
-		Namespace:      pulumi.String(Namespace),
-		Atomic:         pulumi.Bool(true),
+		Name:      pulumi.String("aws-load-balancer-controller"),
+		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.AWSLoadBalancerController, cfg.ChartVersion)),
+		Version:   pulumi.String(cfg.ChartVersion),
+		Namespace: pulumi.String(Namespace),
+		Atomic:    pulumi.Bool(true),
 		Values: structmap.Map(controllerValues{
 			ClusterName:  args.ClusterName,
 			Region:       args.Region,
@@ -145,6 +147,13 @@ type controllerValues struct {
 	Tolerations    []map[string]string  `json:"tolerations,omitempty"`
 	IngressClass   string               `json:"ingressClass"`
 	DefaultTags    map[string]string    `json:"defaultTags,omitempty"`
+	// EnableServiceMutatorWebhook is the chart's webhook that makes the
+	// controller the owner of every new Service of type LoadBalancer. It
+	// intercepts the creation of every Service in the cluster and fails
+	// closed, so each chart installed beside the controller would have to
+	// wait for it; the platform has no such Service (the apps use
+	// Ingresses), so it is off.
+	EnableServiceMutatorWebhook bool `json:"enableServiceMutatorWebhook"`
 }
 
 type serviceAccountValues struct {

@@ -10,18 +10,13 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/charts"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/structmap"
 )
 
 // ControllerTypeToken is the Pulumi type of the Controller component.
 const ControllerTypeToken = "dataplatform:karpenter:Controller"
-
-// Chart locations (OCI, public ECR).
-const (
-	ChartRepository = "oci://public.ecr.aws/karpenter/karpenter"
-	CRDChart        = "oci://public.ecr.aws/karpenter/karpenter-crd"
-)
 
 // NodeClassName is the name of the one EC2NodeClass every NodePool uses.
 const NodeClassName = "default"
@@ -32,6 +27,9 @@ type ControllerArgs struct {
 	// Config decides what is created; see Config for defaults. Required:
 	// ChartVersion and at least one node pool.
 	Config Config
+	// ChartDir is the folder of the vendored chart archives, relative to
+	// the Pulumi project (default "charts", see package charts).
+	ChartDir string
 	// ClusterName, ClusterEndpoint and the Infrastructure's outputs wire the
 	// controller to the cluster and AWS. Required.
 	ClusterName     string
@@ -93,7 +91,7 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 
 	crds, err := helmv3.NewRelease(ctx, name+"-crd", &helmv3.ReleaseArgs{
 		Name:      pulumi.String("karpenter-crd"),
-		Chart:     pulumi.String(CRDChart),
+		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.KarpenterCRD, cfg.ChartVersion)),
 		Version:   pulumi.String(cfg.ChartVersion),
 		Namespace: pulumi.String(cfg.Namespace),
 		Atomic:    pulumi.Bool(true),
@@ -103,7 +101,7 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:      pulumi.String("karpenter"),
-		Chart:     pulumi.String(ChartRepository),
+		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.Karpenter, cfg.ChartVersion)),
 		Version:   pulumi.String(cfg.ChartVersion),
 		Namespace: pulumi.String(cfg.Namespace),
 		// The CRDs come from the karpenter-crd release, which upgrades them

@@ -14,6 +14,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/charts"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
 	"github.com/dataplatform/dataplatform/internal/structmap"
@@ -21,9 +22,6 @@ import (
 
 // TypeToken is the Pulumi type of the Operator component.
 const TypeToken = "dataplatform:secretsync:Operator"
-
-// Chart is the External Secrets Operator chart's repository.
-const Chart = "https://charts.external-secrets.io"
 
 // Namespace and ServiceAccountName are where the operator runs and as whom;
 // its IRSA role trusts only that account.
@@ -41,6 +39,9 @@ const (
 type OperatorArgs struct {
 	// Config pins the chart and the refresh interval; see spec.SecretSync.
 	Config Config
+	// ChartDir is the folder of the vendored chart archives, relative to
+	// the Pulumi project (default "charts", see package charts).
+	ChartDir string
 	// Region is the region of the secrets. Required.
 	Region string
 	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider. Required.
@@ -124,12 +125,11 @@ func NewOperator(ctx *pulumi.Context, name string, args *OperatorArgs, opts ...p
 		return nil, err
 	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String("external-secrets"),
-		Chart:          pulumi.String("external-secrets"),
-		Version:        pulumi.String(cfg.ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(Chart)},
-		Namespace:      ns.Metadata.Name().Elem(),
-		Atomic:         pulumi.Bool(true),
+		Name:      pulumi.String("external-secrets"),
+		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.ExternalSecrets, cfg.ChartVersion)),
+		Version:   pulumi.String(cfg.ChartVersion),
+		Namespace: ns.Metadata.Name().Elem(),
+		Atomic:    pulumi.Bool(true),
 		Values: structmap.Map(operatorValues{
 			InstallCRDs:  true,
 			ReplicaCount: cfg.Replicas,

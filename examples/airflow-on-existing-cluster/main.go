@@ -27,6 +27,11 @@ import (
 	"github.com/dataplatform/dataplatform/components/storage"
 )
 
+// chartDir holds the chart archives the releases install, relative to this
+// program's directory: the ones the repository vendors. A program of your
+// own vendors them beside it (scripts/vendor-chart.sh) or points here.
+const chartDir = "../../charts"
+
 func main() {
 	pulumi.Run(program)
 }
@@ -95,6 +100,7 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
+		ChartDir:        chartDir,
 		Config:          secretsync.Config{ChartVersion: "2.9.0"},
 		Region:          region.Name,
 		OIDCProviderARN: oidcARN,
@@ -107,6 +113,7 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
+		ChartDir:              chartDir,
 		Config:                airflow.Config{ChartVersion: "1.21.0", Host: cfg.Require("host")},
 		Platform:              platform,
 		Region:                region.Name,
