@@ -95,6 +95,10 @@ type Options struct {
 	// it, as the Kubernetes provider finds them during `pulumi up`.
 	// Default ".".
 	Dir string
+	// ExternalAccounts are AWS accounts besides the caller's that ARNs may
+	// name (the platform's own program reads them from its config,
+	// dataplatform:policy.externalAccounts).
+	ExternalAccounts []string
 }
 
 // Run evaluates the program of opts under mocks and returns its plan. When
@@ -119,6 +123,18 @@ func Run(opts Options) (*Plan, error) {
 		region = "us-east-1"
 	}
 	m := mocks.New(opts.Project, opts.Stack, region)
+	m.ExternalAccounts = map[string]bool{}
+	for _, a := range opts.ExternalAccounts {
+		m.ExternalAccounts[a] = true
+	}
+	if opts.Program == nil {
+		// The accounts the stack's config names on purpose.
+		if cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] }); err == nil {
+			for _, a := range cfg.Policy.ExternalAccounts {
+				m.ExternalAccounts[a.Account] = true
+			}
+		}
+	}
 	var (
 		mu      sync.Mutex
 		outputs = map[string]any{}

@@ -52,6 +52,19 @@ type Policy struct {
 	// Waivers turn rules of package policy off for this stack; the policy
 	// report prints each with its reason.
 	Waivers []Waiver `json:"waivers,omitempty"`
+	// ExternalAccounts are AWS accounts other than the deploying one that
+	// ARNs in the config may name on purpose (a secret shared from a
+	// security account, say), each with its reason. An ARN naming any other
+	// account is refused. Default none.
+	ExternalAccounts []ExternalAccount `json:"externalAccounts,omitempty"`
+}
+
+// ExternalAccount is an AWS account the config may name in ARNs.
+type ExternalAccount struct {
+	// Account is the 12-digit account ID.
+	Account string `json:"account"`
+	// Reason says why the platform uses something of that account.
+	Reason string `json:"reason"`
 }
 
 // Waiver names a rule (such as "RDS-005") and why it does not apply here.
@@ -78,7 +91,10 @@ type AppsConfig struct {
 // Sections lists the structured config keys under the dataplatform namespace.
 var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images"}
 
-var ruleID = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
+var (
+	ruleID    = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
+	accountID = regexp.MustCompile(`^\d{12}$`)
+)
 
 // namePattern is what every physical name built from the platform's name
 // accepts: RDS identifiers and snapshots refuse two hyphens in a row or a
@@ -194,6 +210,20 @@ func (c *Stack) validate(p *validate.Problems) {
 			p.Addf(f+".rule", "rule %q is waived twice", w.Rule)
 		}
 		seen[w.Rule] = true
+	}
+	accounts := map[string]bool{}
+	for i, a := range c.Policy.ExternalAccounts {
+		f := fmt.Sprintf("%s:policy.externalAccounts[%d]", Namespace, i)
+		if !accountID.MatchString(a.Account) {
+			p.Addf(f+".account", "want a 12-digit AWS account ID, got %q", a.Account)
+		}
+		if len(strings.TrimSpace(a.Reason)) < 10 {
+			p.Addf(f+".reason", "want why the platform uses this account (at least 10 characters), got %q", a.Reason)
+		}
+		if accounts[a.Account] {
+			p.Addf(f+".account", "account %q is listed twice", a.Account)
+		}
+		accounts[a.Account] = true
 	}
 	pools := map[string]bool{}
 	var names []string

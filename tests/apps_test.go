@@ -122,7 +122,11 @@ func TestAirflowValuesAreWiredToAWSWithoutSecrets(t *testing.T) {
 	var kwargs map[string]string
 	require.NoError(t, json.Unmarshal([]byte(str(v, "config", "secrets", "backend_kwargs")), &kwargs))
 	assert.Equal(t, "dataplatform-prod/airflow/connections", kwargs["connections_prefix"])
-	assert.Equal(t, true, v["statsd"].(map[string]any)["enabled"])
+	assert.Equal(t, false, v["statsd"].(map[string]any)["enabled"], "the CloudWatch agent receives StatsD: no idle exporter")
+	cfg := release(t, p, "airflow").Rendered["ConfigMap airflow/airflow-config"].(map[string]any)["data"].(map[string]any)["airflow.cfg"].(string)
+	assert.Contains(t, cfg, "statsd_host = cloudwatch-agent.amazon-cloudwatch.svc.cluster.local")
+	assert.Contains(t, cfg, "statsd_on = True")
+	assert.NotContains(t, release(t, p, "airflow").Rendered, "Deployment airflow/airflow-statsd")
 	git := v["dags"].(map[string]any)["gitSync"].(map[string]any)
 	assert.Equal(t, true, git["enabled"])
 	assert.Equal(t, "airflow-git-credentials", git["credentialsSecret"])

@@ -230,6 +230,8 @@ var appsBadConfigs = []badConfig{
 		[]string{"dataplatform:apps.airbyte.jobNodePool", `"gpu"`, `"default"`}},
 	{"waiver without a reason", setRaw("dataplatform:policy", `{"waivers":[{"rule":"RDS-005","reason":""}]}`),
 		[]string{"dataplatform:policy.waivers[0].reason", "at least 10 characters"}},
+	{"external account without a reason", setRaw("dataplatform:policy", `{"externalAccounts":[{"account":"21098765432","reason":""}]}`),
+		[]string{"dataplatform:policy.externalAccounts[0].account", `"21098765432"`, "12-digit", "dataplatform:policy.externalAccounts[0].reason"}},
 	{"waiver of a malformed rule", setRaw("dataplatform:policy", `{"waivers":[{"rule":"multi-az","reason":"dev does not need a standby"}]}`),
 		[]string{"dataplatform:policy.waivers[0].rule", `"multi-az"`, `"RDS-005"`}},
 }

@@ -423,3 +423,23 @@ func TestAutoNamesTooLongForAWSAreRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "auto-named by Pulumi from the logical name")
 	assert.Contains(t, err.Error(), "Pulumi auto-names this type up to 64")
 }
+
+func TestARNsOfAnotherAccountNeedTheConfigsSay(t *testing.T) {
+	// The git credentials of prod live in a security account.
+	opts := stackOptions(t, "prod")
+	shared := "arn:aws:secretsmanager:us-east-1:210987654321:secret:dags-git-AbCdEf"
+	setIn("dataplatform:apps", "airflow.gitSync.credentialsSecretArn", shared)(t, opts)
+	_, err := plan.Run(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `account "210987654321" is not the caller's (123456789012) and the config names no such external account`)
+
+	setIn("dataplatform:policy", "externalAccounts", []map[string]string{{"account": "210987654321", "reason": "the security account shares the DAG repository's credentials"}})(t, opts)
+	_, err = plan.Run(opts)
+	require.NoError(t, err)
+
+	// Another region is refused whatever the account.
+	setIn("dataplatform:apps", "airflow.gitSync.credentialsSecretArn", strings.Replace(shared, "us-east-1", "eu-west-1", 1))(t, opts)
+	_, err = plan.Run(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `region "eu-west-1" is not the stack's (us-east-1)`)
+}

@@ -298,7 +298,9 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			ConfigSecretName:       PgBouncerConfigSecretName,
 			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName},
 		},
-		Statsd: Enabled{Enabled: true},
+		// The chart's own StatsD exporter runs only when nothing else
+		// receives the metrics.
+		Statsd: Enabled{Enabled: args.StatsdHost == ""},
 		// An aws_default connection without credentials: boto3 then uses the
 		// web identity token IRSA mounts.
 		Env: []EnvVar{{Name: "AIRFLOW_CONN_AWS_DEFAULT", Value: pulumi.String("aws://?region_name=" + args.Region)}},
