@@ -47,6 +47,8 @@ var objectChecks = []objectCheck{
 	{RuleCRD, "custom resources validate against the CRDs the plan installs, and wait for the release that installs them", checkCustomResources},
 	{RuleWebhookOrder, "a release whose admission webhook fails closed is ready before anything it intercepts is created", checkWebhookOrder},
 	{RuleAddress, "no environment variable points at localhost (unless a container of the pod listens there) or at a placeholder", checkAddresses},
+	{RuleScheduling, "the pods a release starts fit nodes of the plan, and the release waits for them", checkScheduling},
+	{RuleCleanup, "what objects make in AWS (load balancers, volumes) is removed before the controller that made it", checkCleanup},
 }
 
 // clusterView is what the checks read: the objects and the AWS side.

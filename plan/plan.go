@@ -99,6 +99,30 @@ type Options struct {
 	// name (the platform's own program reads them from its config,
 	// dataplatform:policy.externalAccounts).
 	ExternalAccounts []string
+	// Account and CallerRole are the fake AWS account and the IAM role the
+	// deploy runs as. Defaults: mocks.AccountID (the example account the
+	// stack files are written for) and "pulumi-deploy-<stack>".
+	Account, CallerRole string
+	// Tools are the deploying machine's tools, for the platform's own
+	// program; default DeployMachine.
+	Tools stacks.ToolFinder
+	// Seed changes what the random provider generates: the plan of a
+	// rebuild after `pulumi destroy`.
+	Seed string
+}
+
+// DeployMachine is the machine the README's real-deploy section describes:
+// every tool of stacks.Tools at its oldest working version.
+type DeployMachine struct{}
+
+// Version answers with the tool's oldest working version.
+func (DeployMachine) Version(tool string) (string, error) {
+	for _, t := range stacks.Tools {
+		if t.Name == tool {
+			return t.Min, nil
+		}
+	}
+	return "", fmt.Errorf("not found on PATH")
 }
 
 // Run evaluates the program of opts under mocks and returns its plan. When
@@ -116,13 +140,24 @@ func Run(opts Options) (*Plan, error) {
 		if err := spec.CheckKeys(keys); err != nil {
 			return &Plan{Stack: opts.Stack, Outputs: map[string]any{}}, err
 		}
-		program = stacks.Run
+		tools := opts.Tools
+		if tools == nil {
+			tools = DeployMachine{}
+		}
+		program = stacks.RunWith(tools)
 	}
 	region := opts.Config["aws:region"]
 	if region == "" {
 		region = "us-east-1"
 	}
 	m := mocks.New(opts.Project, opts.Stack, region)
+	if opts.Account != "" {
+		m.Account = opts.Account
+	}
+	if opts.CallerRole != "" {
+		m.CallerRole = opts.CallerRole
+	}
+	m.Seed = opts.Seed
 	m.ExternalAccounts = map[string]bool{}
 	for _, a := range opts.ExternalAccounts {
 		m.ExternalAccounts[a] = true

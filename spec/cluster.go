@@ -49,15 +49,24 @@ type Cluster struct {
 	Addons Addons `json:"addons,omitempty"`
 }
 
-// APIEndpoint is the API server endpoint's access.
+// APIEndpoint is the API server endpoint's access. `pulumi up` creates the
+// cluster's Kubernetes objects in the same run, so the machine that runs it
+// must reach the endpoint: either list its egress blocks (a CI runner's NAT,
+// a VPN) in PublicAccessCIDRs, or run the deploy inside the VPC
+// (DeployerInVpc). Everyone else stays out.
 type APIEndpoint struct {
 	// PublicAccess opens the endpoint outside the VPC, only to
 	// PublicAccessCIDRs. Default false: the API server is reachable only from
 	// inside the VPC (and what is peered or connected to it).
 	PublicAccess bool `json:"publicAccess,omitempty"`
 	// PublicAccessCIDRs are the IPv4 blocks allowed to reach a public
-	// endpoint; required when PublicAccess is on. 0.0.0.0/0 is refused.
+	// endpoint, /16 or narrower: the deployer's egress and the operators'
+	// VPN. Required when PublicAccess is on. 0.0.0.0/0 is refused.
 	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
+	// DeployerInVpc says `pulumi up` runs inside the VPC (or a network routed
+	// to it), so a private endpoint is enough. Only with network.existing: a
+	// VPC the stack creates does not exist when its first deploy starts.
+	DeployerInVpc bool `json:"deployerInVpc,omitempty"`
 }
 
 // NodeGroup configures the core managed node group.
@@ -172,6 +181,8 @@ func (c Cluster) Validate() *validate.Problems {
 			p.Addf(validate.Index("endpoint.publicAccessCidrs", i), "want an IPv4 CIDR block, got %q", cidr)
 		case pr.Bits() == 0:
 			p.Addf(validate.Index("endpoint.publicAccessCidrs", i), "%q opens the API server to the whole internet; list the blocks that need it", cidr)
+		case pr.Bits() < 16:
+			p.Addf(validate.Index("endpoint.publicAccessCidrs", i), "%q opens the API server to %d addresses; list the deployer's and operators' blocks, /16 or narrower", cidr, 1<<(32-pr.Bits()))
 		}
 	}
 	for i, arn := range c.AdminRoleARNs {

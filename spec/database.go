@@ -3,6 +3,7 @@ package spec
 import (
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/dataplatform/dataplatform/internal/validate"
 )
@@ -10,8 +11,12 @@ import (
 // Database is the stack config section `dataplatform:database`. It applies to
 // each app's PostgreSQL instance. Zero values mean "use the default".
 type Database struct {
-	// EngineVersion is the PostgreSQL version, such as "17.6". Required: an
-	// upgrade is a one-line change that `pulumi preview` shows.
+	// EngineVersion is the PostgreSQL major version, such as "17". Required:
+	// a major upgrade is a one-line change that `pulumi preview` shows. RDS
+	// applies minor upgrades itself in the maintenance window, and the
+	// provider accepts any actual version that starts with this one, so a
+	// minor version ("17.6") is refused: after RDS moved to 17.7, the next
+	// `pulumi up` would try to downgrade.
 	EngineVersion string `json:"engineVersion,omitempty"`
 	// InstanceClass is the RDS instance class. Default "db.t4g.micro".
 	InstanceClass string `json:"instanceClass,omitempty"`
@@ -49,6 +54,7 @@ type Database struct {
 
 var (
 	engineVersion = regexp.MustCompile(`^(1[3-8])(\.\d+)?$`)
+	majorVersion  = regexp.MustCompile(`^1[3-8]$`)
 	instanceClass = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
 )
 
@@ -98,9 +104,12 @@ func (c Database) Validate() *validate.Problems {
 	var p validate.Problems
 	switch {
 	case c.EngineVersion == "":
-		p.Addf("engineVersion", "required: the PostgreSQL version, such as \"17.6\"")
-	case !engineVersion.MatchString(c.EngineVersion):
-		p.Addf("engineVersion", "want a PostgreSQL version from 13 to 18, such as \"17.6\", got %q", c.EngineVersion)
+		p.Addf("engineVersion", "required: the PostgreSQL major version, such as \"17\"")
+	case engineVersion.MatchString(c.EngineVersion) && !majorVersion.MatchString(c.EngineVersion):
+		major, _, _ := strings.Cut(c.EngineVersion, ".")
+		p.Addf("engineVersion", "want the major version only, %q, got %q: RDS applies minor upgrades itself, and a pinned minor version would make the next `pulumi up` try to downgrade", major, c.EngineVersion)
+	case !majorVersion.MatchString(c.EngineVersion):
+		p.Addf("engineVersion", "want a PostgreSQL major version from 13 to 18, such as \"17\", got %q", c.EngineVersion)
 	}
 	if !instanceClass.MatchString(c.InstanceClass) {
 		p.Addf("instanceClass", "want an RDS instance class such as \"db.t4g.micro\", got %q", c.InstanceClass)

@@ -190,6 +190,14 @@ func (c *Stack) validate(p *validate.Problems) {
 	p.Merge(Namespace+":secrets", c.Secrets.Validate())
 	p.Merge(Namespace+":observability", c.Observability.Validate())
 	p.Merge(Namespace+":images", c.Images.Validate())
+	// The platform's Kubernetes objects are created in the same `pulumi up`
+	// as the cluster: the deployer must reach the API server.
+	if !c.Cluster.Endpoint.PublicAccess && !c.Cluster.Endpoint.DeployerInVpc {
+		p.Addf(Namespace+":cluster.endpoint", "the API endpoint would be private, but `pulumi up` creates Kubernetes objects in the same run and must reach it: set publicAccess with the deployer's egress blocks in publicAccessCidrs (everyone else stays out), or deployerInVpc when the deploy runs inside the VPC")
+	}
+	if c.Cluster.Endpoint.DeployerInVpc && c.Network.Existing == nil {
+		p.Addf(Namespace+":cluster.endpoint.deployerInVpc", "true, but this stack creates its VPC, which does not exist when the first deploy starts: use publicAccessCidrs for the deployer, or network.existing")
+	}
 	if c.Apps.Airflow.DagsOnEFS && c.Cluster.Addons.EfsCsiDriver == "" {
 		p.Addf(Namespace+":cluster.addons.efsCsiDriver", "required when apps.airflow.dagsOnEfs is true: the EFS CSI driver add-on version")
 	}

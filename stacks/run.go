@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -21,6 +22,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
+	"github.com/dataplatform/dataplatform/internal/validate"
 )
 
 // Platform holds the components of one stack, for programs that embed the
@@ -67,18 +69,53 @@ type Platform struct {
 // name is a logical resource name of this platform instance.
 func (p *Platform) name(n string) string { return p.prefix + n }
 
-// Run is the Pulumi program: main.go passes it to pulumi.Run.
-func Run(ctx *pulumi.Context) error {
-	cfg, err := Load(ctx)
-	if err != nil {
-		return err
+// Run is the Pulumi program: main.go passes it to pulumi.Run. It checks
+// this machine's tools (see Tools) with the config.
+func Run(ctx *pulumi.Context) error { return RunWith(Machine{})(ctx) }
+
+// RunWith returns the program for a deploying machine whose tools tools
+// finds. Before anything is registered it checks, and reports at once,
+// every missing tool, every config problem (spec.Parse), and the config
+// against the account the deploy runs in (CheckAccount).
+func RunWith(tools ToolFinder) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		var problems validate.Problems
+		addAll := func(err error) error {
+			var verr *validate.Error
+			if !errors.As(err, &verr) {
+				return err
+			}
+			for _, pr := range verr.Problems {
+				problems.Addf(pr.Field, "%s", pr.Message)
+			}
+			return nil
+		}
+		if err := addAll(CheckTools(tools)); err != nil {
+			return err
+		}
+		cfg, err := Load(ctx)
+		if err := addAll(err); err != nil {
+			return err
+		}
+		if cfg != nil {
+			caller, err := aws.GetCallerIdentity(ctx, nil)
+			if err != nil {
+				return fmt.Errorf("looking up the AWS account: %w", err)
+			}
+			if err := addAll(CheckAccount(cfg, Caller{Account: caller.AccountId, ARN: caller.Arn})); err != nil {
+				return err
+			}
+		}
+		if err := problems.Err(); err != nil {
+			return err
+		}
+		p, err := Deploy(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		p.export(ctx)
+		return nil
 	}
-	p, err := Deploy(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	p.export(ctx)
-	return nil
 }
 
 // Deploy creates the platform described by a loaded Config.

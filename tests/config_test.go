@@ -162,7 +162,18 @@ var dataBadConfigs = []badConfig{
 	{"missing engine version", setIn("dataplatform:database", "engineVersion", nil),
 		[]string{"dataplatform:database.engineVersion", "required"}},
 	{"engine version of another engine", setIn("dataplatform:database", "engineVersion", "8.0.35"),
-		[]string{"dataplatform:database.engineVersion", `"8.0.35"`, "PostgreSQL version"}},
+		[]string{"dataplatform:database.engineVersion", `"8.0.35"`, "PostgreSQL major version"}},
+	// RDS upgrades minor versions itself; a pinned minor version would make
+	// the next `pulumi up` try to downgrade.
+	{"a pinned minor engine version", setIn("dataplatform:database", "engineVersion", "17.6"),
+		[]string{"dataplatform:database.engineVersion", `"17.6"`, `the major version only, "17"`, "downgrade"}},
+	{"a private endpoint nobody outside the VPC can deploy through", func(t *testing.T, opts plan.Options) {
+		setIn("dataplatform:cluster", "endpoint", map[string]any{"publicAccess": false})(t, opts)
+	}, []string{"dataplatform:cluster.endpoint", "must reach it", "publicAccessCidrs", "deployerInVpc"}},
+	{"a deployer inside a VPC that does not exist yet", setIn("dataplatform:cluster", "endpoint", map[string]any{"publicAccess": false, "deployerInVpc": true}),
+		[]string{"dataplatform:cluster.endpoint.deployerInVpc", "does not exist when the first deploy starts", "network.existing"}},
+	{"an endpoint open to a /8", setIn("dataplatform:cluster", "endpoint", map[string]any{"publicAccess": true, "publicAccessCidrs": []string{"10.0.0.0/8"}}),
+		[]string{"dataplatform:cluster.endpoint.publicAccessCidrs[0]", `"10.0.0.0/8"`, "/16 or narrower"}},
 	{"instance class without db prefix", setIn("dataplatform:database", "instanceClass", "t4g.micro"),
 		[]string{"dataplatform:database.instanceClass", `"t4g.micro"`, "db.t4g.micro"}},
 	{"backups kept too long", setIn("dataplatform:database", "backupRetentionDays", 40),

@@ -431,7 +431,7 @@ func TestARNsOfAnotherAccountNeedTheConfigsSay(t *testing.T) {
 	setIn("dataplatform:apps", "airflow.gitSync.credentialsSecretArn", shared)(t, opts)
 	_, err := plan.Run(opts)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `account "210987654321" is not the caller's (123456789012) and the config names no such external account`)
+	assert.Contains(t, err.Error(), `dataplatform:apps.airflow.gitSync.credentialsSecretArn: "`+shared+`" is in account 210987654321, but the deploy runs in 123456789012; use this account's, or list 210987654321 in dataplatform:policy.externalAccounts`)
 
 	setIn("dataplatform:policy", "externalAccounts", []map[string]string{{"account": "210987654321", "reason": "the security account shares the DAG repository's credentials"}})(t, opts)
 	_, err = plan.Run(opts)
@@ -441,5 +441,5 @@ func TestARNsOfAnotherAccountNeedTheConfigsSay(t *testing.T) {
 	setIn("dataplatform:apps", "airflow.gitSync.credentialsSecretArn", strings.Replace(shared, "us-east-1", "eu-west-1", 1))(t, opts)
 	_, err = plan.Run(opts)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `region "eu-west-1" is not the stack's (us-east-1)`)
+	assert.Contains(t, err.Error(), `is in region eu-west-1, but the stack deploys to us-east-1`)
 }

@@ -239,7 +239,7 @@ func TestPolicyCommandFailsWithTheRuleID(t *testing.T) {
 	assert.Contains(t, out.String(), "PASSED")
 
 	out.Reset()
-	assert.Equal(t, 1, cli.Main([]string{"-dir", dir, "-stack", "broken", "-policy"}, &out, &errOut))
+	assert.Equal(t, 1, cli.Main([]string{"-dir", dir, "-stack", "broken", "-deploy-role", "pulumi-deploy-prod", "-policy"}, &out, &errOut))
 	assert.Contains(t, out.String(), "RDS-005")
 	assert.Contains(t, out.String(), "FAILED")
 }

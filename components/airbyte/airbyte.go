@@ -2,6 +2,7 @@ package airbyte
 
 import (
 	"sort"
+	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
@@ -220,9 +221,15 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 	url := args.Ingress.URL(cfg.Host)
 	v := ChartValues{
 		Global: Global{
-			Edition:            "community",
-			AirbyteURL:         url,
-			API:                APIValues{Host: url + "/api/public"},
+			Edition:    "community",
+			AirbyteURL: url,
+			API:        APIValues{Host: url + "/api/public"},
+			// The login cookie is Secure exactly when users reach Airbyte
+			// over HTTPS (a certificate on the load balancer).
+			Auth: AuthValues{Security: AuthSecurity{
+				CookieSecureSetting:   strings.HasPrefix(url, "https://"),
+				CookieSameSiteSetting: "Strict",
+			}},
 			ServiceAccountName: ServiceAccountName,
 			Database: DatabaseValues{
 				Type:              "external",

@@ -25,7 +25,7 @@ func ExampleNewAirbyte() {
 			return err
 		}
 		db, err := database.NewPostgres(ctx, "airbyte-db", &database.PostgresArgs{
-			Config: database.Config{EngineVersion: "17.6"}, Identifier: "analytics-airbyte", DatabaseName: "airbyte", MasterUsername: "airbyte",
+			Config: database.Config{EngineVersion: "17"}, Identifier: "analytics-airbyte", DatabaseName: "airbyte", MasterUsername: "airbyte",
 			VpcID: pulumi.String("vpc-0e1d2c3b4a5968778"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-0a3a3a3a3a3a3a3a3", "subnet-0b3b3b3b3b3b3b3b3"}),
 			ClientSecurityGroupID: pulumi.String("sg-0123456789abcdef0"), KMSKeyARN: key,
 		})

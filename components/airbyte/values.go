@@ -24,6 +24,7 @@ type Global struct {
 	// http://localhost:8080. Links Airbyte builds (and its API host) use it.
 	AirbyteURL         string               `json:"airbyteUrl"`
 	API                APIValues            `json:"api"`
+	Auth               AuthValues           `json:"auth"`
 	ServiceAccountName string               `json:"serviceAccountName"`
 	Image              *ImageValues         `json:"image,omitempty"`
 	Database           DatabaseValues       `json:"database"`
@@ -39,6 +40,21 @@ type APIValues struct {
 	// community edition is http://localhost:8001/api/public, which the
 	// workers, launcher and cron would call in their own pods.
 	Host string `json:"host"`
+}
+
+// AuthValues are global.auth.
+type AuthValues struct {
+	Security AuthSecurity `json:"security"`
+}
+
+// AuthSecurity are global.auth.security: the login cookie's attributes.
+type AuthSecurity struct {
+	// CookieSecureSetting marks the cookie Secure. The chart's default is
+	// true, and browsers drop a Secure cookie over plain HTTP: without a
+	// certificate, users could not stay signed in.
+	CookieSecureSetting bool `json:"cookieSecureSetting"`
+	// CookieSameSiteSetting is "Strict": users reach Airbyte at one host.
+	CookieSameSiteSetting string `json:"cookieSameSiteSetting"`
 }
 
 // JobsValues are global.jobs: where sync job pods run.

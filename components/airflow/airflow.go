@@ -329,10 +329,13 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 				"-p", "$(" + adminPasswordEnv + ")",
 			},
 		},
-		Workers:      Workers{ServiceAccount: sa("workers").ServiceAccount},
-		Scheduler:    ha(sa("scheduler"), cfg.Replicas.Scheduler, "scheduler"),
-		APIServer:    ha(sa("apiServer"), cfg.Replicas.APIServer, "api-server"),
-		Triggerer:    ha(sa("triggerer"), cfg.Replicas.Triggerer, "triggerer"),
+		Workers:   Workers{ServiceAccount: sa("workers").ServiceAccount},
+		Scheduler: ha(sa("scheduler"), cfg.Replicas.Scheduler, "scheduler"),
+		APIServer: ha(sa("apiServer"), cfg.Replicas.APIServer, "api-server"),
+		// Without a volume of its own the triggerer is a Deployment, not a
+		// StatefulSet whose claims (100 GiB gp3 each) outlive the release:
+		// its logs go to S3 like every component's.
+		Triggerer:    withoutPersistence(ha(sa("triggerer"), cfg.Replicas.Triggerer, "triggerer")),
 		DagProcessor: ha(sa("dagProcessor"), cfg.Replicas.DagProcessor, "dag-processor"),
 		Ingress: Ingress{APIServer: APIServerIngress{
 			Enabled:          true,
@@ -368,6 +371,11 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		v.Images = &Images{Airflow: Image{Repository: cfg.Image[:i], Tag: cfg.Image[i+1:]}}
 	}
 	return v
+}
+
+func withoutPersistence(c Component) Component {
+	c.Persistence = &Enabled{Enabled: false}
+	return c
 }
 
 // availability is the PodDisruptionBudget and zone spread of a component

@@ -30,7 +30,7 @@ func ExampleNewAirflow() {
 			return err
 		}
 		db, err := database.NewPostgres(ctx, "airflow-db", &database.PostgresArgs{
-			Config: database.Config{EngineVersion: "17.6"}, Identifier: "analytics-airflow", DatabaseName: "airflow", MasterUsername: "airflow",
+			Config: database.Config{EngineVersion: "17"}, Identifier: "analytics-airflow", DatabaseName: "airflow", MasterUsername: "airflow",
 			VpcID: pulumi.String("vpc-0e1d2c3b4a5968778"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-0a3a3a3a3a3a3a3a3", "subnet-0b3b3b3b3b3b3b3b3"}),
 			ClientSecurityGroupID: pulumi.String("sg-0123456789abcdef0"), KMSKeyARN: sec.KeyARN,
 		})

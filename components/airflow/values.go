@@ -143,7 +143,9 @@ type WorkersKubernetes struct {
 
 // Component holds the settings of one Airflow component.
 type Component struct {
-	Replicas                  int                        `json:"replicas,omitempty"`
+	Replicas int `json:"replicas,omitempty"`
+	// Persistence is the triggerer's log volume; off, as logs go to S3.
+	Persistence               *Enabled                   `json:"persistence,omitempty"`
 	ServiceAccount            ServiceAccount             `json:"serviceAccount"`
 	PodDisruptionBudget       *PodDisruptionBudget       `json:"podDisruptionBudget,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`

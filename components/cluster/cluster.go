@@ -176,7 +176,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
-	// Add-ons the nodes need to become Ready come first.
+	// The managed add-ons, pinned.
 	addon := func(addonName, version string, role pulumi.StringInput, deps []pulumi.Resource) (*awseks.Addon, error) {
 		a, err := awseks.NewAddon(ctx, name+"-"+addonName, &awseks.AddonArgs{
 			ClusterName:              cp.name,
@@ -192,17 +192,17 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		}
 		return a, err
 	}
-	vpcCni, err := addon("vpc-cni", cfg.Addons.VpcCni, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	kubeProxy, err := addon("kube-proxy", cfg.Addons.KubeProxy, nil, nil)
-	if err != nil {
-		return nil, err
+	for _, a := range []struct{ name, version string }{{"vpc-cni", cfg.Addons.VpcCni}, {"kube-proxy", cfg.Addons.KubeProxy}} {
+		if _, err := addon(a.name, a.version, nil, nil); err != nil {
+			return nil, err
+		}
 	}
 
-	ng, err := newCoreNodeGroup(ctx, name, args.Name, cp, cfg.CoreNodeGroup, args.PrivateSubnetIDs, t, parent,
-		append([]pulumi.Resource{vpcCni, kubeProxy}, args.NodeDependencies...))
+	// The nodes do not wait for the managed vpc-cni and kube-proxy: EKS
+	// installs its own (self-managed) copies with the cluster
+	// (bootstrapSelfManagedAddons, on by default), nodes turn Ready with
+	// them, and the managed add-ons take them over (OVERWRITE) in parallel.
+	ng, err := newCoreNodeGroup(ctx, name, args.Name, cp, cfg.CoreNodeGroup, args.PrivateSubnetIDs, t, parent, args.NodeDependencies)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
@@ -74,6 +75,10 @@ type Postgres struct {
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// Instance is the primary, for DependsOn.
 	Instance *rds.Instance
+	// Generation is a random suffix made when the instance is (8 hex
+	// digits): the names of the snapshots that outlive a `pulumi destroy`
+	// carry it, so a rebuild of the stack names its own afresh.
+	Generation pulumi.StringOutput
 }
 
 var (
@@ -192,6 +197,15 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		piRetention = pulumi.Int(7)
 	}
 	protect := pulumi.Protect(cfg.Protect)
+	// Snapshots outlive the stack: a final snapshot when the instance is
+	// deleted, and the snapshots taken before upgrades. RDS refuses a second
+	// snapshot of the same name, so each generation of the stack names its
+	// own (the random ID is deleted and made anew with the instance).
+	gen, err := random.NewRandomId(ctx, name+"-generation", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, parent)
+	if err != nil {
+		return nil, err
+	}
+	d.Generation = gen.Hex
 	primary, err := rds.NewInstance(ctx, name, &rds.InstanceArgs{
 		Identifier:                         pulumi.String(id),
 		Engine:                             pulumi.String("postgres"),
@@ -218,7 +232,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		CopyTagsToSnapshot:                 pulumi.Bool(true),
 		DeletionProtection:                 pulumi.Bool(*cfg.DeletionProtection),
 		SkipFinalSnapshot:                  pulumi.Bool(!*cfg.FinalSnapshot),
-		FinalSnapshotIdentifier:            pulumi.String(id + "-final"),
+		FinalSnapshotIdentifier:            pulumi.Sprintf("%s-final-%s", id, gen.Hex),
 		DeleteAutomatedBackups:             pulumi.Bool(false),
 		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(cfg.LogExports),
 		PerformanceInsightsEnabled:         pulumi.Bool(cfg.PerformanceInsights),
@@ -283,10 +297,11 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 }
 
 // NewUpgradeSnapshot takes a manual snapshot of db named after label (such
-// as "airbyte-2.2.0"): make a release depend on it and the snapshot exists
-// before the release is installed or upgraded. A new label (a new chart
-// version) is a new snapshot, taken before the upgrade; snapshots of
-// earlier labels are kept in AWS (retainOnDelete) for a restore.
+// as "airbyte-2.2.0") and db's Generation: make a release depend on it and
+// the snapshot exists before the release is installed or upgraded. A new
+// label (a new chart version) is a new snapshot, taken before the upgrade;
+// snapshots of earlier labels are kept in AWS (retainOnDelete) for a
+// restore, and a rebuilt stack does not collide with them.
 func NewUpgradeSnapshot(ctx *pulumi.Context, name string, db *Postgres, label string, t map[string]string, opts ...pulumi.ResourceOption) (*rds.Snapshot, error) {
 	safe := strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
@@ -296,7 +311,7 @@ func NewUpgradeSnapshot(ctx *pulumi.Context, name string, db *Postgres, label st
 	}, strings.ToLower(label))
 	return rds.NewSnapshot(ctx, name+"-before-"+safe, &rds.SnapshotArgs{
 		DbInstanceIdentifier: db.Instance.Identifier,
-		DbSnapshotIdentifier: pulumi.Sprintf("%s-before-%s", db.Instance.Identifier, safe),
+		DbSnapshotIdentifier: pulumi.Sprintf("%s-before-%s-%s", db.Instance.Identifier, safe, db.Generation),
 		Tags:                 tags.Named(t, "before "+label),
 	}, append(opts, pulumi.RetainOnDelete(true), pulumi.DependsOn([]pulumi.Resource{db.Instance}))...)
 }

@@ -14,7 +14,7 @@ import (
 func ExampleNewPostgres() {
 	program := func(ctx *pulumi.Context) error {
 		db, err := database.NewPostgres(ctx, "metrics-db", &database.PostgresArgs{
-			Config:                database.Config{EngineVersion: "17.6"},
+			Config:                database.Config{EngineVersion: "17"},
 			Identifier:            "analytics-metrics",
 			DatabaseName:          "metrics",
 			MasterUsername:        "metrics",

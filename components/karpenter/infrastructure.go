@@ -132,7 +132,9 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 	}
 
 	queue, err := sqs.NewQueue(ctx, name+"-interruptions", &sqs.QueueArgs{
-		Name:                    pulumi.Sprintf("%s-karpenter", args.ClusterName),
+		// SQS refuses a queue's name for 60 seconds after its deletion: a
+		// prefix gives each generation of the stack its own.
+		NamePrefix:              pulumi.Sprintf("%s-karpenter-", args.ClusterName),
 		MessageRetentionSeconds: pulumi.Int(300),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 		Tags:                    tags.Named(t, args.ClusterName+"-karpenter"),

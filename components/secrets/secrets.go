@@ -54,8 +54,10 @@ type Secrets struct {
 	// AirflowSecretARN is the Secrets Manager secret holding Airflow's
 	// generated values, as a JSON object with the Airflow* keys.
 	AirflowSecretARN pulumi.StringOutput `pulumi:"airflowSecretArn"`
-	// AirflowSecretName is that secret's name.
-	AirflowSecretName string
+	// AirflowSecretNamePrefix starts that secret's name; the provider adds
+	// a unique suffix, so a rebuild does not collide with the secret of a
+	// destroyed stack, kept for its recovery window.
+	AirflowSecretNamePrefix string
 	// AirflowSecretVersion is the secret's value, for DependsOn.
 	AirflowSecretVersion *secretsmanager.SecretVersion
 }
@@ -75,7 +77,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	s := &Secrets{AirflowSecretName: args.Prefix + "/airflow/platform"}
+	s := &Secrets{AirflowSecretNamePrefix: args.Prefix + "/airflow/platform-"}
 	if err := ctx.RegisterComponentResource(TypeToken, name, s, opts...); err != nil {
 		return nil, err
 	}
@@ -154,11 +156,11 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	}
 
 	secret, err := secretsmanager.NewSecret(ctx, name+"-airflow", &secretsmanager.SecretArgs{
-		Name:                 pulumi.String(s.AirflowSecretName),
+		NamePrefix:           pulumi.String(s.AirflowSecretNamePrefix),
 		Description:          pulumi.String("Airflow's fernet key, API secret key, JWT secret and first admin password (generated)"),
 		KmsKeyId:             key.Arn,
 		RecoveryWindowInDays: pulumi.Int(*cfg.RecoveryWindowDays),
-		Tags:                 tags.Named(t, s.AirflowSecretName),
+		Tags:                 tags.Named(t, args.Prefix+"/airflow/platform"),
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	db, err := database.NewPostgres(ctx, "airflow-db", &database.PostgresArgs{
-		Config:                database.Config{EngineVersion: "17.6"},
+		Config:                database.Config{EngineVersion: "17"},
 		Identifier:            platform + "-airflow",
 		DatabaseName:          "airflow",
 		MasterUsername:        "airflow",

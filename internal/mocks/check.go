@@ -48,7 +48,7 @@ func (m *Mocks) Env() Env {
 	for _, s := range []string{"a", "b", "c", "d", "e", "f"}[:m.zoneCount()] {
 		zones = append(zones, m.Region+s)
 	}
-	return Env{Region: m.Region, AccountID: AccountID, Zones: zones, ExternalAccounts: m.ExternalAccounts, Caller: CallerPrincipal}
+	return Env{Region: m.Region, AccountID: m.Account, Zones: zones, ExternalAccounts: m.ExternalAccounts, Caller: "arn:aws:iam::" + m.Account + ":role/" + m.CallerRole}
 }
 
 // Violations checks every registered resource against the rules of the

@@ -442,7 +442,7 @@ func (m *Mocks) eksClusterState(out resource.PropertyMap, name string) {
 	h := hash("eks::" + name)
 	issuer := fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", m.Region, strings.ToUpper(h[:32]))
 	out["endpoint"] = resource.NewProperty(fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(h[32:64]), m.Region))
-	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.Region, AccountID, name))
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.Region, m.Account, name))
 	out["status"] = resource.NewProperty("ACTIVE")
 	out["certificateAuthority"] = resource.NewProperty(resource.PropertyMap{"data": resource.NewProperty(
 		base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n")))})

@@ -54,6 +54,6 @@ func (m *Mocks) lookupSubnet(args resource.PropertyMap) (resource.PropertyMap, e
 		"availabilityZone": resource.NewProperty(m.Region + s.Zone),
 		"cidrBlock":        resource.NewProperty(s.Cidr),
 		"tags":             resource.NewProperty(tags),
-		"arn":              resource.NewProperty(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", m.Region, AccountID, id)),
+		"arn":              resource.NewProperty(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", m.Region, m.Account, id)),
 	}, nil
 }

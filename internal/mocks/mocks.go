@@ -24,12 +24,9 @@ import (
 // AccountID is the AWS account every mocked ARN is in.
 const AccountID = "123456789012"
 
-// CallerARN is who the mocked deploy runs as (aws:getCallerIdentity), and
-// CallerPrincipal the IAM role behind that session.
-const (
-	CallerARN       = "arn:aws:sts::" + AccountID + ":assumed-role/pulumi-deploy/ci"
-	CallerPrincipal = "arn:aws:iam::" + AccountID + ":role/pulumi-deploy"
-)
+// DeployRole is the role the mocked deploy of a stack runs as, by the
+// convention the stack files follow: "pulumi-deploy-<stack>".
+func DeployRole(stack string) string { return "pulumi-deploy-" + stack }
 
 // Record is one resource registration, as the Pulumi engine would see it.
 type Record struct {
@@ -61,6 +58,15 @@ type Mocks struct {
 	Project string
 	Stack   string
 	Region  string
+	// Account is the fake account's ID (AccountID unless a test plans for
+	// another account).
+	Account string
+	// CallerRole is the IAM role the deploy runs as: aws:getCallerIdentity
+	// answers with a session of it. Default DeployRole(Stack).
+	CallerRole string
+	// Seed changes what the random provider generates: a plan with another
+	// seed is a rebuild of the stack after a destroy.
+	Seed string
 	// ExternalAccounts are accounts other than AccountID that ARNs may
 	// name, because the stack's config says so.
 	ExternalAccounts map[string]bool
@@ -79,7 +85,8 @@ type Mocks struct {
 
 // New returns mocks for the given project, stack and AWS region.
 func New(project, stack, region string) *Mocks {
-	return &Mocks{Project: project, Stack: stack, Region: region, refs: map[string]refTarget{}, refOwners: map[string]string{}}
+	return &Mocks{Project: project, Stack: stack, Region: region, Account: AccountID, CallerRole: DeployRole(stack),
+		refs: map[string]refTarget{}, refOwners: map[string]string{}}
 }
 
 // Records returns every resource the program registered, sorted by URN.
@@ -203,6 +210,11 @@ func (m *Mocks) reference(target, typ, name, id string, outputs resource.Propert
 	return resource.NewProperty(resource.ResourceReference{Type: typ, Name: name, ID: resource.NewProperty(id)})
 }
 
+// CallerARN is the ARN aws:getCallerIdentity returns: a session of CallerRole.
+func (m *Mocks) CallerARN() string {
+	return "arn:aws:sts::" + m.Account + ":assumed-role/" + m.CallerRole + "/ci"
+}
+
 // Call implements pulumi.MockResourceMonitor for invokes.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -215,10 +227,10 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{"names": resource.NewProperty(names), "zoneIds": resource.NewProperty(ids), "id": resource.NewProperty(m.Region)}, nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.PropertyMap{
-			"accountId": resource.NewProperty(AccountID),
-			"arn":       resource.NewProperty(CallerARN),
+			"accountId": resource.NewProperty(m.Account),
+			"arn":       resource.NewProperty(m.CallerARN()),
 			"userId":    resource.NewProperty("AROAEXAMPLE:ci"),
-			"id":        resource.NewProperty(AccountID),
+			"id":        resource.NewProperty(m.Account),
 		}, nil
 	case "aws:index/getRegion:getRegion":
 		return resource.PropertyMap{"name": resource.NewProperty(m.Region), "id": resource.NewProperty(m.Region)}, nil

@@ -61,7 +61,7 @@ func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string
 		out = resource.PropertyMap{}
 	}
 	h := hash(args.TypeToken + "::" + args.Name)
-	region, acct := m.Region, AccountID
+	region, acct := m.Region, m.Account
 	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewProperty(v) }
 	get := func(k string) string {
 		v, ok := out[resource.PropertyKey(k)]
@@ -231,10 +231,21 @@ func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string
 	case "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
 		return get("clusterName") + "#" + get("principalArn") + "#" + get("policyArn"), out
 	case "random:index/randomPassword:RandomPassword":
-		out["result"] = resource.MakeSecret(resource.NewProperty(fakeSecret(h, 32)))
+		out["result"] = resource.MakeSecret(resource.NewProperty(fakeSecret(hash(h+m.Seed), 32)))
 		return "none", out
+	case "random:index/randomId:RandomId":
+		n := 8
+		if v, ok := out["byteLength"]; ok && v.IsNumber() {
+			n = int(v.NumberValue())
+		}
+		raw := []byte(hash(h + m.Seed + "id"))[:n]
+		hexID := fmt.Sprintf("%x", raw)
+		set("hex", hexID)
+		set("b64Url", base64.RawURLEncoding.EncodeToString(raw))
+		set("b64Std", base64.StdEncoding.EncodeToString(raw))
+		return base64.RawURLEncoding.EncodeToString(raw), out
 	case "random:index/randomBytes:RandomBytes":
-		raw := []byte(hash(h + "bytes"))[:32]
+		raw := []byte(hash(h + m.Seed + "bytes"))[:32]
 		out["base64"] = resource.MakeSecret(resource.NewProperty(base64.StdEncoding.EncodeToString(raw)))
 		out["hex"] = resource.MakeSecret(resource.NewProperty(fmt.Sprintf("%x", raw)))
 		return "none", out

@@ -26,6 +26,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	checkPolicy := fs.Bool("policy", false, "check the plan against the guardrail rules; exit 1 on a high-severity violation")
 	estimate := fs.Bool("estimate", false, "print the stack's monthly cost when idle, per resource and in total")
 	criticalPath := fs.Bool("critical-path", false, "print the modelled deploy time: the longest chain of creations, and a fully serial deploy")
+	account := fs.String("account", "", "plan for this AWS account instead of the example one the stack files are written for (shows what to set before a real deploy)")
+	deployRole := fs.String("deploy-role", "", "the IAM role `pulumi up` runs as (default pulumi-deploy-<stack>)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,6 +36,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	opts.Account, opts.CallerRole = *account, *deployRole
 	p, err := plan.Run(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan of stack %q failed:\n%v\n", *stack, err)
