@@ -203,8 +203,10 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
 		NodeSelector:    core,
 		Tolerations:     tolerations,
-		WaitFor:         nodes,
-		Tags:            tags,
+		// The controller places load balancers in the subnets: it is
+		// removed before them, after the load balancers it made.
+		WaitFor: append(append([]pulumi.Resource{}, nodes...), p.Net.LoadBalancerSubnets...),
+		Tags:    tags,
 	}, k8s)
 	if err != nil {
 		return err

@@ -30,6 +30,9 @@ type Topology struct {
 	NatGatewayIDs pulumi.StringArrayOutput
 	// EgressReady are what nodes wait for (none for an existing network).
 	EgressReady []pulumi.Resource
+	// LoadBalancerSubnets are the subnets the platform created that hold
+	// load balancers (none for an existing network); see Vpc.
+	LoadBalancerSubnets []pulumi.Resource
 }
 
 // Topology returns the network the VPC provides.
@@ -37,7 +40,7 @@ func (v *Vpc) Topology() *Topology {
 	return &Topology{
 		VpcID: v.VpcID, AvailabilityZones: v.AvailabilityZones,
 		PublicSubnetIDs: v.PublicSubnetIDs, PrivateSubnetIDs: v.PrivateSubnetIDs, DatabaseSubnetIDs: v.DatabaseSubnetIDs,
-		NatGatewayIDs: v.NatGatewayIDs, EgressReady: v.EgressReady,
+		NatGatewayIDs: v.NatGatewayIDs, EgressReady: v.EgressReady, LoadBalancerSubnets: v.LoadBalancerSubnets,
 	}
 }
 

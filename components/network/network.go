@@ -65,6 +65,11 @@ type Vpc struct {
 	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
 	// NatGatewayIDs are the NAT gateways created (none, one or one per zone).
 	NatGatewayIDs pulumi.StringArrayOutput `pulumi:"natGatewayIds"`
+	// LoadBalancerSubnets are the public and private subnets, where the AWS
+	// Load Balancer Controller places load balancers: the controller must
+	// wait for them, so that `pulumi destroy` removes it (after the
+	// load balancers it made) before them.
+	LoadBalancerSubnets []pulumi.Resource
 	// EgressReady are the routes and endpoints that give the private subnets
 	// their way out: nodes must not launch before them (they pull images).
 	EgressReady []pulumi.Resource
@@ -340,6 +345,9 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 
 	v.VpcID = vp.ID().ToStringOutput()
 	v.CidrBlock = vp.CidrBlock
+	for _, sn := range append(append([]*ec2.Subnet{}, public...), private...) {
+		v.LoadBalancerSubnets = append(v.LoadBalancerSubnets, sn)
+	}
 	v.PublicSubnetIDs = ids(public)
 	v.PrivateSubnetIDs = ids(private)
 	v.DatabaseSubnetIDs = ids(database)

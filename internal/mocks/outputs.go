@@ -40,7 +40,8 @@ var ec2ARNKinds = map[string]string{
 func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.PropertyMap, string) {
 	h := hash(args.TypeToken + "::" + args.Name)
 	get := func(k string) string { return stringAt(args.Inputs, k) }
-	physical, generated := physicalName(args.TypeToken, args.Name, get, h)
+	// Generated names are random at each creation: the seed stands for it.
+	physical, generated := physicalName(args.TypeToken, args.Name, get, hash(h+m.Seed))
 	if physical != "" {
 		in := args.Inputs.Copy()
 		if in == nil {
