@@ -49,6 +49,7 @@ var objectChecks = []objectCheck{
 	{RuleAddress, "no environment variable points at localhost (unless a container of the pod listens there) or at a placeholder", checkAddresses},
 	{RuleScheduling, "the pods a release starts fit nodes of the plan, and the release waits for them", checkScheduling},
 	{RuleCleanup, "what objects make in AWS (load balancers, volumes) is removed before the controller that made it", checkCleanup},
+	{RuleRotation, "long-running pods that read rotating credentials roll when they rotate", checkRotation},
 }
 
 // clusterView is what the checks read: the objects and the AWS side.

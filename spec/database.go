@@ -50,6 +50,11 @@ type Database struct {
 	SnapshotBeforeUpgrade *bool `json:"snapshotBeforeUpgrade,omitempty"`
 	// LogRetentionDays is how long those logs are kept. Default 30.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`
+	// LoginGeneration rotates the apps' own database logins (the apps never
+	// use the RDS master user): raise it by one and `pulumi up` gives the
+	// standby login a new password and moves every app pod to it, while the
+	// login in use until then keeps working. Default 1.
+	LoginGeneration int `json:"loginGeneration,omitempty"`
 }
 
 var (
@@ -88,6 +93,9 @@ func (c Database) WithDefaults() Database {
 	if c.SnapshotBeforeUpgrade == nil {
 		c.SnapshotBeforeUpgrade = &on
 	}
+	if c.LoginGeneration == 0 {
+		c.LoginGeneration = 1
+	}
 	return c
 }
 
@@ -110,6 +118,9 @@ func (c Database) Validate() *validate.Problems {
 		p.Addf("engineVersion", "want the major version only, %q, got %q: RDS applies minor upgrades itself, and a pinned minor version would make the next `pulumi up` try to downgrade", major, c.EngineVersion)
 	case !majorVersion.MatchString(c.EngineVersion):
 		p.Addf("engineVersion", "want a PostgreSQL major version from 13 to 18, such as \"17\", got %q", c.EngineVersion)
+	}
+	if c.LoginGeneration < 1 {
+		p.Addf("loginGeneration", "want 1 or more (raise it by one to rotate the apps' logins), got %d", c.LoginGeneration)
 	}
 	if !instanceClass.MatchString(c.InstanceClass) {
 		p.Addf("instanceClass", "want an RDS instance class such as \"db.t4g.micro\", got %q", c.InstanceClass)

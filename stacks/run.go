@@ -6,6 +6,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/components/airbyte"
@@ -48,6 +50,8 @@ type Platform struct {
 	AirbyteBucket, AirflowLogBucket *storage.Bucket
 	// AirbyteDB and AirflowDB are the apps' PostgreSQL instances.
 	AirbyteDB, AirflowDB *database.Postgres
+	// AirbyteLogins and AirflowLogins are the apps' own database logins.
+	AirbyteLogins, AirflowLogins *database.Logins
 	// AirbyteRole and AirflowRole are the apps' IRSA roles.
 	AirbyteRole, AirflowRole *identity.IrsaRole
 	// SecretSync is the External Secrets Operator.
@@ -174,6 +178,11 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	tolerations := []map[string]string{cluster.CoreToleration}
 	nodes := []pulumi.Resource{p.Cluster.CoreNodeGroup, p.Cluster.Addons["coredns"]}
 	secretARNs := []pulumi.StringInput{p.Secrets.AirflowSecretARN, p.AirbyteDB.MasterSecretARN, p.AirflowDB.MasterSecretARN}
+	for _, l := range []*database.Logins{p.AirbyteLogins, p.AirflowLogins} {
+		for _, c := range database.Colors {
+			secretARNs = append(secretARNs, l.SecretARNs[c])
+		}
+	}
 	for _, arn := range cfg.Apps.Airflow.SecretARNs() {
 		secretARNs = append(secretARNs, pulumi.String(arn))
 	}
@@ -212,6 +221,10 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		return err
 	}
 	pool := p.KarpenterController.NodePools[0]
+	loginJobs, err := p.deployLoginJobs(ctx, tolerations, nodes)
+	if err != nil {
+		return err
+	}
 	snapshot := *cfg.Database.SnapshotBeforeUpgrade
 	var dagClass string
 	var dagReady []pulumi.Resource
@@ -244,6 +257,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		Config:                 cfg.Apps.Airbyte,
 		Region:                 cfg.Region,
 		Database:               p.AirbyteDB,
+		Logins:                 p.AirbyteLogins,
+		LoginJob:               loginJobs["airbyte"],
 		BucketName:             p.AirbyteBucket.Name,
 		BucketReady:            p.AirbyteBucket.Ready,
 		Role:                   p.AirbyteRole,
@@ -266,6 +281,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		Platform:               cfg.Name,
 		Region:                 cfg.Region,
 		Database:               p.AirflowDB,
+		Logins:                 p.AirflowLogins,
+		LoginJob:               loginJobs["airflow"],
 		LogBucketName:          p.AirflowLogBucket.Name,
 		LogBucketReady:         p.AirflowLogBucket.Ready,
 		Role:                   p.AirflowRole,
@@ -283,6 +300,41 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		TaskTolerations:        taskTolerations,
 	}, k8s)
 	return err
+}
+
+// DBAdminNamespace is where the jobs that make the apps' database logins
+// run, apart from every app: only there are the RDS master credentials
+// synced into the cluster.
+const DBAdminNamespace = "db-admin"
+
+// deployLoginJobs makes the apps' logins in their databases and returns
+// each app's job. The jobs run on the core nodes (with tolerations, waiting
+// for nodes), which exist long before the apps' NodePools have nodes, so
+// they finish while Karpenter installs.
+func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string]string, nodes []pulumi.Resource) (map[string]pulumi.Resource, error) {
+	k8s := pulumi.Providers(p.Kubernetes)
+	ns, err := corev1.NewNamespace(ctx, p.name("db-admin"), &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DBAdminNamespace)},
+	}, k8s)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]pulumi.Resource{}
+	for _, app := range []struct {
+		name     string
+		logins   *database.Logins
+		createDB bool
+	}{{"airbyte", p.AirbyteLogins, true}, {"airflow", p.AirflowLogins, false}} {
+		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
+			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), SecretSync: p.SecretSync,
+			MajorVersion: p.Config.Database.MajorVersion(), CreateDatabases: app.createDB, Tolerations: tolerations, WaitFor: nodes,
+		}, k8s)
+		if err != nil {
+			return nil, err
+		}
+		out[app.name] = job.Job
+	}
+	return out, nil
 }
 
 // deployOperations creates the monitoring (add-on, log groups, alarms,
@@ -366,6 +418,18 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 		return err
 	}
 	if p.AirflowDB, err = db(p.name("airflow-db"), "airflow"); err != nil {
+		return err
+	}
+	logins := func(resource, app string, db *database.Postgres) (*database.Logins, error) {
+		return database.NewLogins(ctx, resource, &database.LoginsArgs{
+			Database: db, App: app, SecretPrefix: cfg.Name + "/" + app, Generation: cfg.Database.LoginGeneration,
+			KMSKeyARN: p.Secrets.KeyARN, RecoveryWindowDays: *cfg.Secrets.RecoveryWindowDays, Tags: tags,
+		})
+	}
+	if p.AirbyteLogins, err = logins(p.name("airbyte-logins"), "airbyte", p.AirbyteDB); err != nil {
+		return err
+	}
+	if p.AirflowLogins, err = logins(p.name("airflow-logins"), "airflow", p.AirflowDB); err != nil {
 		return err
 	}
 	p.AirbyteRole, err = identity.NewIrsaRole(ctx, p.name("airbyte-role"), &identity.IrsaRoleArgs{

@@ -287,12 +287,14 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
+			"kubernetes:batch/v1:Job",
 		},
 		"airflow": {
 			"kubernetes:core/v1:Namespace", "kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
+			"kubernetes:batch/v1:Job",
 		},
 	} {
 		r := release(t, p, app)
@@ -311,7 +313,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 				assert.Equal(t, app, str(dep.Inputs, "metadata", "namespace"), "%s waits for %s of another namespace", app, dep.Name)
 			}
 		}
-		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database (and its pre-upgrade snapshot), bucket, role, synced secrets, the LB controller and a NodePool", app)
+		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database (and its pre-upgrade snapshot), the job that makes its logins, bucket, role, synced secrets, the LB controller and a NodePool", app)
 	}
 }
 
@@ -348,6 +350,11 @@ func TestSecretsReachPodsOnlyThroughTheOperator(t *testing.T) {
 		p.Outputs["airbyteDatabaseSecretArn"], p.Outputs["airflowDatabaseSecretArn"],
 		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "secrets-airflow", "arn"),
 		"arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/git/dags-AbCdEf",
+		// The apps' own logins, for the jobs that make them and the apps.
+		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airbyte-logins-blue", "arn"),
+		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airbyte-logins-green", "arn"),
+		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airflow-logins-blue", "arn"),
+		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airflow-logins-green", "arn"),
 	}, toAny(resources))
 	pg := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-pgbouncer-config")
 	ini := str(pg.Inputs, "spec", "target", "template", "data", "pgbouncer.ini")

@@ -44,6 +44,11 @@ type AirbyteArgs struct {
 	Region string
 	// Database is Airbyte's PostgreSQL instance. Required.
 	Database *database.Postgres
+	// Logins are Airbyte's own database logins; Airbyte connects with the
+	// active one, never as the RDS master user. Required.
+	Logins *database.Logins
+	// LoginJob makes the logins in the database; the release waits for it.
+	LoginJob pulumi.Resource
 	// BucketName is Airbyte's bucket; BucketReady is its last setting. Required.
 	BucketName  pulumi.StringInput
 	BucketReady pulumi.Resource
@@ -89,8 +94,8 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Role == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" {
-		problems.Addf("args", "database, role, secretSync, bucketName, kmsKeyArn and region are required")
+	if args.Database == nil || args.Logins == nil || args.Role == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" {
+		problems.Addf("args", "database, logins, role, secretSync, bucketName, kmsKeyArn and region are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -149,9 +154,10 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		Namespace:  namespace,
 		SecretName: DatabaseSecretName,
 		Fields: []secretsync.Field{
-			{Key: "username", SecretARN: args.Database.MasterSecretARN, Property: "username"},
-			{Key: "password", SecretARN: args.Database.MasterSecretARN, Property: "password"},
+			{Key: "username", SecretARN: args.Logins.ActiveSecretARN, Property: "username"},
+			{Key: "password", SecretARN: args.Logins.ActiveSecretARN, Property: "password"},
 		},
+		Credentials: args.Logins.Active,
 		Template: map[string]pulumi.StringInput{
 			DatabaseUserKey:     pulumi.String("{{ .username }}"),
 			DatabasePasswordKey: pulumi.String("{{ .password }}"),
@@ -163,6 +169,9 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 
 	deps := append([]pulumi.Resource{ns, sa, binding, dbSecret, args.Database.Instance}, args.Role.Ready...)
+	if args.LoginJob != nil {
+		deps = append(deps, args.LoginJob)
+	}
 	if args.SnapshotBeforeUpgrade {
 		snap, err := database.NewUpgradeSnapshot(ctx, name, args.Database, "airbyte-"+cfg.ChartVersion, args.Tags, parent)
 		if err != nil {
@@ -219,6 +228,13 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 	cfg = cfg.WithDefaults()
 	bucket := args.BucketName
 	url := args.Ingress.URL(cfg.Host)
+	// Every pod that holds the database credentials rolls (one at a time,
+	// the new before the old goes) when the active login changes; the old
+	// login stays valid until the next rotation.
+	var rollOn map[string]string
+	if args.Logins != nil {
+		rollOn = map[string]string{secretsync.CredentialsAnnotation: args.Logins.Active}
+	}
 	v := ChartValues{
 		Global: Global{
 			Edition:    "community",
@@ -266,11 +282,16 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				Memory: RequestLimit{Request: cfg.Jobs.MemoryRequest, Limit: cfg.Jobs.MemoryLimit},
 			}}},
 		},
-		ServiceAccount:   ChartServiceAccount{Create: false, Name: ServiceAccountName},
-		Postgresql:       Enabled{Enabled: false},
-		Minio:            Enabled{Enabled: false},
-		Server:           ServerValues{ReplicaCount: cfg.ServerReplicas},
-		WorkloadLauncher: WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas},
+		ServiceAccount:    ChartServiceAccount{Create: false, Name: ServiceAccountName},
+		Postgresql:        Enabled{Enabled: false},
+		Minio:             Enabled{Enabled: false},
+		Server:            ServerValues{ReplicaCount: cfg.ServerReplicas, PodAnnotations: rollOn},
+		WorkloadLauncher:  WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas, PodAnnotations: rollOn},
+		Worker:            PodValues{PodAnnotations: rollOn},
+		WorkloadAPIServer: PodValues{PodAnnotations: rollOn},
+		Cron:              PodValues{PodAnnotations: rollOn},
+		Temporal:          PodValues{PodAnnotations: rollOn},
+		Bootloader:        PodValues{PodAnnotations: rollOn},
 		Ingress: IngressValues{
 			Enabled:     true,
 			ClassName:   ingress.ClassName,

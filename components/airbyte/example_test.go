@@ -32,6 +32,10 @@ func ExampleNewAirbyte() {
 		if err != nil {
 			return err
 		}
+		logins, err := database.NewLogins(ctx, "airbyte-logins", &database.LoginsArgs{Database: db, App: "airbyte", SecretPrefix: "analytics/airbyte", KMSKeyARN: key})
+		if err != nil {
+			return err
+		}
 		role, err := identity.NewIrsaRole(ctx, "airbyte-role", &identity.IrsaRoleArgs{
 			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
 			ServiceAccounts: airbyte.ServiceAccounts(airbyte.DefaultNamespace),
@@ -46,14 +50,14 @@ func ExampleNewAirbyte() {
 		}
 		sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
 			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1", OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			SecretARNs: []pulumi.StringInput{db.MasterSecretARN}, KMSKeyARN: key,
+			SecretARNs: []pulumi.StringInput{logins.ActiveSecretARN}, KMSKeyARN: key,
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
 		}
 		ab, err := airbyte.NewAirbyte(ctx, "airbyte", &airbyte.AirbyteArgs{
 			Config: airbyte.Config{ChartVersion: "2.2.0", Host: "airbyte.example.com"},
-			Region: "us-east-1", Database: db, BucketName: bucket.Name, BucketReady: bucket.Ready,
+			Region: "us-east-1", Database: db, Logins: logins, BucketName: bucket.Name, BucketReady: bucket.Ready,
 			Role: role, KMSKeyARN: key, SecretSync: sync, SnapshotBeforeUpgrade: true,
 		}, pulumi.Providers(k8s))
 		if err != nil {

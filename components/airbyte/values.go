@@ -14,7 +14,18 @@ type ChartValues struct {
 	Minio            Enabled                `json:"minio"`
 	Server           ServerValues           `json:"server"`
 	WorkloadLauncher WorkloadLauncherValues `json:"workloadLauncher"`
-	Ingress          IngressValues          `json:"ingress"`
+	// The other components that hold database credentials.
+	Worker            PodValues     `json:"worker"`
+	WorkloadAPIServer PodValues     `json:"workloadApiServer"`
+	Cron              PodValues     `json:"cron"`
+	Temporal          PodValues     `json:"temporal"`
+	Bootloader        PodValues     `json:"airbyteBootloader"`
+	Ingress           IngressValues `json:"ingress"`
+}
+
+// PodValues set a component's pod annotations.
+type PodValues struct {
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
 }
 
 // Global is the chart's global block.
@@ -171,6 +182,7 @@ type Enabled struct {
 // server templates topologySpreadConstraints.
 type ServerValues struct {
 	ReplicaCount              int                        `json:"replicaCount"`
+	PodAnnotations            map[string]string          `json:"podAnnotations,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 }
 
@@ -191,9 +203,10 @@ type LabelSelector struct {
 // no topologySpreadConstraints in the chart; a preferred anti-affinity
 // spreads it across zones instead.
 type WorkloadLauncherValues struct {
-	ReplicaCount int              `json:"replicaCount"`
-	Affinity     *Affinity        `json:"affinity,omitempty"`
-	Connector    *ConnectorValues `json:"connector,omitempty"`
+	ReplicaCount   int               `json:"replicaCount"`
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+	Affinity       *Affinity         `json:"affinity,omitempty"`
+	Connector      *ConnectorValues  `json:"connector,omitempty"`
 }
 
 // Affinity is a pod's affinity block.

@@ -61,6 +61,11 @@ type AirflowArgs struct {
 	Region string
 	// Database is Airflow's PostgreSQL instance. Required.
 	Database *database.Postgres
+	// Logins are Airflow's own database logins; Airflow (through PgBouncer)
+	// connects with the active one, never as the RDS master user. Required.
+	Logins *database.Logins
+	// LoginJob makes the logins in the database; the release waits for it.
+	LoginJob pulumi.Resource
 	// LogBucketName is the bucket of remote task logs; LogBucketReady its last setting. Required.
 	LogBucketName  pulumi.StringInput
 	LogBucketReady pulumi.Resource
@@ -113,8 +118,8 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Role == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" {
-		problems.Addf("args", "platform, region, database, role, secretSync, logBucketName and platformSecretArn are required")
+	if args.Database == nil || args.Logins == nil || args.Role == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" {
+		problems.Addf("args", "platform, region, database, logins, role, secretSync, logBucketName and platformSecretArn are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -132,14 +137,21 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	namespace := ns.Metadata.Name().Elem()
 	db := args.Database
+	// Airflow's own login, not the RDS master user: RDS rotating the
+	// master password does not reach Airflow.
 	creds := []secretsync.Field{
-		{Key: "username", SecretARN: db.MasterSecretARN, Property: "username"},
-		{Key: "password", SecretARN: db.MasterSecretARN, Property: "password"},
+		{Key: "username", SecretARN: args.Logins.ActiveSecretARN, Property: "username"},
+		{Key: "password", SecretARN: args.Logins.ActiveSecretARN, Property: "password"},
 	}
 	synced := []pulumi.Resource{}
 	sync := func(suffix, secretName string, fields []secretsync.Field, template map[string]pulumi.StringInput) error {
+		rotating := ""
+		if len(fields) > 0 && fields[0].SecretARN == args.Logins.ActiveSecretARN {
+			rotating = args.Logins.Active
+		}
 		es, err := secretsync.NewExternalSecret(ctx, name+"-"+suffix, &secretsync.ExternalSecretArgs{
 			Namespace: namespace, SecretName: secretName, Fields: fields, Template: template, Operator: args.SecretSync,
+			Credentials: rotating,
 		}, parent)
 		if err == nil {
 			synced = append(synced, es)
@@ -189,6 +201,9 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 
 	deps := append(append(append([]pulumi.Resource{ns, db.Instance}, args.Role.Ready...), synced...), args.WaitFor...)
+	if args.LoginJob != nil {
+		deps = append(deps, args.LoginJob)
+	}
 	if args.SnapshotBeforeUpgrade {
 		snap, err := database.NewUpgradeSnapshot(ctx, name, db, "airflow-"+cfg.ChartVersion, args.Tags, parent)
 		if err != nil {
@@ -284,8 +299,16 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		"variables_prefix":   SecretsPrefix(args.Platform) + "/variables",
 		"region_name":        args.Region,
 	})
+	// Every pod that holds the database credentials (all of Airflow's and
+	// PgBouncer's) rolls when the active login changes; the old login stays
+	// valid until the next rotation.
+	var rollOn map[string]string
+	if args.Logins != nil {
+		rollOn = map[string]string{secretsync.CredentialsAnnotation: args.Logins.Active}
+	}
 	v := ChartValues{
 		Executor:               "KubernetesExecutor",
+		AirflowPodAnnotations:  rollOn,
 		FernetKeySecretName:    PlatformSecretName,
 		APISecretKeySecretName: PlatformSecretName,
 		JWTSecretName:          PlatformSecretName,
@@ -294,6 +317,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		Redis:                  Enabled{Enabled: false},
 		PgBouncer: PgBouncer{
 			Enabled:                true,
+			PodAnnotations:         rollOn,
 			Replicas:               cfg.Replicas.PgBouncer,
 			ConfigSecretName:       PgBouncerConfigSecretName,
 			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName},

@@ -37,6 +37,10 @@ func ExampleNewAirflow() {
 		if err != nil {
 			return err
 		}
+		logins, err := database.NewLogins(ctx, "airflow-logins", &database.LoginsArgs{Database: db, App: "airflow", SecretPrefix: "analytics/airflow", KMSKeyARN: sec.KeyARN})
+		if err != nil {
+			return err
+		}
 		role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
 			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
 			ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace),
@@ -53,7 +57,7 @@ func ExampleNewAirflow() {
 		}
 		sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
 			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1", OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			SecretARNs: []pulumi.StringInput{sec.AirflowSecretARN, db.MasterSecretARN}, KMSKeyARN: sec.KeyARN,
+			SecretARNs: []pulumi.StringInput{sec.AirflowSecretARN, logins.ActiveSecretARN}, KMSKeyARN: sec.KeyARN,
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
@@ -61,7 +65,7 @@ func ExampleNewAirflow() {
 		af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
 			Config:   airflow.Config{ChartVersion: "1.21.0", Host: "airflow.example.com"},
 			Platform: "analytics", Region: "us-east-1",
-			Database: db, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role,
+			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role,
 			PlatformSecretARN: sec.AirflowSecretARN, SecretSync: sync, SnapshotBeforeUpgrade: true,
 		}, pulumi.Providers(k8s))
 		if err != nil {

@@ -6,7 +6,9 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // chart's schema (values.schema.json) rejects unknown keys and wrong types;
 // tests validate these values against it.
 type ChartValues struct {
-	Executor               string             `json:"executor"`
+	Executor string `json:"executor"`
+	// AirflowPodAnnotations go on every Airflow pod.
+	AirflowPodAnnotations  map[string]string  `json:"airflowPodAnnotations,omitempty"`
 	Images                 *Images            `json:"images,omitempty"`
 	FernetKeySecretName    string             `json:"fernetKeySecretName"`
 	APISecretKeySecretName string             `json:"apiSecretKeySecretName"`
@@ -55,6 +57,7 @@ type Enabled struct {
 // PgBouncer configures the chart's PgBouncer, fed our own config Secret.
 type PgBouncer struct {
 	Enabled                   bool                       `json:"enabled"`
+	PodAnnotations            map[string]string          `json:"podAnnotations,omitempty"`
 	Replicas                  int                        `json:"replicas"`
 	ConfigSecretName          string                     `json:"configSecretName"`
 	MetricsExporterSidecar    MetricsExporterSidecar     `json:"metricsExporterSidecar"`

@@ -214,7 +214,16 @@ type ExternalSecretArgs struct {
 	Template map[string]pulumi.StringInput
 	// Operator is the installed operator (its store and refresh interval). Required.
 	Operator *Operator
+	// Credentials names the rotating credentials the Secret holds (such as
+	// a database login, "airbyte_blue"): the ExternalSecret carries it in
+	// CredentialsAnnotation, and so must every pod that reads the Secret,
+	// so that the pods roll when the credentials change.
+	Credentials string
 }
+
+// CredentialsAnnotation carries the name of rotating credentials, on an
+// ExternalSecret and on the pods that read its Secret.
+const CredentialsAnnotation = "dataplatform.io/credentials"
 
 // NewExternalSecret creates an ExternalSecret. Pulumi waits until the
 // operator reports it synced (Ready), so whatever depends on it finds the
@@ -231,13 +240,17 @@ func NewExternalSecret(ctx *pulumi.Context, name string, args *ExternalSecretArg
 	if len(args.Template) > 0 {
 		target["template"] = map[string]any{"engineVersion": "v2", "data": args.Template}
 	}
+	annotations := pulumi.StringMap{"pulumi.com/waitFor": pulumi.String("condition=Ready")}
+	if args.Credentials != "" {
+		annotations[CredentialsAnnotation] = pulumi.String(args.Credentials)
+	}
 	return apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String(APIVersion),
 		Kind:       pulumi.String("ExternalSecret"),
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        pulumi.String(args.SecretName),
 			Namespace:   args.Namespace,
-			Annotations: pulumi.StringMap{"pulumi.com/waitFor": pulumi.String("condition=Ready")},
+			Annotations: annotations,
 		},
 		OtherFields: kubernetes.UntypedArgs{"spec": structmap.Map(map[string]any{
 			"refreshInterval": args.Operator.RefreshInterval,

@@ -16,6 +16,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -81,6 +83,13 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	// Airflow's own logins: it never connects as the RDS master user.
+	logins, err := database.NewLogins(ctx, "airflow-logins", &database.LoginsArgs{
+		Database: db, App: "airflow", SecretPrefix: platform + "/airflow", KMSKeyARN: sec.KeyARN, Tags: tags,
+	})
+	if err != nil {
+		return err
+	}
 	oidcARN, issuer := pulumi.String(cfg.Require("oidcProviderArn")), pulumi.String(cfg.Require("oidcIssuer"))
 	role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
 		OIDCProviderARN: oidcARN,
@@ -105,14 +114,31 @@ func program(ctx *pulumi.Context) error {
 		Region:          region.Name,
 		OIDCProviderARN: oidcARN,
 		OIDCIssuer:      issuer,
-		SecretARNs:      []pulumi.StringInput{sec.AirflowSecretARN, db.MasterSecretARN},
-		KMSKeyARN:       sec.KeyARN,
-		Tags:            tags,
+		SecretARNs: []pulumi.StringInput{sec.AirflowSecretARN, db.MasterSecretARN,
+			logins.SecretARNs[database.Colors[0]], logins.SecretARNs[database.Colors[1]]},
+		KMSKeyARN: sec.KeyARN,
+		Tags:      tags,
+	}, pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
+	// The job that makes the logins runs where no app does: it reads the
+	// master password.
+	adminNS, err := corev1.NewNamespace(ctx, "db-admin", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("db-admin")},
+	}, pulumi.Provider(k8s))
+	if err != nil {
+		return err
+	}
+	job, err := database.NewLoginJob(ctx, "airflow-logins", &database.LoginJobArgs{
+		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), SecretSync: sync, MajorVersion: "17",
 	}, pulumi.Providers(k8s))
 	if err != nil {
 		return err
 	}
 	af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
+		Logins:                logins,
+		LoginJob:              job,
 		ChartDir:              chartDir,
 		Config:                airflow.Config{ChartVersion: "1.21.0", Host: cfg.Require("host")},
 		Platform:              platform,

@@ -1,0 +1,177 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/plan"
+)
+
+// remoteKeys returns the Secrets Manager secrets (by ARN) an
+// ExternalSecret reads, each once.
+func remoteKeys(es plan.Resource) []string {
+	var out []string
+	data, _ := at(es.Inputs, "spec", "data").([]any)
+	for _, d := range data {
+		if key := str(d.(map[string]any), "remoteRef", "key"); !slices.Contains(out, key) {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+func TestAppsLogInAsTheirOwnLoginsAndNeverAsTheMasterUser(t *testing.T) {
+	p := stackPlan(t, "prod")
+	master := map[string]bool{}
+	for _, app := range []string{"airbyte", "airflow"} {
+		master[p.Outputs[app+"DatabaseSecretArn"].(string)] = true
+	}
+	blue := map[string]string{
+		"airbyte": findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airbyte-logins-blue", "arn"),
+		"airflow": findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airflow-logins-blue", "arn"),
+	}
+	readers := 0
+	for _, es := range p.Find("kubernetes:external-secrets.io/v1:ExternalSecret") {
+		ns := str(es.Inputs, "metadata", "namespace")
+		for _, key := range remoteKeys(es) {
+			if master[key] {
+				assert.Equal(t, "db-admin", ns, "only the login jobs' namespace receives the RDS master password, not %s", es.Name)
+			}
+			if ns == "airbyte" || ns == "airflow" {
+				if strings.Contains(key, "/db-login-") {
+					readers++
+					assert.Equal(t, blue[ns], key, "%s reads the active login (generation 1: blue)", es.Name)
+					assert.Equal(t, ns+"_blue", str(es.Inputs, "metadata", "annotations", plan.CredentialsAnnotation))
+				}
+			}
+		}
+	}
+	assert.Equal(t, 4, readers, "Airbyte's database Secret and Airflow's metadata, PgBouncer config and stats Secrets")
+	// Each app's release waits for the job that makes its logins.
+	for _, app := range []string{"airbyte", "airflow"} {
+		job := findByName(t, p, "kubernetes:batch/v1:Job", app+"-logins")
+		assert.Contains(t, release(t, p, app).Dependencies, job.URN, "%s starts after its logins exist", app)
+		assert.Equal(t, "db-admin", str(job.Inputs, "metadata", "namespace"))
+	}
+}
+
+func TestRaisingTheLoginGenerationRotatesOneLoginAndRollsThePods(t *testing.T) {
+	before := stackPlan(t, "prod")
+	opts := stackOptions(t, "prod")
+	db := section(t, opts, "dataplatform:database")
+	db["loginGeneration"] = 2
+	setSection(t, opts, "dataplatform:database", db)
+	after, err := plan.Run(opts)
+	require.NoError(t, err)
+
+	keeper := func(p *plan.Plan, name string) string {
+		return str(findByName(t, p, "random:index/randomPassword:RandomPassword", name).Inputs, "keepers", "generation")
+	}
+	assert.Equal(t, keeper(before, "airbyte-logins-blue"), keeper(after, "airbyte-logins-blue"), "the login in use until now keeps its password")
+	assert.NotEqual(t, keeper(before, "airbyte-logins-green"), keeper(after, "airbyte-logins-green"), "the standby login gets a new password")
+	green := findRecordOutput(t, after, "aws:secretsmanager/secret:Secret", "airbyte-logins-green", "arn")
+	es := findByName(t, after, "kubernetes:external-secrets.io/v1:ExternalSecret", "airbyte-db")
+	assert.Equal(t, []string{green}, remoteKeys(es), "Airbyte moves to the green login")
+	server := objectNamed(t, after, "airbyte", "Deployment", "airbyte-server")
+	assert.Equal(t, "airbyte_green", str(server.Body, "spec", "template", "metadata", "annotations", plan.CredentialsAnnotation), "its pods roll onto it")
+	job := func(p *plan.Plan) string {
+		return str(findByName(t, p, "kubernetes:batch/v1:Job", "airbyte-logins").Inputs, "spec", "template", "metadata", "annotations", "dataplatform.io/login-generation")
+	}
+	assert.Equal(t, []string{"1", "2"}, []string{job(before), job(after)}, "a new job sets the new password before the pods roll")
+
+	opts = stackOptions(t, "prod")
+	db = section(t, opts, "dataplatform:database")
+	db["loginGeneration"] = -1
+	setSection(t, opts, "dataplatform:database", db)
+	_, err = plan.Run(opts)
+	assert.ErrorContains(t, err, "loginGeneration")
+}
+
+func TestPodsRollWhenTheirDatabaseLoginRotates(t *testing.T) {
+	vs := breakObjects(t, "prod", func(p *plan.Plan) {
+		d := objectNamed(t, p, "airbyte", "Deployment", "airbyte-worker")
+		delete(d.Body["spec"].(map[string]any)["template"].(map[string]any)["metadata"].(map[string]any)["annotations"].(map[string]any), plan.CredentialsAnnotation)
+	})
+	got := strings.Join(violations(vs, plan.RuleRotation), "\n")
+	assert.Contains(t, got, "pods of Deployment airbyte/airbyte-worker: read Secret airbyte-db-credentials, which holds credentials airbyte_blue")
+}
+
+// TestLoginJobOnPostgres runs the login job's script against a real
+// PostgreSQL server, as the RDS master user would: a role with CREATEROLE
+// and CREATEDB that is not a superuser. It needs psql and a server: set
+// DATAPLATFORM_TEST_POSTGRES=1 and libpq's PGHOST, PGPORT, PGUSER and
+// PGPASSWORD to a superuser's to run it (it makes and drops roles and
+// databases named lj_*).
+func TestLoginJobOnPostgres(t *testing.T) {
+	if os.Getenv("DATAPLATFORM_TEST_POSTGRES") == "" {
+		t.Skip("set DATAPLATFORM_TEST_POSTGRES=1 and PGHOST, PGPORT, PGUSER, PGPASSWORD to run the login job against PostgreSQL")
+	}
+	p := stackPlan(t, "prod")
+	containers, _ := at(findByName(t, p, "kubernetes:batch/v1:Job", "airbyte-logins").Inputs, "spec", "template", "spec", "containers").([]any)
+	require.Len(t, containers, 1)
+	script := plan.Strings(containers[0].(map[string]any)["command"])[2]
+	// psql runs sql as user (the superuser if "") in database db.
+	psql := func(user, password, db, sql string) (string, error) {
+		cmd := exec.Command("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql)
+		cmd.Env = os.Environ()
+		if user != "" {
+			cmd.Env = append(cmd.Env, "PGUSER="+user, "PGPASSWORD="+password)
+		}
+		if db != "" {
+			cmd.Env = append(cmd.Env, "PGDATABASE="+db)
+		}
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	must := func(user, password, db, sql string) string {
+		t.Helper()
+		out, err := psql(user, password, db, sql)
+		require.NoError(t, err, "%s as %s: %s", sql, user, out)
+		return out
+	}
+	for _, sql := range []string{"DROP DATABASE IF EXISTS lj_app", "DROP DATABASE IF EXISTS lj_app_temporal",
+		"DROP ROLE IF EXISTS lj_blue", "DROP ROLE IF EXISTS lj_green", "DROP ROLE IF EXISTS lj_owner", "DROP ROLE IF EXISTS lj_master",
+		"CREATE ROLE lj_master LOGIN CREATEROLE CREATEDB PASSWORD 'master-pw'", "CREATE DATABASE lj_app OWNER lj_master"} {
+		must("", "", "postgres", sql)
+	}
+	// A platform deployed before it had logins: the master user owns tables
+	// and a database of Temporal's.
+	must("lj_master", "master-pw", "lj_app", "CREATE TABLE legacy(i int)")
+	must("lj_master", "master-pw", "lj_app", "CREATE DATABASE lj_app_temporal")
+	run := func(blue, green string) {
+		t.Helper()
+		env := append(os.Environ(), "PGDATABASE=lj_app", "PGUSER=lj_master", "PGPASSWORD=master-pw",
+			"OWNER=lj_owner", "BLUE=lj_blue", "GREEN=lj_green", "CREATEDB=true")
+		for name, pw := range map[string]string{"BLUE_VERIFIER": blue, "GREEN_VERIFIER": green} {
+			v, err := database.ScramVerifier(pw, []byte("sixteen bytes!!!"))
+			require.NoError(t, err)
+			env = append(env, name+"="+v)
+		}
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	run("blue1", "green0")
+	run("blue1", "green0") // again: the job is idempotent
+	assert.Equal(t, "lj_owner", must("lj_blue", "blue1", "lj_app", "SELECT current_user"), "a login acts as the owner role")
+	must("lj_blue", "blue1", "lj_app", "CREATE TABLE made_by_blue(i int)")
+	must("lj_green", "green0", "lj_app", "INSERT INTO made_by_blue VALUES (1)")
+	must("lj_green", "green0", "lj_app", "INSERT INTO legacy VALUES (1)")
+	must("lj_blue", "blue1", "lj_app_temporal", "CREATE TABLE t(i int)")
+	must("lj_blue", "blue1", "lj_app", "CREATE DATABASE lj_app_visibility")
+	must("", "", "postgres", "DROP DATABASE lj_app_visibility")
+	// Generation 2: green gets a new password; blue still works.
+	run("blue1", "green2")
+	must("lj_green", "green2", "lj_app", "SELECT 1")
+	must("lj_blue", "blue1", "lj_app", "SELECT 1")
+	_, err := psql("lj_green", "green0", "lj_app", "SELECT 1")
+	assert.Error(t, err, "the replaced password no longer logs in")
+}
