@@ -109,6 +109,10 @@ type Options struct {
 	// Seed changes what the random provider generates: the plan of a
 	// rebuild after `pulumi destroy`.
 	Seed string
+	// Previous is the plan of the stack's previous `pulumi up`, when this
+	// run is an update of it: generated values (random passwords and IDs)
+	// stay what they were unless a change of their inputs replaces them.
+	Previous *Plan
 }
 
 // DeployMachine is the machine the README's real-deploy section describes:
@@ -158,6 +162,12 @@ func Run(opts Options) (*Plan, error) {
 		m.CallerRole = opts.CallerRole
 	}
 	m.Seed = opts.Seed
+	if opts.Previous != nil {
+		m.State = map[string]mocks.Record{}
+		for _, r := range opts.Previous.records {
+			m.State[r.Type+"/"+r.Name] = r
+		}
+	}
 	m.ExternalAccounts = map[string]bool{}
 	for _, a := range opts.ExternalAccounts {
 		m.ExternalAccounts[a] = true

@@ -154,6 +154,48 @@ func TestSnapshotIsTakenBeforeEachChartUpgrade(t *testing.T) {
 	assert.Contains(t, release(t, up, "airbyte").Dependencies, newSnap.URN)
 }
 
+func TestRollingAnAppBackNamesANewSnapshot(t *testing.T) {
+	// docs/upgrades.md: upgrade Airbyte, then set the version back. Each
+	// up is an update of the previous one's state.
+	dir := projectCopy(t)
+	bumpChart(t, dir, "airbyte", "2.2.0", "2.3.0")
+	run := func(version string, previous *plan.Plan) *plan.Plan {
+		opts := stackOptions(t, "prod")
+		opts.Dir = dir
+		opts.Previous = previous
+		setIn("dataplatform:apps", "airbyte.chartVersion", version)(t, opts)
+		p, err := plan.Run(opts)
+		require.NoError(t, err)
+		return p
+	}
+	first := run("2.2.0", nil)
+	upgraded := run("2.3.0", first)
+	rolledBack := run("2.2.0", upgraded)
+	kept := map[string]string{} // what stays in AWS, by the up that left it
+	for name, p := range map[string]*plan.Plan{"the first install": first, "the upgrade": upgraded} {
+		for _, r := range p.Records() {
+			if r.Type == "aws:rds/snapshot:Snapshot" {
+				kept[r.Outputs["dbSnapshotIdentifier"].StringValue()] = name
+			}
+		}
+	}
+	require.Len(t, kept, 3, "Airbyte's two snapshots, and Airflow's one: its version did not change")
+	back := findRecordOutput(t, rolledBack, "aws:rds/snapshot:Snapshot", "airbyte-before-airbyte-2-2-0", "dbSnapshotIdentifier")
+	assert.NotContains(t, kept, back, "RDS refuses a snapshot identifier in use: the rollback's snapshot is new")
+	assert.Contains(t, back, "dataplatform-prod-airbyte-before-airbyte-2-2-0-")
+	// What did not change is kept: Airflow's snapshot, and the passwords.
+	assert.Equal(t,
+		findRecordOutput(t, first, "aws:rds/snapshot:Snapshot", "airflow-before-airflow-1-21-0", "dbSnapshotIdentifier"),
+		findRecordOutput(t, rolledBack, "aws:rds/snapshot:Snapshot", "airflow-before-airflow-1-21-0", "dbSnapshotIdentifier"))
+	changed := plan.Compare(first, rolledBack).Changed
+	require.Len(t, changed, 1, "besides the new snapshot, the rollback returns to the first install")
+	assert.Equal(t, "airbyte-before-airbyte-2-2-0", changed[0].Name)
+	// Negative control: without the upgrade's state (a label's ID made
+	// from the label alone), the rollback would name the kept snapshot.
+	forgetful := run("2.2.0", nil)
+	assert.Contains(t, kept, findRecordOutput(t, forgetful, "aws:rds/snapshot:Snapshot", "airbyte-before-airbyte-2-2-0", "dbSnapshotIdentifier"))
+}
+
 func TestImageRepositories(t *testing.T) {
 	p := stackPlan(t, "prod")
 	repos := p.Find("aws:ecr/repository:Repository")

@@ -197,10 +197,9 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		piRetention = pulumi.Int(7)
 	}
 	protect := pulumi.Protect(cfg.Protect)
-	// Snapshots outlive the stack: a final snapshot when the instance is
-	// deleted, and the snapshots taken before upgrades. RDS refuses a second
-	// snapshot of the same name, so each generation of the stack names its
-	// own (the random ID is deleted and made anew with the instance).
+	// The final snapshot outlives the stack. RDS refuses a second snapshot
+	// of the same name, so each generation of the stack names its own (the
+	// random ID is deleted and made anew with the instance).
 	gen, err := random.NewRandomId(ctx, name+"-generation", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, parent)
 	if err != nil {
 		return nil, err
@@ -297,11 +296,13 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 }
 
 // NewUpgradeSnapshot takes a manual snapshot of db named after label (such
-// as "airbyte-2.2.0") and db's Generation: make a release depend on it and
-// the snapshot exists before the release is installed or upgraded. A new
-// label (a new chart version) is a new snapshot, taken before the upgrade;
-// snapshots of earlier labels are kept in AWS (retainOnDelete) for a
-// restore, and a rebuilt stack does not collide with them.
+// as "airbyte-2.2.0"): make a release depend on it and the snapshot exists
+// before the release is installed or upgraded. A new label (a new chart
+// version) is a new snapshot, taken before the upgrade; snapshots of
+// earlier labels are kept in AWS (retainOnDelete) for a restore. Each
+// snapshot's identifier ends in a random ID made anew whenever the label
+// changes, so neither a rollback to an earlier label nor a rebuilt stack
+// collides with a snapshot kept from before.
 func NewUpgradeSnapshot(ctx *pulumi.Context, name string, db *Postgres, label string, t map[string]string, opts ...pulumi.ResourceOption) (*rds.Snapshot, error) {
 	safe := strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
@@ -309,9 +310,16 @@ func NewUpgradeSnapshot(ctx *pulumi.Context, name string, db *Postgres, label st
 		}
 		return '-'
 	}, strings.ToLower(label))
+	upgrade, err := random.NewRandomId(ctx, name+"-upgrade", &random.RandomIdArgs{
+		ByteLength: pulumi.Int(4),
+		Keepers:    pulumi.StringMap{"label": pulumi.String(label)},
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
 	return rds.NewSnapshot(ctx, name+"-before-"+safe, &rds.SnapshotArgs{
 		DbInstanceIdentifier: db.Instance.Identifier,
-		DbSnapshotIdentifier: pulumi.Sprintf("%s-before-%s-%s", db.Instance.Identifier, safe, db.Generation),
+		DbSnapshotIdentifier: pulumi.Sprintf("%s-before-%s-%s", db.Instance.Identifier, safe, upgrade.Hex),
 		Tags:                 tags.Named(t, "before "+label),
 	}, append(opts, pulumi.RetainOnDelete(true), pulumi.DependsOn([]pulumi.Resource{db.Instance}))...)
 }

@@ -70,6 +70,12 @@ type Mocks struct {
 	// ExternalAccounts are accounts other than AccountID that ARNs may
 	// name, because the stack's config says so.
 	ExternalAccounts map[string]bool
+	// State is the stack's state before this run (the records of the
+	// previous `pulumi up`), by "type/name"; nil for a first deploy. As
+	// Pulumi keeps them in state, the random provider's resources keep
+	// their results while their inputs (keepers) stay the same, and get new
+	// ones when a change of inputs replaces them.
+	State map[string]Record
 
 	mu      sync.Mutex
 	records []Record

@@ -38,6 +38,9 @@ var ec2ARNKinds = map[string]string{
 // return for a new resource: its inputs plus what the service computes.
 // The third result says how the physical name was generated, if it was.
 func (m *Mocks) outputs(args pulumi.MockResourceArgs) (string, resource.PropertyMap, string) {
+	if id, out, ok := m.keptRandom(args); ok {
+		return id, out, ""
+	}
 	h := hash(args.TypeToken + "::" + args.Name)
 	get := func(k string) string { return stringAt(args.Inputs, k) }
 	// Generated names are random at each creation: the seed stands for it.
@@ -232,21 +235,21 @@ func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string
 	case "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
 		return get("clusterName") + "#" + get("principalArn") + "#" + get("policyArn"), out
 	case "random:index/randomPassword:RandomPassword":
-		out["result"] = resource.MakeSecret(resource.NewProperty(fakeSecret(hash(h+m.Seed), 32)))
+		out["result"] = resource.MakeSecret(resource.NewProperty(fakeSecret(hash(h+m.Seed+m.replaced(args)), 32)))
 		return "none", out
 	case "random:index/randomId:RandomId":
 		n := 8
 		if v, ok := out["byteLength"]; ok && v.IsNumber() {
 			n = int(v.NumberValue())
 		}
-		raw := []byte(hash(h + m.Seed + "id"))[:n]
+		raw := []byte(hash(h + m.Seed + m.replaced(args) + "id"))[:n]
 		hexID := fmt.Sprintf("%x", raw)
 		set("hex", hexID)
 		set("b64Url", base64.RawURLEncoding.EncodeToString(raw))
 		set("b64Std", base64.StdEncoding.EncodeToString(raw))
 		return base64.RawURLEncoding.EncodeToString(raw), out
 	case "random:index/randomBytes:RandomBytes":
-		raw := []byte(hash(h + m.Seed + "bytes"))[:32]
+		raw := []byte(hash(h + m.Seed + m.replaced(args) + "bytes"))[:32]
 		out["base64"] = resource.MakeSecret(resource.NewProperty(base64.StdEncoding.EncodeToString(raw)))
 		out["hex"] = resource.MakeSecret(resource.NewProperty(fmt.Sprintf("%x", raw)))
 		return "none", out
@@ -321,4 +324,28 @@ func fakeSecret(h string, n int) string {
 		s += hash(s)
 	}
 	return s[:n]
+}
+
+// keptRandom answers for a resource of the random provider that the
+// previous run's State holds with the same inputs: Pulumi keeps its result.
+func (m *Mocks) keptRandom(args pulumi.MockResourceArgs) (string, resource.PropertyMap, bool) {
+	if !strings.HasPrefix(args.TypeToken, "random:") {
+		return "", nil, false
+	}
+	prev, ok := m.State[args.TypeToken+"/"+args.Name]
+	if !ok || !prev.Inputs.DeepEquals(args.Inputs) {
+		return "", nil, false
+	}
+	return prev.ID, prev.Outputs.Copy(), true
+}
+
+// replaced returns what makes a random resource's new result differ from
+// the one it replaces: every input of the random provider forces a
+// replacement, and a replacement generates anew, even with inputs seen
+// before (keepers that go back to an earlier value).
+func (m *Mocks) replaced(args pulumi.MockResourceArgs) string {
+	if prev, ok := m.State[args.TypeToken+"/"+args.Name]; ok {
+		return fmt.Sprintf("replaces %s %v", prev.ID, prev.Outputs.Mappable())
+	}
+	return ""
 }
