@@ -2,6 +2,9 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -43,6 +46,25 @@ func TestMissingToolsFailTheDeployBeforeAnythingIsCreated(t *testing.T) {
 	opts.Tools = machine{"aws": "2.17.3", "kubectl": "1.35.0"}
 	_, err = plan.Run(opts)
 	require.NoError(t, err)
+}
+
+func TestTheReadmeAndThePreviewWorkflowProvideEveryTool(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(projectDir, "README.md"))
+	require.NoError(t, err)
+	workflow, err := os.ReadFile(filepath.Join(projectDir, ".github", "workflows", "preview.yml"))
+	require.NoError(t, err)
+	gomod, err := os.ReadFile(filepath.Join(projectDir, "go.mod"))
+	require.NoError(t, err)
+	for _, tool := range stacks.Tools {
+		assert.Regexp(t, `(?i)\| \[?`+tool.Name+`.*\| `+regexp.QuoteMeta(tool.Min)+` or later \|`, string(readme), "the README lists %s %s", tool.Name, tool.Min)
+		assert.Regexp(t, `\n\s+`+tool.Name+` (--)?version`, string(workflow), "the preview workflow installs and runs %s", tool.Name)
+	}
+	// The plugins the README lists are the program's own versions.
+	for plugin, module := range map[string]string{"aws": "pulumi-aws/sdk/v6", "eks": "pulumi-eks/sdk/v2", "kubernetes": "pulumi-kubernetes/sdk/v4", "random": "pulumi-random/sdk/v4"} {
+		m := regexp.MustCompile(regexp.QuoteMeta(module) + ` v(\S+)`).FindStringSubmatch(string(gomod))
+		require.NotNil(t, m, module)
+		assert.Regexp(t, plugin+` (\*\*)?`+regexp.QuoteMeta(m[1]), string(readme), "the README lists plugin %s %s", plugin, m[1])
+	}
 }
 
 func TestTheDeployRunsInItsOwnAccountWithItsOwnValues(t *testing.T) {
