@@ -48,6 +48,7 @@ var releaseSeconds = map[string]Duration{
 	"airbyte":                      {600, "Airbyte's bootloader migrates its database and Temporal sets up its schemas on first install (about 10 minutes)"},
 	"airflow":                      {300, "Airflow's migration job and the create-user job run on install (about 5 minutes)"},
 	"aws-load-balancer-controller": {60, "two small deployments and a webhook"},
+	"karpenter-crd":                {10, "CRDs only: no pods to wait for"},
 	"external-secrets":             {60, "three small deployments and CRDs"},
 }
 

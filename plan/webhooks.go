@@ -27,7 +27,9 @@ type webhook struct {
 	body   map[string]any
 }
 
-func checkWebhookOrder(c *clusterView) []mocks.Violation {
+// failClosedHooks returns every admission webhook of the plan that fails
+// closed.
+func (c *clusterView) failClosedHooks() []webhook {
 	var hooks []webhook
 	for _, o := range c.objects {
 		if o.Kind != "ValidatingWebhookConfiguration" && o.Kind != "MutatingWebhookConfiguration" {
@@ -41,6 +43,11 @@ func checkWebhookOrder(c *clusterView) []mocks.Violation {
 			}
 		}
 	}
+	return hooks
+}
+
+func checkWebhookOrder(c *clusterView) []mocks.Violation {
+	hooks := c.failClosedHooks()
 	crds := c.crdIndex()
 	namespaces := c.namespaces()
 	var out []mocks.Violation

@@ -114,6 +114,46 @@ func TestCriticalPathDidNotGrow(t *testing.T) {
 	// planned; modelled faithfully, it must not be longer.
 	cp := insights.Critical(stackPlan(t, "prod"))
 	assert.LessOrEqual(t, cp.TotalSeconds, 29*60+40.0)
+	// 27:56 since the Karpenter CRDs no longer wait for nodes.
+	assert.LessOrEqual(t, cp.TotalSeconds, 27*60+56.0)
+}
+
+// addDependency makes the release named from wait for the resource named to.
+func addDependency(t *testing.T, p *plan.Plan, from, typ, to string) {
+	t.Helper()
+	dep := findByName(t, p, typ, to)
+	for i := range p.Resources {
+		if p.Resources[i].Type == plan.ReleaseType && p.Resources[i].Name == from {
+			p.Resources[i].Dependencies = append(p.Resources[i].Dependencies, dep.URN)
+			return
+		}
+	}
+	t.Fatalf("no release %s", from)
+}
+
+func TestReleasesWaitForNoMoreThanTheyNeed(t *testing.T) {
+	vs := breakObjects(t, "prod", func(p *plan.Plan) {
+		// Airflow needs nothing of Airbyte's...
+		addDependency(t, p, "airflow", plan.ReleaseType, "airbyte")
+		// ...the CRD chart has no pods...
+		addDependency(t, p, "karpenter-crd", "aws:eks/nodeGroup:NodeGroup", "cluster-core")
+		// ...no pod of Airbyte reads Airflow's metadata Secret...
+		addDependency(t, p, "airbyte", "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-metadata")
+		// ...and Karpenter's controller, without the RBAC rules over its
+		// own kinds, would not need them.
+		objs := p.AllObjects()[release(t, p, "karpenter").URN]
+		for i := range objs {
+			if objs[i].Kind == "ClusterRole" || objs[i].Kind == "Role" {
+				objs[i].Body["rules"] = []any{}
+			}
+		}
+	})
+	got := strings.Join(violations(vs, plan.RuleWaits), "\n")
+	assert.Contains(t, got, `Release "airflow": dependsOn airbyte: waits for kubernetes:helm.sh/v3:Release airbyte, but it serves none of its kinds and none of its webhooks intercepts its objects`)
+	assert.Contains(t, got, `Release "karpenter-crd": dependsOn cluster-core: waits for aws:eks/nodeGroup:NodeGroup cluster-core, but none of its pods fits node group cluster-core`)
+	assert.Contains(t, got, `Release "airbyte": dependsOn airflow-metadata: waits for kubernetes:external-secrets.io/v1:ExternalSecret airflow-metadata, but none of its pods reads Secret airflow/airflow-metadata`)
+	assert.Contains(t, got, `Release "karpenter": dependsOn karpenter-crd`)
+	assert.Len(t, violations(vs, plan.RuleWaits), 4)
 }
 
 // stepOf returns the destroy step of the resource named name.

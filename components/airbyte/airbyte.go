@@ -47,7 +47,10 @@ type AirbyteArgs struct {
 	// Logins are Airbyte's own database logins; Airbyte connects with the
 	// active one, never as the RDS master user. Required.
 	Logins *database.Logins
-	// LoginJob makes the logins in the database; the release waits for it.
+	// LoginJob is the Job that makes the logins in the database (the Job
+	// field of database.NewLoginJob's result, not the component, whose
+	// master-credential secrets the app must not wait for); the release
+	// waits for it.
 	LoginJob pulumi.Resource
 	// BucketName is Airbyte's bucket; BucketReady is its last setting. Required.
 	BucketName  pulumi.StringInput

@@ -64,7 +64,10 @@ type AirflowArgs struct {
 	// Logins are Airflow's own database logins; Airflow (through PgBouncer)
 	// connects with the active one, never as the RDS master user. Required.
 	Logins *database.Logins
-	// LoginJob makes the logins in the database; the release waits for it.
+	// LoginJob is the Job that makes the logins in the database (the Job
+	// field of database.NewLoginJob's result, not the component, whose
+	// master-credential secrets the app must not wait for); the release
+	// waits for it.
 	LoginJob pulumi.Resource
 	// LogBucketName is the bucket of remote task logs; LogBucketReady its last setting. Required.
 	LogBucketName  pulumi.StringInput

@@ -95,7 +95,9 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 		Version:   pulumi.String(cfg.ChartVersion),
 		Namespace: pulumi.String(cfg.Namespace),
 		Atomic:    pulumi.Bool(true),
-	}, parent, pulumi.DependsOn(args.WaitFor))
+		// CRDs only: no pods, so no nodes to wait for; the API server is
+		// enough, and they install while the core nodes launch.
+	}, parent)
 	if err != nil {
 		return nil, err
 	}

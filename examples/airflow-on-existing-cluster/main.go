@@ -138,7 +138,7 @@ func program(ctx *pulumi.Context) error {
 	}
 	af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
 		Logins:                logins,
-		LoginJob:              job,
+		LoginJob:              job.Job,
 		ChartDir:              chartDir,
 		Config:                airflow.Config{ChartVersion: "1.21.0", Host: cfg.Require("host")},
 		Platform:              platform,
