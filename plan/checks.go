@@ -50,6 +50,7 @@ var objectChecks = []objectCheck{
 	{RuleScheduling, "the pods a release starts fit nodes of the plan, and the release waits for them", checkScheduling},
 	{RuleCleanup, "what objects make in AWS (load balancers, volumes) is removed before the controller that made it", checkCleanup},
 	{RuleRotation, "long-running pods that read rotating credentials roll when they rotate", checkRotation},
+	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture},
 	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits},
 }
 

@@ -132,6 +132,7 @@ func PodSpec(body map[string]any, kind string) (map[string]any, bool) {
 func derivedPods(o ClusterObject) []ClusterObject {
 	var out []ClusterObject
 	if o.Kind == "ConfigMap" {
+		out = append(out, airbyteJobPods(o)...)
 		data, _ := o.Body["data"].(map[string]any)
 		keys := make([]string, 0, len(data))
 		for k := range data {

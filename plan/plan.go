@@ -45,6 +45,9 @@ type Plan struct {
 
 	records []mocks.Record
 	secrets []string
+	// images are the architectures of images the config names (such as a
+	// custom Airflow image), besides ImageArchitectures.
+	images map[string]ImageArch
 	// objects are the rendered objects of each Helm release, by URN.
 	objects map[string][]Object
 	byURN   map[string]int
@@ -172,11 +175,19 @@ func Run(opts Options) (*Plan, error) {
 	for _, a := range opts.ExternalAccounts {
 		m.ExternalAccounts[a] = true
 	}
+	images := map[string]ImageArch{}
 	if opts.Program == nil {
-		// The accounts the stack's config names on purpose.
+		// The accounts the stack's config names on purpose, and the
+		// architectures of the images it names.
 		if cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] }); err == nil {
 			for _, a := range cfg.Policy.ExternalAccounts {
 				m.ExternalAccounts[a.Account] = true
+			}
+			if arch := cfg.Apps.Airbyte.ConnectorArchitecture; arch == "arm64" || arch == "any" {
+				images[ConnectorImages] = ImageArch{[]string{"amd64", "arm64"}, "dataplatform:apps.airbyte.connectorArchitecture " + arch}
+			}
+			if af := cfg.Apps.Airflow; af.Image != "" {
+				images[imageRepository(af.Image)] = ImageArch{af.ImageArchitectures, "dataplatform:apps.airflow.imageArchitectures"}
 			}
 		}
 	}
@@ -215,7 +226,7 @@ func Run(opts Options) (*Plan, error) {
 	if errors.As(runErr, &verr) {
 		runErr = verr // drop the engine's "1 error occurred" wrapping
 	}
-	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets()}
+	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets(), images: images}
 	for _, r := range p.records {
 		deps := r.Dependencies
 		if deps == nil {

@@ -24,6 +24,12 @@ type Airbyte struct {
 	// selected, its taints tolerated), such as a spot pool: Airbyte retries
 	// a job whose node is reclaimed. Default: wherever they fit.
 	JobNodePool string `json:"jobNodePool,omitempty"`
+	// ConnectorArchitecture is the CPU architecture sync, check and
+	// discover jobs run on: "amd64", "arm64", or "any" when every connector
+	// the platform uses is published for both. Default "amd64": every
+	// connector is built for it, while Airbyte's connector metadata says
+	// nothing of arm64 and third-party connectors are often amd64 only.
+	ConnectorArchitecture string `json:"connectorArchitecture,omitempty"`
 	// Jobs are the resources of each sync job's main container.
 	Jobs JobResources `json:"jobs,omitempty"`
 	// ServerReplicas and WorkloadLauncherReplicas. Default 1 each.
@@ -64,6 +70,9 @@ func (c Airbyte) WithDefaults() Airbyte {
 	if c.Jobs.MemoryLimit == "" {
 		c.Jobs.MemoryLimit = "2Gi"
 	}
+	if c.ConnectorArchitecture == "" {
+		c.ConnectorArchitecture = "amd64"
+	}
 	if c.ServerReplicas == 0 {
 		c.ServerReplicas = 1
 	}
@@ -95,6 +104,9 @@ func (c Airbyte) Validate() *validate.Problems {
 		if !quantity.MatchString(q) {
 			p.Addf(field, "want a Kubernetes quantity such as \"500m\" or \"2Gi\", got %q", q)
 		}
+	}
+	if c.ConnectorArchitecture != "amd64" && c.ConnectorArchitecture != "arm64" && c.ConnectorArchitecture != "any" {
+		p.Addf("connectorArchitecture", "want %s, got %q", validate.OneOf("amd64", "arm64", "any"), c.ConnectorArchitecture)
 	}
 	for field, n := range map[string]int{"serverReplicas": c.ServerReplicas, "workloadLauncherReplicas": c.WorkloadLauncherReplicas} {
 		if n < 1 || n > 10 {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/dataplatform/dataplatform/internal/validate"
 )
@@ -17,6 +18,12 @@ type Airflow struct {
 	// Image overrides the Airflow image ("repository:tag"), for images with
 	// the team's dependencies. Default: the chart's.
 	Image string `json:"image,omitempty"`
+	// ImageArchitectures are the CPU architectures Image is published for:
+	// Airflow's pods are pinned to the first when they are not all of the
+	// nodes' ("amd64", "arm64"). Default: both for the chart's image,
+	// ["amd64"] for another (a build on an amd64 machine, unless it says
+	// otherwise).
+	ImageArchitectures []string `json:"imageArchitectures,omitempty"`
 	// Admin is the first admin user; the password is generated.
 	Admin AirflowAdmin `json:"admin,omitempty"`
 	// GitSync pulls DAGs from a repository. Without a repository, DAGs come
@@ -84,6 +91,12 @@ func (c Airflow) WithDefaults() Airflow {
 	if c.Namespace == "" {
 		c.Namespace = AirflowNamespace
 	}
+	if len(c.ImageArchitectures) == 0 {
+		c.ImageArchitectures = []string{"amd64", "arm64"}
+		if c.Image != "" {
+			c.ImageArchitectures = []string{"amd64"}
+		}
+	}
 	if c.Admin.Username == "" {
 		c.Admin.Username = "admin"
 	}
@@ -115,6 +128,11 @@ func (c Airflow) Validate() *validate.Problems {
 	}
 	if !hostname.MatchString(c.Host) {
 		p.Addf("host", "required: the UI's host name, such as \"airflow.example.com\", got %q", c.Host)
+	}
+	for i, a := range c.ImageArchitectures {
+		if a != "amd64" && a != "arm64" || slices.Index(c.ImageArchitectures, a) != i {
+			p.Addf(validate.Index("imageArchitectures", i), "want %s, each once, got %q", validate.OneOf("amd64", "arm64"), a)
+		}
 	}
 	if c.Image != "" && !imageRef.MatchString(c.Image) {
 		p.Addf("image", "want \"repository:tag\", such as \"123456789012.dkr.ecr.us-east-1.amazonaws.com/airflow:3.2.0-1\", got %q", c.Image)

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -242,6 +243,14 @@ func (c *Stack) validate(p *validate.Problems) {
 	for field, pool := range map[string]string{"apps.airbyte.jobNodePool": c.Apps.Airbyte.JobNodePool, "apps.airflow.taskNodePool": c.Apps.Airflow.TaskNodePool} {
 		if pool != "" && !pools[pool] {
 			p.Addf(Namespace+":"+field, "no Karpenter node pool %q; want one of %s", pool, strings.Join(names, ", "))
+		}
+	}
+	if arch, pool := c.Apps.Airbyte.ConnectorArchitecture, c.Apps.Airbyte.JobNodePool; arch != "any" {
+		for _, np := range c.Karpenter.NodePools {
+			if pool != "" && np.Name == pool && !slices.Contains(np.Architectures, arch) {
+				p.Addf(Namespace+":apps.airbyte.connectorArchitecture", "%q, but the jobs' node pool %q launches only %s nodes; add %s to %s:karpenter.nodePools[%s].architectures, or choose another pool",
+					arch, pool, strings.Join(np.Architectures, " and "), arch, Namespace, np.Name)
+			}
 		}
 	}
 	if c.Apps.Airbyte.Namespace == c.Apps.Airflow.Namespace {

@@ -267,7 +267,8 @@ func TestProdSendsRetryableWorkToTheSpotPool(t *testing.T) {
 	assert.Equal(t, map[string]any{"karpenter.sh/nodepool": "spot"}, at(af, "workers", "kubernetes", "nodeSelector"), "task pods select the spot pool")
 	assert.Equal(t, []any{spot}, at(af, "workers", "kubernetes", "tolerations"))
 	ab := values(t, p, "airbyte")
-	assert.Equal(t, map[string]any{"karpenter.sh/nodepool": "spot"}, at(ab, "global", "jobs", "kube", "nodeSelector"), "sync jobs select the spot pool")
+	assert.Equal(t, map[string]any{"karpenter.sh/nodepool": "spot", "kubernetes.io/arch": "amd64"}, at(ab, "global", "jobs", "kube", "nodeSelector"),
+		"sync jobs select the spot pool, on the architecture every connector is built for")
 	assert.Equal(t, []any{spot}, at(ab, "global", "jobs", "kube", "tolerations"))
 	// The long-running components stay on on-demand capacity.
 	assert.NotContains(t, mustJSON(t, at(af, "scheduler")), "spot")

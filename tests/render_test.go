@@ -263,3 +263,73 @@ func TestNoPodIsPointedAtLocalhostOrAPlaceholder(t *testing.T) {
 		ctrs[0].(map[string]any)["env"] = []any{map[string]any{"name": "SELF", "value": "127.0.0.1:6543"}}
 	}))
 }
+
+func TestEveryImageRunsOnTheNodesItsPodsLandOn(t *testing.T) {
+	// The pools of both stacks mix arm64 and amd64, and the core nodes are
+	// arm64 (Graviton).
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		for _, np := range p.Find("kubernetes:karpenter.sh/v1:NodePool") {
+			assert.Contains(t, mustJSON(t, np.Inputs), `"values":["arm64","amd64"]`, "%s %s mixes architectures", stack, np.Name)
+		}
+		// Airbyte's job pods are modelled from its launcher's config, with
+		// the connectors in them.
+		var job *plan.ClusterObject
+		for _, o := range p.ClusterObjects() {
+			if o.Kind == "Pod" && o.Name == "airbyte-job" {
+				job = &o
+			}
+		}
+		require.NotNil(t, job, "%s: Airbyte's job pods are checked", stack)
+		assert.Equal(t, "amd64", str(job.Body, "spec", "nodeSelector", "kubernetes.io/arch"), "%s: connectors run on amd64", stack)
+	}
+
+	// Negative controls: jobs on any architecture, a single-architecture
+	// Airflow image on a mixed pool, and an image not in the table.
+	vs := breakObjects(t, "prod", func(p *plan.Plan) {
+		for i, o := range p.AllObjects()[release(t, p, "airbyte").URN] {
+			if o.Kind == "ConfigMap" && o.Name == "airbyte-airbyte-env" {
+				p.AllObjects()[release(t, p, "airbyte").URN][i].Body["data"].(map[string]any)["JOB_KUBE_NODE_SELECTORS"] = "karpenter.sh/nodepool=spot"
+			}
+		}
+		d := objectNamed(t, p, "karpenter", "Deployment", "karpenter")
+		ctrs := d.Body["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+		ctrs[0].(map[string]any)["image"] = "example.org/karpenter-fork:1.0"
+	})
+	got := strings.Join(violations(vs, plan.RuleArchitecture), "\n")
+	assert.Contains(t, got, "pods of ConfigMap airbyte/airbyte-airbyte-env JOB_KUBE_*: container source: image (Airbyte connectors) is published for amd64 only")
+	assert.Contains(t, got, "but the pods may land on arm64 nodes of NodePool spot: pin them with nodeSelector kubernetes.io/arch=amd64")
+	assert.Contains(t, got, "pods of Deployment kube-system/karpenter: container controller: image example.org/karpenter-fork:1.0 is published for amd64 only (not in plan.ImageArchitectures: taken to be amd64 only), but the pods may land on arm64 nodes of node group cluster-core")
+	assert.NotContains(t, got, "airbyte-server", "Airbyte's own images are published for both")
+
+	// A team's own Airflow image: amd64 unless it says otherwise, and then
+	// every Airflow pod stays on amd64 nodes.
+	opts := stackOptions(t, "prod")
+	setIn("dataplatform:apps", "airflow.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/dataplatform-prod/airflow-tasks:2026.11.1")(t, opts)
+	p, err := plan.Run(opts)
+	require.NoError(t, err)
+	v := values(t, p, "airflow")
+	assert.Equal(t, map[string]any{"kubernetes.io/arch": "amd64"}, v["nodeSelector"])
+	assert.Equal(t, "amd64", str(v, "workers", "kubernetes", "nodeSelector", "kubernetes.io/arch"), "task pods too")
+	setIn("dataplatform:apps", "airflow.imageArchitectures", []string{"arm64", "amd64"})(t, opts)
+	p, err = plan.Run(opts)
+	require.NoError(t, err)
+	assert.Nil(t, values(t, p, "airflow")["nodeSelector"], "a multi-architecture image runs anywhere")
+	setIn("dataplatform:apps", "airflow.imageArchitectures", []string{"riscv64"})(t, opts)
+	_, err = plan.Run(opts)
+	assert.ErrorContains(t, err, `dataplatform:apps.airflow.imageArchitectures[0]: want one of "amd64", "arm64", each once, got "riscv64"`)
+}
+
+func TestConnectorJobsNeedAPoolOfTheirArchitecture(t *testing.T) {
+	opts := stackOptions(t, "prod")
+	k := section(t, opts, "dataplatform:karpenter")
+	for _, np := range k["nodePools"].([]any) {
+		np.(map[string]any)["architectures"] = []string{"arm64"}
+	}
+	setSection(t, opts, "dataplatform:karpenter", k)
+	_, err := plan.Run(opts)
+	assert.ErrorContains(t, err, `dataplatform:apps.airbyte.connectorArchitecture: "amd64", but the jobs' node pool "spot" launches only arm64 nodes`)
+	setIn("dataplatform:apps", "airbyte.connectorArchitecture", "arm64")(t, opts)
+	_, err = plan.Run(opts)
+	assert.NoError(t, err, "connectors known to be published for arm64 may run there")
+}

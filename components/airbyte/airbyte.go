@@ -1,6 +1,7 @@
 package airbyte
 
 import (
+	"maps"
 	"sort"
 	"strings"
 
@@ -305,8 +306,17 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 			}},
 		},
 	}
-	if len(args.JobNodeSelector) > 0 || len(args.JobTolerations) > 0 {
-		v.Global.Jobs = &JobsValues{Kube: JobsKube{NodeSelector: args.JobNodeSelector, Tolerations: args.JobTolerations}}
+	jobSelector := maps.Clone(args.JobNodeSelector)
+	if arch := cfg.ConnectorArchitecture; arch != "" && arch != "any" {
+		// Connector images are published for amd64 first; the jobs stay on
+		// the nodes their images run on (plan check k8s/architecture).
+		if jobSelector == nil {
+			jobSelector = map[string]string{}
+		}
+		jobSelector["kubernetes.io/arch"] = arch
+	}
+	if len(jobSelector) > 0 || len(args.JobTolerations) > 0 {
+		v.Global.Jobs = &JobsValues{Kube: JobsKube{NodeSelector: jobSelector, Tolerations: args.JobTolerations}}
 	}
 	if cfg.ServerReplicas > 1 {
 		v.Server.TopologySpreadConstraints = []TopologySpreadConstraint{{

@@ -3,6 +3,7 @@ package airflow
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -373,8 +374,17 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			Hosts:            []IngressHost{{Name: cfg.Host}},
 		}},
 	}
-	if len(args.TaskNodeSelector) > 0 || len(args.TaskTolerations) > 0 {
-		v.Workers.Kubernetes = &WorkersKubernetes{NodeSelector: args.TaskNodeSelector, Tolerations: args.TaskTolerations}
+	taskSelector := maps.Clone(args.TaskNodeSelector)
+	if archs := cfg.ImageArchitectures; len(archs) == 1 {
+		// An image of one architecture: every pod stays on its nodes (the
+		// task pods' own selector replaces the chart-wide one).
+		v.NodeSelector = map[string]string{"kubernetes.io/arch": archs[0]}
+		if taskSelector != nil {
+			taskSelector["kubernetes.io/arch"] = archs[0]
+		}
+	}
+	if len(taskSelector) > 0 || len(args.TaskTolerations) > 0 {
+		v.Workers.Kubernetes = &WorkersKubernetes{NodeSelector: taskSelector, Tolerations: args.TaskTolerations}
 	}
 	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
 	if args.DagStorageClass != "" {

@@ -7,6 +7,8 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // tests validate these values against it.
 type ChartValues struct {
 	Executor string `json:"executor"`
+	// NodeSelector applies to every pod whose component sets none.
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 	// AirflowPodAnnotations go on every Airflow pod.
 	AirflowPodAnnotations  map[string]string  `json:"airflowPodAnnotations,omitempty"`
 	Images                 *Images            `json:"images,omitempty"`
