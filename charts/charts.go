@@ -39,12 +39,20 @@ const (
 )
 
 // Path is where the archive of chart at version is, under dir (Dir when
-// empty): "charts/airbyte-2.2.0.tgz". A release's chart input is this path.
+// empty): "./charts/airbyte-2.2.0.tgz". A release's chart input is this
+// path, relative to the project directory where `pulumi up` runs. A
+// relative path starts with "./": the Kubernetes provider takes a chart
+// name without it for a repository chart when the file is missing, and
+// reports a download failure instead of the missing file.
 func Path(dir, chart, version string) string {
 	if dir == "" {
 		dir = Dir
 	}
-	return filepath.ToSlash(filepath.Join(dir, chart+"-"+version+".tgz"))
+	p := filepath.ToSlash(filepath.Join(dir, chart+"-"+version+".tgz"))
+	if !filepath.IsAbs(p) && !strings.HasPrefix(p, "../") {
+		p = "./" + p
+	}
+	return p
 }
 
 // Read returns the archive at path (relative to base), after checking it

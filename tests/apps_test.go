@@ -38,7 +38,7 @@ func TestAppReleasesArePlanned(t *testing.T) {
 		} {
 			r := release(t, p, name)
 			assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Inputs["version"], "%s %s is pinned", stack, name)
-			assert.Equal(t, "charts/"+chart+"-"+r.Inputs["version"].(string)+".tgz", r.Inputs["chart"], "%s %s installs the vendored archive", stack, name)
+			assert.Equal(t, "./charts/"+chart+"-"+r.Inputs["version"].(string)+".tgz", r.Inputs["chart"], "%s %s installs the vendored archive", stack, name)
 			assert.NotContains(t, r.Inputs, "repositoryOpts", "no chart repository is contacted")
 			assert.NotEmpty(t, r.Rendered, "%s %s is rendered", stack, name)
 		}

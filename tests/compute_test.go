@@ -27,7 +27,7 @@ func TestComputeLayerIsPlanned(t *testing.T) {
 			assert.GreaterOrEqual(t, n["kubernetes:karpenter.sh/v1:NodePool"], 1)
 			assert.Equal(t, 3, n["pulumi:providers:kubernetes"], "ours, and two that pulumi-eks creates and leaves unused")
 			release := findByName(t, stackPlan(t, stack), "kubernetes:helm.sh/v3:Release", "karpenter")
-			assert.Equal(t, "charts/karpenter-1.14.1.tgz", release.Inputs["chart"], "the vendored archive")
+			assert.Equal(t, "./charts/karpenter-1.14.1.tgz", release.Inputs["chart"], "the vendored archive")
 		})
 	}
 }

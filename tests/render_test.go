@@ -90,7 +90,7 @@ func TestEveryReleaseInstallsItsVendoredArchive(t *testing.T) {
 	setIn("dataplatform:apps", "airflow.chartVersion", "1.99.0")(t, opts)
 	_, err = plan.Run(opts)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "chart archive charts/airflow-1.99.0.tgz is not vendored")
+	assert.Contains(t, err.Error(), "chart archive ./charts/airflow-1.99.0.tgz is not vendored")
 	assert.Contains(t, err.Error(), "scripts/vendor-chart.sh")
 
 	// So does an archive whose bytes are not the ones SHA256SUMS lists.
@@ -148,7 +148,7 @@ func TestRenderedObjectsAreInTheTreeTheJSONAndTheDiff(t *testing.T) {
 	p := stackPlan(t, "prod")
 	var tree bytes.Buffer
 	require.NoError(t, p.WriteTree(&tree))
-	assert.Contains(t, tree.String(), "kubernetes:helm.sh/v3:Release  airflow  chart=charts/airflow-1.21.0.tgz")
+	assert.Contains(t, tree.String(), "kubernetes:helm.sh/v3:Release  airflow  chart=./charts/airflow-1.21.0.tgz")
 	assert.Regexp(t, `└─ rendered: .*\d+ Deployment`, tree.String())
 	js, err := p.JSON()
 	require.NoError(t, err)
