@@ -34,7 +34,7 @@ var CreationTimes = map[string]Duration{
 	"aws:cloudwatch/eventRule:EventRule":                   {3, "API call"},
 	"kubernetes:helm.sh/v3:Release":                        {90, "Helm install with --wait: images pulled and pods Ready (per-chart figures in releaseSeconds)"},
 	"kubernetes:external-secrets.io/v1:ExternalSecret":     {10, "the operator syncs within seconds; Pulumi waits for Ready"},
-	"kubernetes:external-secrets.io/v1:ClusterSecretStore": {10, "the operator validates the store within seconds; Pulumi waits for Ready"},
+	"kubernetes:external-secrets.io/v1:SecretStore": {10, "the operator validates the store (assuming its role) within seconds; Pulumi waits for Ready"},
 	"kubernetes:karpenter.sh/v1:NodePool":                  {3, "a Kubernetes object; nodes come later, on demand"},
 	"kubernetes:batch/v1:Job":                              {45, "Pulumi waits until a Job completes: an image pulled and a short run"},
 	"aws:s3/bucketV2:BucketV2":                             {3, "API call"},

@@ -96,6 +96,7 @@ var Assumptions = []string{
 	"Data transfer is not counted: NAT gateway processing ($0.045/GB), inter-AZ traffic ($0.01/GB each way), internet egress.",
 	"Usage-priced services are not counted: Container Insights metrics and logs, ECR and EFS storage, CloudWatch Logs ingestion and storage, S3 storage and requests, KMS and Secrets Manager API calls, SQS and EventBridge requests, load balancer capacity units, RDS backup storage beyond the database's size, Performance Insights beyond the free 7 days.",
 	"The apps' ingresses share one Application Load Balancer (one ingress group).",
+	"Audit: the trail is assumed to be the region's first copy of management events (free; an account that already has a trail pays $2.00 per 100,000 for this copy). Its S3 data events cost $0.10 per 100,000 object reads and writes of the data buckets, only while syncs and tasks run; its log files are S3 storage (not counted).",
 }
 
 // Estimate prices every resource of p that costs money while idle.
@@ -184,6 +185,10 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 			add(r, "KMS key", []string{"kms.key.month"}, func(v map[string]float64) float64 { return v["kms.key.month"] })
 		case "aws:cloudwatch/metricAlarm:MetricAlarm":
 			add(r, "CloudWatch alarm", []string{"cloudwatch.alarm.month"}, func(v map[string]float64) float64 { return v["cloudwatch.alarm.month"] })
+		case "aws:cloudtrail/trail:Trail":
+			// Idle, no sync or task reads the data buckets: no data events.
+			add(r, "audit trail: management events as the region's first copy, no S3 data events while idle", []string{"cloudtrail.dataevents.100k"},
+				func(v map[string]float64) float64 { return 0 })
 		case "aws:secretsmanager/secret:Secret":
 			add(r, "Secrets Manager secret", []string{"secretsmanager.secret.month"}, func(v map[string]float64) float64 { return v["secretsmanager.secret.month"] })
 		case "kubernetes:helm.sh/v3:Release":

@@ -188,14 +188,32 @@ func airbyteJobPods(o ClusterObject) []ClusterObject {
 			tolerations = append(tolerations, tol)
 		}
 	}
-	ctr := func(name, image string) map[string]any { return map[string]any{"name": name, "image": image} }
+	// Each container's requests come from the launcher's settings: the
+	// connectors' from JOB_MAIN_CONTAINER_*, the orchestrator's from
+	// REPLICATION_ORCHESTRATOR_*, the sidecar's from SIDECAR_MAIN_CONTAINER_*.
+	// The init container is modelled with the orchestrator's (an
+	// assumption: the chart does not set the init container's own). An
+	// empty setting is no request.
+	resources := func(prefix string) map[string]any {
+		requests := map[string]any{}
+		for _, r := range []string{"CPU", "MEMORY"} {
+			if v := get(prefix + "_" + r + "_REQUEST"); v != "" {
+				requests[strings.ToLower(r)] = v
+			}
+		}
+		return map[string]any{"requests": requests}
+	}
+	ctr := func(name, image, prefix string) map[string]any {
+		return map[string]any{"name": name, "image": image, "resources": resources(prefix)}
+	}
 	spec := map[string]any{
 		"serviceAccountName": get("JOB_KUBE_SERVICEACCOUNT"),
 		"nodeSelector":       selector,
 		"tolerations":        tolerations,
-		"initContainers":     []any{ctr("init", get("WORKLOAD_INIT_IMAGE"))},
-		"containers": []any{ctr("orchestrator", orchestrator), ctr("connector-sidecar", get("CONNECTOR_SIDECAR_IMAGE")),
-			ctr("source", ConnectorImages), ctr("destination", ConnectorImages)},
+		"initContainers":     []any{ctr("init", get("WORKLOAD_INIT_IMAGE"), "REPLICATION_ORCHESTRATOR")},
+		"containers": []any{ctr("orchestrator", orchestrator, "REPLICATION_ORCHESTRATOR"),
+			ctr("connector-sidecar", get("CONNECTOR_SIDECAR_IMAGE"), "SIDECAR_MAIN_CONTAINER"),
+			ctr("source", ConnectorImages, "JOB_MAIN_CONTAINER"), ctr("destination", ConnectorImages, "JOB_MAIN_CONTAINER")},
 	}
 	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{}, "spec": spec}
 	ns := get("JOB_KUBE_NAMESPACE")

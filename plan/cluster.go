@@ -178,3 +178,11 @@ func derivedPods(o ClusterObject) []ClusterObject {
 
 // clusterScopedKind reports kinds without a namespace.
 func clusterScopedKind(kind string) bool { return helmrender.ClusterScoped(kind) }
+
+// RunsUserCode reports whether o is a pod that runs code the platform's
+// users bring rather than the platform's own: Airflow's task pods (from
+// the KubernetesExecutor's pod template) and Airbyte's job pods (whose
+// source and destination containers are third-party connectors).
+func RunsUserCode(o ClusterObject) bool {
+	return o.Kind == "Pod" && o.Derived && (strings.Contains(o.From, "JOB_KUBE_") || strings.Contains(o.From, "pod_template_file"))
+}

@@ -378,6 +378,27 @@ func (p *Plan) JSON() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// Clone returns a deep copy of p's resources, outputs and rendered objects,
+// which a test may break without touching p (the raw records are shared).
+func (p *Plan) Clone() (*Plan, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	out := &Plan{records: p.records, secrets: p.secrets, images: p.images}
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, err
+	}
+	b, err = json.Marshal(p.objects)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &out.objects); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Records returns the raw registrations behind the plan, for checks that
 // need values the JSON form hides (tests use it to look for leaked secrets).
 func (p *Plan) Records() []mocks.Record { return p.records }

@@ -10,7 +10,6 @@ package policy
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -190,8 +189,9 @@ func (r Report) WriteText(w io.Writer) error {
 
 // graph indexes a plan for the rules.
 type graph struct {
-	p      *plan.Plan
-	byType map[string][]plan.Resource
+	p       *plan.Plan
+	byType  map[string][]plan.Resource
+	cluster []plan.ClusterObject
 }
 
 func newGraph(p *plan.Plan) *graph {
@@ -232,8 +232,6 @@ func objects(v any) []map[string]any {
 	}
 	return out
 }
-
-var readOnlyVerb = regexp.MustCompile(`^(Describe|Get|List)`)
 
 // at, str and list read a resource's inputs; see plan.At, plan.StringAt and plan.Strings.
 var (

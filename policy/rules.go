@@ -37,7 +37,9 @@ const (
 	tSecret       = "aws:secretsmanager/secret:Secret"
 )
 
-var rules = []Rule{
+var rules = slices.Concat(baseRules, accessRules, kubernetesRules, auditRules)
+
+var baseRules = []Rule{
 	// S3
 	{ID: "S3-001", Severity: High, Control: "AWS FSBP S3.17", Description: "S3 buckets are encrypted with a customer-managed KMS key", check: bucketSetting(tBucketSSE, func(in map[string]any) string {
 		for _, r := range objects(in["rules"]) {
@@ -205,13 +207,18 @@ var rules = []Rule{
 		}
 		return ""
 	})},
-	{ID: "IAM-002", Severity: High, Control: "AWS FSBP IAM.21", Description: "No unconditioned Resource \"*\" where AWS allows a narrower one", check: statements(func(s map[string]any) string {
-		if s["Condition"] != nil || !slices.Contains(list(s["Resource"]), "*") {
+	{ID: "IAM-002", Severity: High, Control: "AWS FSBP IAM.21", Description: "No Resource \"*\" where AWS allows a narrower one, unless a condition scopes it", check: statements(func(s map[string]any) string {
+		if !slices.Contains(list(s["Resource"]), "*") {
+			return ""
+		}
+		if s["Condition"] != nil && scopingCondition(s["Condition"]) != "" {
 			return ""
 		}
 		for _, a := range list(s["Action"]) {
-			service, verb, _ := strings.Cut(a, ":")
-			if !readOnlyVerb.MatchString(verb) && !noResourceLevel[a] && !noResourceLevel[service+":*"] {
+			if unscopable(a) == "" {
+				if s["Condition"] != nil {
+					return a + " on Resource * with a condition that does not scope the resource"
+				}
 				return a + " on Resource * with no condition"
 			}
 		}
@@ -360,12 +367,50 @@ var rules = []Rule{
 // PlatformTags are the tag keys every taggable resource carries.
 var PlatformTags = []string{"Project", "Environment", "ManagedBy"}
 
-// noResourceLevel are actions (or services, as "svc:*") that take no
-// resource-level permissions: "*" is the narrowest AWS allows.
-var noResourceLevel = map[string]bool{
-	"pricing:GetProducts":        true,
-	"secretsmanager:ListSecrets": true,
-	"shield:*":                   true,
+// starActions are the actions a statement may grant on an unconditioned
+// "*", each with the reason: an explicit list of actions, never a verb
+// prefix (a "Get" prefix would admit secretsmanager:GetSecretValue and
+// s3:GetObject). A pattern ending in "*" stands for a family of actions
+// that all lack resource-level permissions in the AWS Service
+// Authorization Reference.
+var starActions = map[string]string{
+	"ec2:Describe*":                  "EC2 Describe actions take no resource-level permissions",
+	"elasticloadbalancing:Describe*": "Elastic Load Balancing Describe actions take no resource-level permissions",
+	"pricing:GetProducts":            "the Price List API takes no resource-level permissions",
+	"iam:ListInstanceProfiles":       "a List action without resource-level permissions",
+	"iam:ListServerCertificates":     "a List action without resource-level permissions",
+	"acm:ListCertificates":           "a List action without resource-level permissions",
+	"secretsmanager:ListSecrets":     "returns names and tags, never values; no resource-level permissions",
+	"shield:GetSubscriptionState":    "no resource-level permissions",
+	// The load balancer controller's upstream policy (its docs'
+	// iam_policy.json): reads of metadata about resources an Ingress names
+	// at run time, which the controller cannot know in advance. None
+	// returns a secret value or an object.
+	"ec2:GetCoipPoolUsage":               "load balancer controller: customer-owned IP pools named by an Ingress",
+	"ec2:GetSecurityGroupsForVpc":        "load balancer controller: security groups of the VPC",
+	"acm:DescribeCertificate":            "load balancer controller: certificates an Ingress names (public metadata)",
+	"iam:GetServerCertificate":           "load balancer controller: server certificates an Ingress names (public certificate, no key)",
+	"cognito-idp:DescribeUserPoolClient": "load balancer controller: the user pool client of an Ingress's Cognito action",
+	"waf-regional:GetWebACL":             "load balancer controller: the web ACL an Ingress names",
+	"waf-regional:GetWebACLForResource":  "load balancer controller: the web ACL of each load balancer it manages",
+	"wafv2:GetWebACL":                    "load balancer controller: the web ACL an Ingress names",
+	"wafv2:GetWebACLForResource":         "load balancer controller: the web ACL of each load balancer it manages",
+	"shield:DescribeProtection":          "load balancer controller: Shield protection of its load balancers",
+	"shield:CreateProtection":            "load balancer controller: Shield protection of its load balancers (only with Shield Advanced)",
+	"shield:DeleteProtection":            "load balancer controller: Shield protection of its load balancers (only with Shield Advanced)",
+}
+
+// unscopable returns why action may be granted on "*", or "" when it may not.
+func unscopable(action string) string {
+	if why, ok := starActions[action]; ok {
+		return why
+	}
+	for pattern, why := range starActions {
+		if prefix, ok := strings.CutSuffix(pattern, "*"); ok && strings.HasPrefix(action, prefix) {
+			return why
+		}
+	}
+	return ""
 }
 
 // untaggable are AWS resource types that take no tags.

@@ -37,16 +37,42 @@ type Airbyte struct {
 	WorkloadLauncherReplicas int `json:"workloadLauncherReplicas,omitempty"`
 }
 
-// JobResources are a container's requests and limits.
+// JobResources are the requests and limits of the container that runs a
+// job's code: an Airbyte connector in a sync, or an Airflow task.
 type JobResources struct {
-	// CPURequest of each job's main container. Default "250m".
+	// CPURequest of the container. Default "250m".
 	CPURequest string `json:"cpuRequest,omitempty"`
-	// CPULimit of each job's main container. Default "1".
+	// CPULimit of the container. Default "1".
 	CPULimit string `json:"cpuLimit,omitempty"`
-	// MemoryRequest of each job's main container. Default "512Mi".
+	// MemoryRequest of the container. Default "512Mi".
 	MemoryRequest string `json:"memoryRequest,omitempty"`
-	// MemoryLimit of each job's main container. Default "2Gi".
+	// MemoryLimit of the container. Default "2Gi".
 	MemoryLimit string `json:"memoryLimit,omitempty"`
+}
+
+// WithDefaults returns r with every unset field given its default.
+func (r JobResources) WithDefaults() JobResources {
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&r.CPURequest, "250m"}, {&r.CPULimit, "1"}, {&r.MemoryRequest, "512Mi"}, {&r.MemoryLimit, "2Gi"}} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
+	return r
+}
+
+// validate reports every field of r that is not a Kubernetes quantity,
+// under field.
+func (r JobResources) validate(p *validate.Problems, field string) {
+	for _, f := range []struct{ name, q string }{
+		{"cpuRequest", r.CPURequest}, {"cpuLimit", r.CPULimit}, {"memoryRequest", r.MemoryRequest}, {"memoryLimit", r.MemoryLimit},
+	} {
+		if !quantity.MatchString(f.q) {
+			p.Addf(field+"."+f.name, "want a Kubernetes quantity such as \"500m\" or \"2Gi\", got %q", f.q)
+		}
+	}
 }
 
 var (
@@ -58,18 +84,7 @@ func (c Airbyte) WithDefaults() Airbyte {
 	if c.Namespace == "" {
 		c.Namespace = AirbyteNamespace
 	}
-	if c.Jobs.CPURequest == "" {
-		c.Jobs.CPURequest = "250m"
-	}
-	if c.Jobs.CPULimit == "" {
-		c.Jobs.CPULimit = "1"
-	}
-	if c.Jobs.MemoryRequest == "" {
-		c.Jobs.MemoryRequest = "512Mi"
-	}
-	if c.Jobs.MemoryLimit == "" {
-		c.Jobs.MemoryLimit = "2Gi"
-	}
+	c.Jobs = c.Jobs.WithDefaults()
 	if c.ConnectorArchitecture == "" {
 		c.ConnectorArchitecture = "amd64"
 	}
@@ -100,11 +115,7 @@ func (c Airbyte) Validate() *validate.Problems {
 	if c.MirrorConnectors && c.ImageRegistry == "" {
 		p.Addf("mirrorConnectors", "needs imageRegistry")
 	}
-	for field, q := range map[string]string{"jobs.cpuRequest": c.Jobs.CPURequest, "jobs.cpuLimit": c.Jobs.CPULimit, "jobs.memoryRequest": c.Jobs.MemoryRequest, "jobs.memoryLimit": c.Jobs.MemoryLimit} {
-		if !quantity.MatchString(q) {
-			p.Addf(field, "want a Kubernetes quantity such as \"500m\" or \"2Gi\", got %q", q)
-		}
-	}
+	c.Jobs.validate(&p, "jobs")
 	if c.ConnectorArchitecture != "amd64" && c.ConnectorArchitecture != "arm64" && c.ConnectorArchitecture != "any" {
 		p.Addf("connectorArchitecture", "want %s, got %q", validate.OneOf("amd64", "arm64", "any"), c.ConnectorArchitecture)
 	}
@@ -114,4 +125,30 @@ func (c Airbyte) Validate() *validate.Problems {
 		}
 	}
 	return &p
+}
+
+// Size is what one container of a platform component requests, and the
+// most memory it may use. CPU is not limited: a busy component borrows
+// idle CPU instead of being throttled.
+type Size struct {
+	// CPU requested, such as "250m".
+	CPU string `json:"cpu,omitempty"`
+	// Memory requested, such as "1Gi".
+	Memory string `json:"memory,omitempty"`
+	// MemoryLimit is the most memory the container may use, such as "2Gi".
+	MemoryLimit string `json:"memoryLimit,omitempty"`
+}
+
+// Requirements are a container's resources block, as Kubernetes (and the
+// charts' values) write it.
+type Requirements struct {
+	// Requests are the CPU and memory the scheduler reserves.
+	Requests map[string]string `json:"requests"`
+	// Limits cap what the container may use.
+	Limits map[string]string `json:"limits,omitempty"`
+}
+
+// Requirements returns s as a resources block.
+func (s Size) Requirements() *Requirements {
+	return &Requirements{Requests: map[string]string{"cpu": s.CPU, "memory": s.Memory}, Limits: map[string]string{"memory": s.MemoryLimit}}
 }

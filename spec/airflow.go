@@ -40,6 +40,9 @@ type Airflow struct {
 	// component (ReadWriteMany), instead of each pod's git-sync copy. With
 	// gitSync set too, git-sync writes into that volume.
 	DagsOnEFS bool `json:"dagsOnEfs,omitempty"`
+	// Tasks are the resources of each task pod's container (the
+	// KubernetesExecutor's pod template); defaults as for JobResources.
+	Tasks JobResources `json:"tasks,omitempty"`
 	// PgBouncerPoolSize is the server connections per database. Default 10.
 	PgBouncerPoolSize int `json:"pgBouncerPoolSize,omitempty"`
 }
@@ -91,6 +94,7 @@ func (c Airflow) WithDefaults() Airflow {
 	if c.Namespace == "" {
 		c.Namespace = AirflowNamespace
 	}
+	c.Tasks = c.Tasks.WithDefaults()
 	if len(c.ImageArchitectures) == 0 {
 		c.ImageArchitectures = []string{"amd64", "arm64"}
 		if c.Image != "" {
@@ -160,6 +164,7 @@ func (c Airflow) Validate() *validate.Problems {
 			p.Addf(field, "want 1 to 10, got %d", n)
 		}
 	}
+	c.Tasks.validate(&p, "tasks")
 	if c.PgBouncerPoolSize < 1 || c.PgBouncerPoolSize > 500 {
 		p.Addf("pgBouncerPoolSize", "want 1 to 500, got %d", c.PgBouncerPoolSize)
 	}

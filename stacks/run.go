@@ -52,8 +52,11 @@ type Platform struct {
 	AirbyteDB, AirflowDB *database.Postgres
 	// AirbyteLogins and AirflowLogins are the apps' own database logins.
 	AirbyteLogins, AirflowLogins *database.Logins
-	// AirbyteRole and AirflowRole are the apps' IRSA roles.
-	AirbyteRole, AirflowRole *identity.IrsaRole
+	// AirbyteRole and AirflowRole are the IRSA roles of the apps' own
+	// components; AirbyteJobRole and AirflowTaskRole those of the pods that
+	// run connector and task code.
+	AirbyteRole, AirflowRole        *identity.IrsaRole
+	AirbyteJobRole, AirflowTaskRole *identity.IrsaRole
 	// SecretSync is the External Secrets Operator.
 	SecretSync *secretsync.Operator
 	// LoadBalancerController runs the apps' load balancers.
@@ -65,7 +68,9 @@ type Platform struct {
 	DagStorage *dagstorage.EFS
 	// Monitoring is the metrics, logs and alarms; Images the ECR repositories.
 	Monitoring *observability.Monitoring
-	Images     *images.Repositories
+	// Audit records management events and the data buckets' object access.
+	Audit  *observability.AuditTrail
+	Images *images.Repositories
 
 	prefix string
 }
@@ -163,7 +168,7 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 	if err := p.deployApps(ctx, caller.AccountId, tags); err != nil {
 		return nil, err
 	}
-	if err := p.deployOperations(ctx, tags); err != nil {
+	if err := p.deployOperations(ctx, caller.AccountId, tags); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -177,22 +182,12 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	core := map[string]string{cluster.CoreNodeLabelKey: cluster.CoreNodeLabelValue}
 	tolerations := []map[string]string{cluster.CoreToleration}
 	nodes := []pulumi.Resource{p.Cluster.CoreNodeGroup, p.Cluster.Addons["coredns"]}
-	secretARNs := []pulumi.StringInput{p.Secrets.AirflowSecretARN, p.AirbyteDB.MasterSecretARN, p.AirflowDB.MasterSecretARN}
-	for _, l := range []*database.Logins{p.AirbyteLogins, p.AirflowLogins} {
-		for _, c := range database.Colors {
-			secretARNs = append(secretARNs, l.SecretARNs[c])
-		}
-	}
-	for _, arn := range cfg.Apps.Airflow.SecretARNs() {
-		secretARNs = append(secretARNs, pulumi.String(arn))
-	}
 	var err error
 	p.SecretSync, err = secretsync.NewOperator(ctx, p.name("secret-sync"), &secretsync.OperatorArgs{
 		Config:          cfg.Apps.SecretSync,
 		Region:          cfg.Region,
 		OIDCProviderARN: p.Cluster.OIDCProviderARN,
 		OIDCIssuer:      p.Cluster.OIDCIssuer,
-		SecretARNs:      secretARNs,
 		KMSKeyARN:       p.Secrets.KeyARN,
 		NodeSelector:    core,
 		Tolerations:     tolerations,
@@ -262,6 +257,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		BucketName:             p.AirbyteBucket.Name,
 		BucketReady:            p.AirbyteBucket.Ready,
 		Role:                   p.AirbyteRole,
+		JobRole:                p.AirbyteJobRole,
 		KMSKeyARN:              p.Secrets.KeyARN,
 		SecretSync:             p.SecretSync,
 		Ingress:                cfg.Apps.Ingress,
@@ -286,6 +282,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		LogBucketName:          p.AirflowLogBucket.Name,
 		LogBucketReady:         p.AirflowLogBucket.Ready,
 		Role:                   p.AirflowRole,
+		TaskRole:               p.AirflowTaskRole,
 		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
 		SecretSync:             p.SecretSync,
 		Ingress:                cfg.Apps.Ingress,
@@ -319,6 +316,20 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	if err != nil {
 		return nil, err
 	}
+	// The only store that may read the RDS master credentials.
+	var readable []pulumi.StringInput
+	for _, l := range []*database.Logins{p.AirbyteLogins, p.AirflowLogins} {
+		readable = append(readable, l.Database.MasterSecretARN)
+		for _, c := range database.Colors {
+			readable = append(readable, l.SecretARNs[c])
+		}
+	}
+	store, err := secretsync.NewStore(ctx, p.name("db-admin-secrets"), &secretsync.StoreArgs{
+		Operator: p.SecretSync, Namespace: DBAdminNamespace, SecretARNs: readable, WaitFor: []pulumi.Resource{ns},
+	}, k8s)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]pulumi.Resource{}
 	for _, app := range []struct {
 		name     string
@@ -326,7 +337,7 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 		createDB bool
 	}{{"airbyte", p.AirbyteLogins, true}, {"airflow", p.AirflowLogins, false}} {
 		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
-			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), SecretSync: p.SecretSync,
+			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store,
 			MajorVersion: p.Config.Database.MajorVersion(), CreateDatabases: app.createDB, Tolerations: tolerations, WaitFor: nodes,
 		}, k8s)
 		if err != nil {
@@ -337,11 +348,21 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	return out, nil
 }
 
-// deployOperations creates the monitoring (add-on, log groups, alarms,
+// deployOperations creates the audit trail, the monitoring (add-on, log groups, alarms,
 // topic) and the image repositories.
-func (p *Platform) deployOperations(ctx *pulumi.Context, tags map[string]string) error {
+func (p *Platform) deployOperations(ctx *pulumi.Context, account string, tags map[string]string) error {
 	cfg := p.Config
 	var err error
+	p.Audit, err = observability.NewAuditTrail(ctx, p.name("audit"), &observability.AuditTrailArgs{
+		Platform: cfg.Name, Region: cfg.Region, AccountID: account,
+		DataBucketARNs: []pulumi.StringInput{p.AirbyteBucket.ARN, p.AirflowLogBucket.ARN},
+		KMSKeyARN:      p.Secrets.KeyARN,
+		Storage:        cfg.Storage,
+		Tags:           tags,
+	})
+	if err != nil {
+		return err
+	}
 	p.Monitoring, err = observability.NewMonitoring(ctx, p.name("monitoring"), &observability.MonitoringArgs{
 		Config:                cfg.Observability,
 		ClusterName:           cfg.Name,
@@ -432,31 +453,33 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 	if p.AirflowLogins, err = logins(p.name("airflow-logins"), "airflow", p.AirflowDB); err != nil {
 		return err
 	}
-	p.AirbyteRole, err = identity.NewIrsaRole(ctx, p.name("airbyte-role"), &identity.IrsaRoleArgs{
-		OIDCProviderARN: p.Cluster.OIDCProviderARN,
-		OIDCIssuer:      p.Cluster.OIDCIssuer,
-		ServiceAccounts: airbyte.ServiceAccounts(cfg.Apps.Airbyte.Namespace),
-		Policies: airbyte.Policies(airbyte.PolicyScope{
-			Region: cfg.Region, AccountID: account, BucketARN: p.AirbyteBucket.ARN, KMSKeyARN: p.Secrets.KeyARN,
-		}),
-		Description: "Airbyte of platform " + cfg.Name,
-		Tags:        tags,
-	})
-	if err != nil {
-		return err
+	airbyteScope := airbyte.PolicyScope{Region: cfg.Region, AccountID: account, BucketARN: p.AirbyteBucket.ARN, KMSKeyARN: p.Secrets.KeyARN}
+	airflowScope := airflow.PolicyScope{Region: cfg.Region, AccountID: account, Platform: cfg.Name, LogBucketARN: p.AirflowLogBucket.ARN, KMSKeyARN: p.Secrets.KeyARN}
+	for _, r := range []struct {
+		role        **identity.IrsaRole
+		name, about string
+		accounts    []identity.ServiceAccount
+		policies    []identity.Policy
+	}{
+		{&p.AirbyteRole, "airbyte-role", "Airbyte's components", airbyte.ServiceAccounts(cfg.Apps.Airbyte.Namespace), airbyte.Policies(airbyteScope)},
+		{&p.AirbyteJobRole, "airbyte-jobs-role", "Airbyte's connector jobs", airbyte.JobServiceAccounts(cfg.Apps.Airbyte.Namespace), airbyte.JobPolicies(airbyteScope)},
+		{&p.AirflowRole, "airflow-role", "Airflow's control components", airflow.ServiceAccounts(cfg.Apps.Airflow.Namespace), airflow.Policies(airflowScope)},
+		{&p.AirflowTaskRole, "airflow-tasks-role", "Airflow's task pods", airflow.TaskServiceAccounts(cfg.Apps.Airflow.Namespace), airflow.TaskPolicies(airflowScope)},
+	} {
+		role, err := identity.NewIrsaRole(ctx, p.name(r.name), &identity.IrsaRoleArgs{
+			OIDCProviderARN: p.Cluster.OIDCProviderARN,
+			OIDCIssuer:      p.Cluster.OIDCIssuer,
+			ServiceAccounts: r.accounts,
+			Policies:        r.policies,
+			Description:     r.about + " of platform " + cfg.Name,
+			Tags:            tags,
+		})
+		if err != nil {
+			return err
+		}
+		*r.role = role
 	}
-	p.AirflowRole, err = identity.NewIrsaRole(ctx, p.name("airflow-role"), &identity.IrsaRoleArgs{
-		OIDCProviderARN: p.Cluster.OIDCProviderARN,
-		OIDCIssuer:      p.Cluster.OIDCIssuer,
-		ServiceAccounts: airflow.ServiceAccounts(cfg.Apps.Airflow.Namespace),
-		Policies: airflow.Policies(airflow.PolicyScope{
-			Region: cfg.Region, AccountID: account, Platform: cfg.Name,
-			LogBucketARN: p.AirflowLogBucket.ARN, KMSKeyARN: p.Secrets.KeyARN,
-		}),
-		Description: "Airflow of platform " + cfg.Name,
-		Tags:        tags,
-	})
-	return err
+	return nil
 }
 
 // deployCompute creates the EKS cluster, the Kubernetes provider and Karpenter.
@@ -534,6 +557,8 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("airflowDatabaseSecretArn", p.AirflowDB.MasterSecretARN)
 	ctx.Export("airbyteRoleArn", p.AirbyteRole.RoleARN)
 	ctx.Export("airflowRoleArn", p.AirflowRole.RoleARN)
+	ctx.Export("airbyteJobRoleArn", p.AirbyteJobRole.RoleARN)
+	ctx.Export("airflowTaskRoleArn", p.AirflowTaskRole.RoleARN)
 	ctx.Export("airbyteUrl", p.Airbyte.URL)
 	ctx.Export("airflowUrl", p.Airflow.URL)
 	ctx.Export("alarmTopicArn", p.Monitoring.TopicARN)

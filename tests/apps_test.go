@@ -3,7 +3,9 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,8 +169,22 @@ func TestAirbyteValuesUseTheKeysItsChartReads(t *testing.T) {
 		assert.Equal(t, "airbyte", db["name"], "the chart reads name, not database")
 		assert.Equal(t, "airbyte-db-credentials", db["secretName"])
 		assert.Equal(t, "DATABASE_USER", str(db, "replica", "userSecretKey"), "the chart also reads replica credentials from the secret")
-		assert.Equal(t, "airbyte-admin", g["serviceAccountName"])
+		// The job pods run connector code as an account of their own
+		// (JOB_KUBE_SERVICEACCOUNT is the global account); every component
+		// names the platform's.
+		assert.Equal(t, "airbyte-jobs", g["serviceAccountName"])
 		assert.Equal(t, map[string]any{"create": false, "name": "airbyte-admin"}, v["serviceAccount"])
+		rel := release(t, p, "airbyte")
+		for _, o := range p.ClusterObjects() {
+			if o.Owner != rel.URN || o.Kind != "Pod" {
+				continue
+			}
+			want := "airbyte-admin"
+			if plan.RunsUserCode(o) {
+				want = "airbyte-jobs"
+			}
+			assert.Equal(t, want, str(o.Body, "spec", "serviceAccountName"), "%s %s", o.Key(), o.From)
+		}
 		assert.NotContains(t, mustJSON(t, v), `"password"`, "no credential in the values")
 		es := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airbyte-db")
 		assert.Equal(t, "airbyte-db-credentials", str(es.Inputs, "spec", "target", "name"))
@@ -291,6 +307,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 		},
 		"airflow": {
 			"kubernetes:core/v1:Namespace", "kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
+			"kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
@@ -325,37 +342,68 @@ func keysOfBool(m map[string]bool) []string {
 	return out
 }
 
-func TestSecretsReachPodsOnlyThroughTheOperator(t *testing.T) {
+func TestSecretsReachPodsOnlyThroughTheirNamespacesStore(t *testing.T) {
 	p := stackPlan(t, "prod")
 	op := values(t, p, "secret-sync")
 	assert.Equal(t, true, op["installCRDs"])
-	store := p.Find("kubernetes:external-secrets.io/v1:ClusterSecretStore")
-	require.Len(t, store, 1)
-	assert.Equal(t, "SecretsManager", str(store[0].Inputs, "spec", "provider", "aws", "service"))
+	// No cluster-wide store can exist: its CRD is not installed and the
+	// controller does not reconcile one.
+	for _, k := range []string{"processClusterStore", "processClusterExternalSecret", "processPushSecret", "processClusterPushSecret"} {
+		assert.Equal(t, false, op[k], k)
+	}
+	rel := findByName(t, p, plan.ReleaseType, "secret-sync")
+	for _, o := range p.Objects(rel.URN) {
+		if o.Kind == "CustomResourceDefinition" {
+			assert.NotContains(t, []string{"clustersecretstores.external-secrets.io", "clusterexternalsecrets.external-secrets.io", "pushsecrets.external-secrets.io"}, o.Name)
+		}
+	}
+	assert.Empty(t, p.Find("kubernetes:external-secrets.io/v1:ClusterSecretStore"))
+	stores := map[string]plan.Resource{}
+	for _, s := range p.Find("kubernetes:external-secrets.io/v1:SecretStore") {
+		stores[str(s.Inputs, "metadata", "namespace")] = s
+		assert.Equal(t, "SecretsManager", str(s.Inputs, "spec", "provider", "aws", "service"))
+		assert.Equal(t, "secret-store", str(s.Inputs, "spec", "provider", "aws", "auth", "jwt", "serviceAccountRef", "name"))
+	}
+	assert.ElementsMatch(t, []string{"airbyte", "airflow", "db-admin"}, slices.Collect(maps.Keys(stores)))
 	for _, es := range p.Find("kubernetes:external-secrets.io/v1:ExternalSecret") {
 		spec := es.Inputs["spec"].(map[string]any)
 		assert.Equal(t, "15m", spec["refreshInterval"], "%s refreshes, so a rotated password arrives", es.Name)
-		assert.Equal(t, "ClusterSecretStore", str(spec, "secretStoreRef", "kind"))
+		assert.Equal(t, "SecretStore", str(spec, "secretStoreRef", "kind"))
 		assert.Equal(t, "condition=Ready", str(es.Inputs, "metadata", "annotations", "pulumi.com/waitFor"), "Pulumi waits until %s is synced", es.Name)
-		assert.Contains(t, es.Dependencies, store[0].URN)
+		store, ok := stores[str(es.Inputs, "metadata", "namespace")]
+		require.True(t, ok, "%s has a store in its namespace", es.Name)
+		assert.Contains(t, es.Dependencies, store.URN)
 	}
-	// The operator may read exactly the platform's secrets.
-	var resources []string
-	for _, s := range policyStatements(t, p)["secret-sync-role-read"] {
-		if strings.HasPrefix(plan.Strings(s["Action"])[0], "secretsmanager:") {
-			resources = append(resources, plan.Strings(s["Resource"])...)
+	// Each namespace's store reads exactly its app's secrets; only
+	// db-admin's reads the RDS master credentials.
+	login := func(name string) any { return findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", name, "arn") }
+	readable := func(ns string) []any {
+		var out []string
+		for _, s := range policyStatements(t, p)[ns+"-secrets-role-read"] {
+			if strings.HasPrefix(plan.Strings(s["Action"])[0], "secretsmanager:") {
+				out = append(out, plan.Strings(s["Resource"])...)
+			}
 		}
+		return toAny(out)
 	}
+	assert.ElementsMatch(t, []any{login("airbyte-logins-blue"), login("airbyte-logins-green")}, readable("airbyte"))
+	assert.ElementsMatch(t, []any{
+		login("secrets-airflow"), login("airflow-logins-blue"), login("airflow-logins-green"),
+		"arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/git/dags-AbCdEf",
+	}, readable("airflow"))
 	assert.ElementsMatch(t, []any{
 		p.Outputs["airbyteDatabaseSecretArn"], p.Outputs["airflowDatabaseSecretArn"],
-		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "secrets-airflow", "arn"),
-		"arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/git/dags-AbCdEf",
-		// The apps' own logins, for the jobs that make them and the apps.
-		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airbyte-logins-blue", "arn"),
-		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airbyte-logins-green", "arn"),
-		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airflow-logins-blue", "arn"),
-		findRecordOutput(t, p, "aws:secretsmanager/secret:Secret", "airflow-logins-green", "arn"),
-	}, toAny(resources))
+		login("airbyte-logins-blue"), login("airbyte-logins-green"), login("airflow-logins-blue"), login("airflow-logins-green"),
+	}, readable("db-admin"))
+	// Every ExternalSecret reads only what its namespace's store may read.
+	for _, es := range p.Find("kubernetes:external-secrets.io/v1:ExternalSecret") {
+		allowed := readable(str(es.Inputs, "metadata", "namespace"))
+		data, _ := plan.At(es.Inputs, "spec", "data").([]any)
+		for _, e := range data {
+			d, _ := e.(map[string]any)
+			assert.Contains(t, allowed, str(d, "remoteRef", "key"), "%s reads through its own store", es.Name)
+		}
+	}
 	pg := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-pgbouncer-config")
 	ini := str(pg.Inputs, "spec", "target", "template", "data", "pgbouncer.ini")
 	assert.Contains(t, ini, "airflow-metadata = host="+p.Outputs["airflowDatabase"].(string)+" dbname=airflow port=5432")

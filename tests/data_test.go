@@ -92,7 +92,7 @@ func TestBucketsArePrivateEncryptedAndTLSOnly(t *testing.T) {
 			p := stackPlan(t, stack)
 			key := platformKeyARN(t, p)
 			buckets := p.Find("aws:s3/bucketV2:BucketV2")
-			require.Len(t, buckets, 2)
+			require.Len(t, buckets, 3, "Airbyte's, Airflow's logs, the audit trail's")
 			for _, b := range buckets {
 				name := str(b.Inputs, "bucket")
 				settings := func(typ string) map[string]any {
@@ -207,29 +207,39 @@ func TestAppRolesTrustExactlyTheirServiceAccountsAndReachOnlyTheirData(t *testin
 		return nil
 	}
 	assert.Equal(t, []any{"system:serviceaccount:airbyte:airbyte-admin"}, subjects("airbyte-role"))
+	assert.Equal(t, []any{"system:serviceaccount:airbyte:airbyte-jobs"}, subjects("airbyte-jobs-role"))
 	assert.ElementsMatch(t, []any{
 		"system:serviceaccount:airflow:airflow-api-server", "system:serviceaccount:airflow:airflow-dag-processor",
 		"system:serviceaccount:airflow:airflow-scheduler", "system:serviceaccount:airflow:airflow-triggerer",
-		"system:serviceaccount:airflow:airflow-worker",
 	}, subjects("airflow-role"))
+	assert.Equal(t, []any{"system:serviceaccount:airflow:airflow-worker"}, subjects("airflow-tasks-role"))
 
 	stmts := policyStatements(t, p)
 	airbyteBucket := "arn:aws:s3:::" + p.Outputs["airbyteBucket"].(string)
 	airflowBucket := "arn:aws:s3:::" + p.Outputs["airflowLogBucket"].(string)
-	for _, s := range stmts["airbyte-role-airbyte"] {
+	for _, s := range append(stmts["airbyte-role-airbyte"], stmts["airbyte-jobs-role-airbyte-jobs"]...) {
 		for _, r := range plan.Strings(s["Resource"]) {
 			if strings.HasPrefix(r, "arn:aws:s3:") {
-				assert.True(t, r == airbyteBucket || r == airbyteBucket+"/*", "Airbyte reaches %s", r)
+				assert.True(t, strings.HasPrefix(r, airbyteBucket), "Airbyte reaches %s", r)
 			}
-			if strings.HasPrefix(r, "arn:aws:secretsmanager:") {
+			if strings.HasPrefix(r, "arn:aws:secretsmanager:") && r != "*" {
+				assert.Regexp(t, `:secret:airbyte_\*$`, r, "Airbyte's secrets are those it names airbyte_*")
 				assert.Contains(t, mustJSON(t, s), "AirbyteManaged", "Airbyte's secrets access is limited to its tagged secrets")
 			}
 		}
 	}
-	for _, s := range stmts["airflow-role-airflow"] {
+	// Connector code reads Airbyte's secrets but cannot create, change or
+	// list any.
+	var jobActions []string
+	for _, s := range stmts["airbyte-jobs-role-airbyte-jobs"] {
+		jobActions = append(jobActions, plan.Strings(s["Action"])...)
+	}
+	assert.ElementsMatch(t, []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue",
+		"secretsmanager:DescribeSecret", "kms:Decrypt", "kms:GenerateDataKey"}, jobActions)
+	for _, s := range append(stmts["airflow-role-airflow"], stmts["airflow-tasks-role-airflow-tasks"]...) {
 		for _, r := range plan.Strings(s["Resource"]) {
 			if strings.HasPrefix(r, "arn:aws:s3:") {
-				assert.True(t, r == airflowBucket || r == airflowBucket+"/*", "Airflow reaches %s", r)
+				assert.True(t, r == airflowBucket || r == airflowBucket+"/logs/*", "Airflow reaches %s", r)
 			}
 			if strings.HasPrefix(r, "arn:aws:secretsmanager:") {
 				assert.Regexp(t, `:secret:dataplatform-prod/airflow/(connections|variables)/\*$`, r)

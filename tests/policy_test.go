@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,11 +55,9 @@ func TestProdHasNoViolationAndDevWaivesOnlyWithReasons(t *testing.T) {
 
 // clone deep-copies a plan so a test can break it.
 func clone(t *testing.T, p *plan.Plan) *plan.Plan {
-	b, err := p.JSON()
+	out, err := p.Clone()
 	require.NoError(t, err)
-	var out plan.Plan
-	require.NoError(t, json.Unmarshal(b, &out))
-	return &out
+	return out
 }
 
 func first(t *testing.T, p *plan.Plan, typ string) *plan.Resource {
@@ -180,6 +177,55 @@ var breaks = map[string]func(t *testing.T, p *plan.Plan){
 		v := named(t, p, "kubernetes:helm.sh/v3:Release", "airflow").Inputs["values"].(map[string]any)
 		v["createUserJob"].(map[string]any)["defaultUser"].(map[string]any)["password"] = "admin"
 	},
+	"IAM-005": func(t *testing.T, p *plan.Plan) {
+		addStatement(t, p, map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:GetSecretValue"}, "Resource": []any{"arn:aws:secretsmanager:us-east-1:123456789012:secret:*"}})
+	},
+	"IAM-006": func(t *testing.T, p *plan.Plan) {
+		addStatement(t, p, map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:GetSecretValue"},
+			"Resource": []any{"arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/airflow/platform-AbCdEf"}})
+	},
+	"K8S-001": func(t *testing.T, p *plan.Plan) {
+		container(t, p, "airflow", "Deployment", "airflow-scheduler")["securityContext"] = map[string]any{"privileged": true}
+	},
+	"K8S-002": func(t *testing.T, p *plan.Plan) {
+		podSpec(t, p, "airflow", "Deployment", "airflow-scheduler")["hostNetwork"] = true
+	},
+	"K8S-003": func(t *testing.T, p *plan.Plan) {
+		spec := podSpec(t, p, "airflow", "Deployment", "airflow-scheduler")
+		spec["volumes"] = append(spec["volumes"].([]any), map[string]any{"name": "docker", "hostPath": map[string]any{"path": "/var/run"}})
+	},
+	"K8S-004": func(t *testing.T, p *plan.Plan) {
+		delete(container(t, p, "airflow", "Deployment", "airflow-scheduler"), "resources")
+	},
+	"K8S-005": func(t *testing.T, p *plan.Plan) {
+		// The scheduler runs as the task pods' account.
+		podSpec(t, p, "airflow", "Deployment", "airflow-scheduler")["serviceAccountName"] = "airflow-worker"
+	},
+	"K8S-006": func(t *testing.T, p *plan.Plan) {
+		// The scheduler's pod-launching Role bound to the task pods' account.
+		b := named(t, p, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "airflow-pod-launcher")
+		b.Inputs["subjects"].([]any)[0].(map[string]any)["name"] = "airflow-worker"
+	},
+	"K8S-007": func(t *testing.T, p *plan.Plan) {
+		p.Resources = append(p.Resources, plan.Resource{URN: "urn:pulumi:prod::dataplatform::kubernetes:external-secrets.io/v1:ClusterSecretStore::everything",
+			Type: "kubernetes:external-secrets.io/v1:ClusterSecretStore", Name: "everything",
+			Inputs: map[string]any{"metadata": map[string]any{"name": "everything"}, "spec": map[string]any{"provider": map[string]any{"aws": map[string]any{"service": "SecretsManager"}}}}})
+	},
+	"K8S-008": func(t *testing.T, p *plan.Plan) {
+		r := named(t, p, "kubernetes:rbac.authorization.k8s.io/v1:Role", "airbyte")
+		r.Inputs["rules"].([]any)[1].(map[string]any)["apiGroups"] = []any{"*"}
+	},
+	"AUD-001": func(t *testing.T, p *plan.Plan) {
+		tr := first(t, p, "aws:cloudtrail/trail:Trail")
+		tr.Inputs["advancedEventSelectors"] = tr.Inputs["advancedEventSelectors"].([]any)[:1]
+	},
+	"AUD-002": func(t *testing.T, p *plan.Plan) {
+		tr := first(t, p, "aws:cloudtrail/trail:Trail")
+		tr.Inputs["advancedEventSelectors"] = tr.Inputs["advancedEventSelectors"].([]any)[1:]
+	},
+	"AUD-003": func(t *testing.T, p *plan.Plan) {
+		first(t, p, "aws:cloudtrail/trail:Trail").Inputs["enableLogFileValidation"] = false
+	},
 	"TAG-001":  func(t *testing.T, p *plan.Plan) { delete(first(t, p, "aws:ec2/subnet:Subnet").Inputs, "tags") },
 	"PROT-001": func(t *testing.T, p *plan.Plan) { first(t, p, "aws:s3/bucketV2:BucketV2").Protect = false },
 }
@@ -215,6 +261,49 @@ func TestEveryRuleFailsOnABadResource(t *testing.T) {
 	}
 }
 
+// podSpec returns the pod template of a workload a release renders.
+func podSpec(t *testing.T, p *plan.Plan, releaseName, kind, name string) map[string]any {
+	t.Helper()
+	spec, ok := plan.PodSpec(objectNamed(t, p, releaseName, kind, name).Body, kind)
+	require.True(t, ok)
+	return spec
+}
+
+// container returns the first container of a workload a release renders.
+func container(t *testing.T, p *plan.Plan, releaseName, kind, name string) map[string]any {
+	t.Helper()
+	return podSpec(t, p, releaseName, kind, name)["containers"].([]any)[0].(map[string]any)
+}
+
+// A statement on "*" passes IAM-002 only for actions without
+// resource-level permissions (an explicit list, not a verb prefix), or
+// with a condition that narrows the resources.
+func TestResourceStarNeedsAnUnscopableActionOrAScopingCondition(t *testing.T) {
+	for name, tc := range map[string]struct {
+		stmt map[string]any
+		want []string
+	}{
+		"a Get verb is no exemption": {map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:GetSecretValue"}, "Resource": []any{"*"}}, []string{"IAM-002", "IAM-005"}},
+		"a region condition does not scope": {map[string]any{"Effect": "Allow", "Action": []any{"s3:PutObject"}, "Resource": []any{"*"},
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": []any{"us-east-1"}}}}, []string{"IAM-002"}},
+		"a tag condition scopes": {map[string]any{"Effect": "Allow", "Action": []any{"ec2:TerminateInstances"}, "Resource": []any{"*"},
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/owner": []any{"me"}}}}, nil},
+		"a listed action without resource-level permissions": {map[string]any{"Effect": "Allow", "Action": []any{"ec2:DescribeSubnets"}, "Resource": []any{"*"}}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := clone(t, stackPlan(t, "prod"))
+			addStatement(t, p, tc.stmt)
+			rep, err := policy.Evaluate(p, nil)
+			require.NoError(t, err)
+			var got []string
+			for _, v := range rep.Violations {
+				got = append(got, v.Rule)
+			}
+			assert.ElementsMatch(t, tc.want, got)
+		})
+	}
+}
+
 func TestWaiversMustNameARuleAndAReason(t *testing.T) {
 	p := stackPlan(t, "dev")
 	_, err := policy.Evaluate(p, []policy.Waiver{{Rule: "RDS-999", Reason: "because we can, really"}})
@@ -235,7 +324,7 @@ func TestPolicyCommandFailsWithTheRuleID(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	assert.Equal(t, 0, cli.Main([]string{"-dir", dir, "-stack", "prod", "-policy"}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "27 rules")
+	assert.Contains(t, out.String(), "40 rules")
 	assert.Contains(t, out.String(), "PASSED")
 
 	out.Reset()

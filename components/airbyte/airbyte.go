@@ -18,6 +18,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
+	"github.com/dataplatform/dataplatform/spec"
 )
 
 // TypeToken is the Pulumi type of the Airbyte component.
@@ -56,11 +57,15 @@ type AirbyteArgs struct {
 	// BucketName is Airbyte's bucket; BucketReady is its last setting. Required.
 	BucketName  pulumi.StringInput
 	BucketReady pulumi.Resource
-	// Role is Airbyte's IRSA role. Required.
+	// Role is the IRSA role of Airbyte's own components (see Policies). Required.
 	Role *identity.IrsaRole
+	// JobRole is the IRSA role of the job pods, which run connector code
+	// (see JobPolicies). Required.
+	JobRole *identity.IrsaRole
 	// KMSKeyARN encrypts the connector secrets Airbyte writes. Required.
 	KMSKeyARN pulumi.StringInput
-	// SecretSync builds the database Secret. Required.
+	// SecretSync is the operator; Airbyte's namespace gets a SecretStore
+	// of its own that reads only Airbyte's logins. Required.
 	SecretSync *secretsync.Operator
 	// Ingress configures the load balancer; LoadBalancerController must run first.
 	Ingress                ingress.Config
@@ -98,8 +103,8 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Logins == nil || args.Role == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" {
-		problems.Addf("args", "database, logins, role, secretSync, bucketName, kmsKeyArn and region are required")
+	if args.Database == nil || args.Logins == nil || args.Role == nil || args.JobRole == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" {
+		problems.Addf("args", "database, logins, role, jobRole, secretSync, bucketName, kmsKeyArn and region are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -118,42 +123,20 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 	namespace := ns.Metadata.Name().Elem()
 
-	// The service account is ours, not the chart's: the chart creates its
-	// own only at first install (a pre-install hook), so a changed role ARN
-	// would never reach it. With serviceAccount.create false the chart also
-	// skips the Role and RoleBinding, so they are here, with the chart's rules.
-	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:        pulumi.String(ServiceAccountName),
-			Namespace:   namespace,
-			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: args.Role.RoleARN},
-		},
+	accounts, err := serviceAccounts(ctx, name, namespace, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	var loginARNs []pulumi.StringInput
+	for _, c := range database.Colors {
+		loginARNs = append(loginARNs, args.Logins.SecretARNs[c])
+	}
+	store, err := secretsync.NewStore(ctx, name+"-secrets", &secretsync.StoreArgs{
+		Operator: args.SecretSync, Namespace: cfg.Namespace, SecretARNs: loginARNs, WaitFor: []pulumi.Resource{ns},
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	role, err := rbacv1.NewRole(ctx, name, &rbacv1.RoleArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ServiceAccountName + "-role"), Namespace: namespace},
-		Rules: rbacv1.PolicyRuleArray{&rbacv1.PolicyRuleArgs{
-			ApiGroups: pulumi.ToStringArray([]string{"*"}),
-			Resources: pulumi.ToStringArray([]string{"jobs", "pods", "pods/log", "pods/exec", "pods/attach", "secrets", "configmaps", "endpoints"}),
-			Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch", "create", "update", "patch", "delete"}),
-		}},
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	binding, err := rbacv1.NewRoleBinding(ctx, name, &rbacv1.RoleBindingArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ServiceAccountName + "-binding"), Namespace: namespace},
-		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
-		Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
-			Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: namespace,
-		}},
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
 	dbSecret, err := secretsync.NewExternalSecret(ctx, name+"-db", &secretsync.ExternalSecretArgs{
 		Namespace:  namespace,
 		SecretName: DatabaseSecretName,
@@ -166,13 +149,14 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 			DatabaseUserKey:     pulumi.String("{{ .username }}"),
 			DatabasePasswordKey: pulumi.String("{{ .password }}"),
 		},
-		Operator: args.SecretSync,
+		Store: store,
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	deps := append([]pulumi.Resource{ns, sa, binding, dbSecret, args.Database.Instance}, args.Role.Ready...)
+	deps := append(append([]pulumi.Resource{ns, dbSecret, args.Database.Instance}, accounts...), args.Role.Ready...)
+	deps = append(deps, args.JobRole.Ready...)
 	if args.LoginJob != nil {
 		deps = append(deps, args.LoginJob)
 	}
@@ -224,6 +208,69 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	return a, nil
 }
 
+// serviceAccounts creates Airbyte's two service accounts, the platform's
+// and the jobs', and the platform's Role and RoleBinding, and returns the
+// accounts and the binding. The accounts are ours, not the chart's: the chart
+// creates its own only at first install (a pre-install hook), so a changed
+// role ARN would never reach it. With serviceAccount.create false the chart
+// also skips the Role and RoleBinding, so they are here, with the chart's
+// rules. The jobs' account is bound to nothing: connector code gets no
+// Kubernetes permissions, so it can neither read the namespace's Secrets
+// nor start pods that mount them.
+func serviceAccounts(ctx *pulumi.Context, name string, namespace pulumi.StringInput, args *AirbyteArgs, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(ServiceAccountName),
+			Namespace:   namespace,
+			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: args.Role.RoleARN},
+		},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := corev1.NewServiceAccount(ctx, name+"-jobs", &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(JobServiceAccountName),
+			Namespace:   namespace,
+			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: args.JobRole.RoleARN},
+		},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	role, err := rbacv1.NewRole(ctx, name, &rbacv1.RoleArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ServiceAccountName + "-role"), Namespace: namespace},
+		// The chart's rules (apiGroups "*"), with the groups named: the
+		// core group, and batch for jobs.
+		Rules: rbacv1.PolicyRuleArray{
+			&rbacv1.PolicyRuleArgs{
+				ApiGroups: pulumi.ToStringArray([]string{""}),
+				Resources: pulumi.ToStringArray([]string{"pods", "pods/log", "pods/exec", "pods/attach", "secrets", "configmaps", "endpoints"}),
+				Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch", "create", "update", "patch", "delete"}),
+			},
+			&rbacv1.PolicyRuleArgs{
+				ApiGroups: pulumi.ToStringArray([]string{"batch"}),
+				Resources: pulumi.ToStringArray([]string{"jobs"}),
+				Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch", "create", "update", "patch", "delete"}),
+			},
+		},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	binding, err := rbacv1.NewRoleBinding(ctx, name, &rbacv1.RoleBindingArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ServiceAccountName + "-binding"), Namespace: namespace},
+		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
+		Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
+			Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: namespace,
+		}},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return []pulumi.Resource{sa, jobs, binding}, nil
+}
+
 // Values are the chart values for cfg: external database, S3 storage and
 // AWS Secrets Manager, all through IRSA; no MinIO, no in-cluster Postgres,
 // and no credential in the values. Keys follow what the chart's templates
@@ -250,7 +297,9 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				CookieSecureSetting:   strings.HasPrefix(url, "https://"),
 				CookieSameSiteSetting: "Strict",
 			}},
-			ServiceAccountName: ServiceAccountName,
+			// The job pods' account (JOB_KUBE_SERVICEACCOUNT); every
+			// component names the platform's below.
+			ServiceAccountName: JobServiceAccountName,
 			Database: DatabaseValues{
 				Type:              "external",
 				SecretName:        DatabaseSecretName,
@@ -281,21 +330,36 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 					Tags:   secretTags(args.SecretTags),
 				},
 			},
-			Workloads: WorkloadValues{Resources: WorkloadResources{MainContainer: ContainerResources{
-				CPU:    RequestLimit{Request: cfg.Jobs.CPURequest, Limit: cfg.Jobs.CPULimit},
-				Memory: RequestLimit{Request: cfg.Jobs.MemoryRequest, Limit: cfg.Jobs.MemoryLimit},
-			}}},
+			Workloads: WorkloadValues{Resources: WorkloadResources{
+				MainContainer: ContainerResources{
+					CPU:    RequestLimit{Request: cfg.Jobs.CPURequest, Limit: cfg.Jobs.CPULimit},
+					Memory: RequestLimit{Request: cfg.Jobs.MemoryRequest, Limit: cfg.Jobs.MemoryLimit},
+				},
+				Check:       JobContainerResources["check"],
+				Discover:    JobContainerResources["discover"],
+				Replication: JobContainerResources["replication"],
+				Sidecar:     JobContainerResources["sidecar"],
+			}},
 		},
 		ServiceAccount:    ChartServiceAccount{Create: false, Name: ServiceAccountName},
 		Postgresql:        Enabled{Enabled: false},
 		Minio:             Enabled{Enabled: false},
-		Server:            ServerValues{ReplicaCount: cfg.ServerReplicas, PodAnnotations: rollOn},
-		WorkloadLauncher:  WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas, PodAnnotations: rollOn},
-		Worker:            PodValues{PodAnnotations: rollOn},
-		WorkloadAPIServer: PodValues{PodAnnotations: rollOn},
-		Cron:              PodValues{PodAnnotations: rollOn},
-		Temporal:          PodValues{PodAnnotations: rollOn},
-		Bootloader:        PodValues{PodAnnotations: rollOn},
+		Server:            ServerValues{ReplicaCount: cfg.ServerReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["server"].Requirements()},
+		WorkloadLauncher:  WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["workloadLauncher"].Requirements()},
+		Worker:            PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["worker"].Requirements()},
+		WorkloadAPIServer: PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["workloadApiServer"].Requirements()},
+		Cron:              PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["cron"].Requirements()},
+		Temporal:          PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["temporal"].Requirements()},
+		Bootloader:        PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["airbyteBootloader"].Requirements()},
+		Webapp:            PodValues{ServiceAccountName: ServiceAccountName},
+		ConnectorRollout:  PodValues{ServiceAccountName: ServiceAccountName},
+		FeatureflagServer: PodValues{ServiceAccountName: ServiceAccountName},
+		Metrics:           PodValues{ServiceAccountName: ServiceAccountName},
+		ManifestServer:    PodValues{ServiceAccountName: ServiceAccountName, Resources: ComponentResources["manifestServer"].Requirements()},
+		TemporalUI:        PodValues{ServiceAccountName: ServiceAccountName},
+		Keycloak:          PodValues{ServiceAccountName: ServiceAccountName},
+		KeycloakSetup:     PodValues{ServiceAccountName: ServiceAccountName},
+		StiggSidecar:      PodValues{ServiceAccountName: ServiceAccountName},
 		Ingress: IngressValues{
 			Enabled:     true,
 			ClassName:   ingress.ClassName,
@@ -357,6 +421,37 @@ func secretTags(extra map[string]string) []Tag {
 		}
 	}
 	return tags
+}
+
+// Size is what one container requests and the most memory it may use.
+type Size = spec.Size
+
+// ComponentResources size Airbyte's long-running components (and the
+// bootloader), by the chart's key. The chart sets none, so without them
+// the pods request nothing and Karpenter sizes no node for them. The Java
+// services (server, worker, workload API and launcher, cron, bootloader)
+// run a JVM whose heap is a share of the memory limit; Temporal is a Go
+// server; the manifest server is Python.
+var ComponentResources = map[string]Size{
+	"server":            {CPU: "200m", Memory: "1Gi", MemoryLimit: "2Gi"},
+	"worker":            {CPU: "200m", Memory: "1Gi", MemoryLimit: "2Gi"},
+	"workloadApiServer": {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"workloadLauncher":  {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"cron":              {CPU: "50m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"temporal":          {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"airbyteBootloader": {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"manifestServer":    {CPU: "50m", Memory: "256Mi", MemoryLimit: "512Mi"},
+}
+
+// JobContainerResources size the containers of job pods besides the
+// connector's main container in syncs (spec.Airbyte.Jobs): the connector
+// in check and discover pods, the sync pods' orchestrator, and the
+// sidecar of check, discover and spec pods.
+var JobContainerResources = map[string]ContainerResources{
+	"check":       {CPU: RequestLimit{Request: "100m", Limit: "1"}, Memory: RequestLimit{Request: "512Mi", Limit: "1Gi"}},
+	"discover":    {CPU: RequestLimit{Request: "100m", Limit: "1"}, Memory: RequestLimit{Request: "512Mi", Limit: "1Gi"}},
+	"replication": {CPU: RequestLimit{Request: "250m", Limit: "1"}, Memory: RequestLimit{Request: "1Gi", Limit: "2Gi"}},
+	"sidecar":     {CPU: RequestLimit{Request: "50m", Limit: "500m"}, Memory: RequestLimit{Request: "128Mi", Limit: "512Mi"}},
 }
 
 // PodLabels are the labels the chart puts on a component's pods (its

@@ -6,5 +6,5 @@ import "github.com/dataplatform/dataplatform/spec"
 // see spec.Airbyte for every field and default.
 type Config = spec.Airbyte
 
-// Resources are a job container's requests and limits.
-type Resources = spec.JobResources
+// JobResources are a job container's requests and limits.
+type JobResources = spec.JobResources

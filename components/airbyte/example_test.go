@@ -36,10 +36,18 @@ func ExampleNewAirbyte() {
 		if err != nil {
 			return err
 		}
+		scope := airbyte.PolicyScope{Region: "us-east-1", AccountID: "123456789012", BucketARN: bucket.ARN, KMSKeyARN: key}
 		role, err := identity.NewIrsaRole(ctx, "airbyte-role", &identity.IrsaRoleArgs{
 			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			ServiceAccounts: airbyte.ServiceAccounts(airbyte.DefaultNamespace),
-			Policies:        airbyte.Policies(airbyte.PolicyScope{Region: "us-east-1", AccountID: "123456789012", BucketARN: bucket.ARN, KMSKeyARN: key}),
+			ServiceAccounts: airbyte.ServiceAccounts(airbyte.DefaultNamespace), Policies: airbyte.Policies(scope),
+		})
+		if err != nil {
+			return err
+		}
+		// The connector jobs' role: read-only on Airbyte's secrets.
+		jobRole, err := identity.NewIrsaRole(ctx, "airbyte-jobs-role", &identity.IrsaRoleArgs{
+			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
+			ServiceAccounts: airbyte.JobServiceAccounts(airbyte.DefaultNamespace), Policies: airbyte.JobPolicies(scope),
 		})
 		if err != nil {
 			return err
@@ -49,8 +57,7 @@ func ExampleNewAirbyte() {
 			return err
 		}
 		sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
-			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1", OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			SecretARNs: []pulumi.StringInput{logins.ActiveSecretARN}, KMSKeyARN: key,
+			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1", OIDCProviderARN: oidcARN, OIDCIssuer: issuer, KMSKeyARN: key,
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
@@ -58,7 +65,7 @@ func ExampleNewAirbyte() {
 		ab, err := airbyte.NewAirbyte(ctx, "airbyte", &airbyte.AirbyteArgs{
 			Config: airbyte.Config{ChartVersion: "2.2.0", Host: "airbyte.example.com"},
 			Region: "us-east-1", Database: db, Logins: logins, BucketName: bucket.Name, BucketReady: bucket.Ready,
-			Role: role, KMSKeyARN: key, SecretSync: sync, SnapshotBeforeUpgrade: true,
+			Role: role, JobRole: jobRole, KMSKeyARN: key, SecretSync: sync, SnapshotBeforeUpgrade: true,
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
@@ -68,5 +75,5 @@ func ExampleNewAirbyte() {
 	}
 	counts, err := mocks.RunExample(program)
 	fmt.Println(err, counts["kubernetes:helm.sh/v3:Release"], counts["kubernetes:core/v1:ServiceAccount"])
-	// Output: <nil> 2 1
+	// Output: <nil> 2 3
 }

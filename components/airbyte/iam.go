@@ -15,18 +15,38 @@ import (
 // DefaultNamespace is the namespace Airbyte runs in unless configured otherwise.
 const DefaultNamespace = spec.AirbyteNamespace
 
-// ServiceAccountName is the one service account every Airbyte pod runs as:
-// the chart's global.serviceAccountName, which job pods get too (through
-// JOB_KUBE_SERVICEACCOUNT). Its IRSA role trusts only it.
+// ServiceAccountName is the service account of Airbyte's own components
+// (server, workers, workload API and launcher, cron, Temporal, bootloader):
+// each component's serviceAccountName in the chart. Its IRSA role trusts
+// only it.
 const ServiceAccountName = "airbyte-admin"
+
+// JobServiceAccountName is the service account of the job pods (check,
+// discover, spec, replication), which run third-party connector code. The
+// chart gives job pods global.serviceAccountName (as JOB_KUBE_SERVICEACCOUNT)
+// and lets each component override it, so the jobs get an account of their
+// own, with no Kubernetes permissions and a role of their own.
+const JobServiceAccountName = "airbyte-jobs"
 
 // ManagedTag is the tag Airbyte puts on the Secrets Manager secrets it
 // creates for connector credentials, and the only ones it may touch.
 const ManagedTag = "AirbyteManaged"
 
-// ServiceAccounts are the accounts the Airbyte role trusts.
+// SecretNamePrefix begins the name of every secret Airbyte manages:
+// airbyte-platform's AirbyteManagedSecretCoordinate always starts with
+// "airbyte_" ("airbyte_workspace_<id>_secret_<uuid>_v<n>"). Platform secret
+// names start with the platform name, which cannot hold "_", so no
+// platform secret matches it.
+const SecretNamePrefix = "airbyte_"
+
+// ServiceAccounts are the accounts the platform role trusts.
 func ServiceAccounts(namespace string) []identity.ServiceAccount {
 	return []identity.ServiceAccount{{Namespace: namespace, Name: ServiceAccountName}}
+}
+
+// JobServiceAccounts are the accounts the job role trusts.
+func JobServiceAccounts(namespace string) []identity.ServiceAccount {
+	return []identity.ServiceAccount{{Namespace: namespace, Name: JobServiceAccountName}}
 }
 
 // PolicyScope is what Airbyte's permissions are scoped to.
@@ -40,13 +60,28 @@ type PolicyScope struct {
 	KMSKeyARN pulumi.StringInput
 }
 
-// Policies returns Airbyte's permissions: its bucket and objects only;
-// Secrets Manager only on secrets tagged AirbyteManaged=true (the actions
-// Airbyte documents, with the tag condition made to hold on creation too);
-// and use of the platform key.
+func (s PolicyScope) airbyteSecrets() pulumi.StringInput {
+	return pulumi.String(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s*", s.Region, s.AccountID, SecretNamePrefix))
+}
+
+func (s PolicyScope) tagged() iampolicy.Condition {
+	return iampolicy.Condition{Test: "StringEquals", Variable: pulumi.String("secretsmanager:ResourceTag/" + ManagedTag), Values: iampolicy.Strings("true")}
+}
+
+// viaServices limits use of the platform key to requests S3 and Secrets
+// Manager make on the role's behalf.
+func (s PolicyScope) viaServices() iampolicy.Condition {
+	return iampolicy.Condition{Test: "StringEquals", Variable: pulumi.String("kms:ViaService"),
+		Values: iampolicy.Strings("s3."+s.Region+".amazonaws.com", "secretsmanager."+s.Region+".amazonaws.com")}
+}
+
+// Policies returns the permissions of Airbyte's own components: its bucket
+// and objects; Secrets Manager only on secrets named airbyte_* and tagged
+// AirbyteManaged=true (the actions Airbyte documents, with the tag required
+// on creation too); and use of the platform key through S3 and Secrets
+// Manager.
 func Policies(s PolicyScope) []identity.Policy {
-	secrets := pulumi.String(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:*", s.Region, s.AccountID))
-	tagged := iampolicy.Condition{Test: "StringEquals", Variable: pulumi.String("secretsmanager:ResourceTag/" + ManagedTag), Values: iampolicy.Strings("true")}
+	secrets := s.airbyteSecrets()
 	return []identity.Policy{{Name: "airbyte", Document: iampolicy.Document{Statements: []iampolicy.Statement{
 		{
 			Sid:       "ListTheBucket",
@@ -62,7 +97,7 @@ func Policies(s PolicyScope) []identity.Policy {
 			Sid:        "UseAirbyteManagedSecrets",
 			Actions:    []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret", "secretsmanager:TagResource"},
 			Resources:  iampolicy.Inputs(secrets),
-			Conditions: []iampolicy.Condition{tagged},
+			Conditions: []iampolicy.Condition{s.tagged()},
 		},
 		{
 			Sid:       "CreateOnlyTaggedSecrets",
@@ -73,15 +108,57 @@ func Policies(s PolicyScope) []identity.Policy {
 			}},
 		},
 		{
-			// ListSecrets has no resource-level permissions: "*" is the narrowest AWS allows.
+			// ListSecrets has no resource-level permissions: "*" is the
+			// narrowest AWS allows. It returns names and tags, never values.
 			Sid:       "ListSecrets",
 			Actions:   []string{"secretsmanager:ListSecrets"},
 			Resources: iampolicy.Strings("*"),
 		},
 		{
-			Sid:       "UseThePlatformKey",
-			Actions:   []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
-			Resources: iampolicy.Inputs(s.KMSKeyARN),
+			Sid:        "UseThePlatformKey",
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
+			Resources:  iampolicy.Inputs(s.KMSKeyARN),
+			Conditions: []iampolicy.Condition{s.viaServices()},
+		},
+	}}}}
+}
+
+// JobPolicies returns the permissions of the job pods, which run connector
+// code: read (never create, change or list) the secrets Airbyte manages,
+// which the init container hydrates into the connector's config; read and
+// write the objects under the prefixes the orchestrator and sidecar use
+// (logs, state, workload output), and list the bucket's names; and use of the
+// platform key through S3 and Secrets Manager only.
+func JobPolicies(s PolicyScope) []identity.Policy {
+	prefixes := []string{LogPrefix, StatePrefix, WorkloadOutputPrefix}
+	var objects []pulumi.StringInput
+	for _, p := range prefixes {
+		objects = append(objects, pulumi.Sprintf("%s/%s*", s.BucketARN, p))
+	}
+	return []identity.Policy{{Name: "airbyte-jobs", Document: iampolicy.Document{Statements: []iampolicy.Statement{
+		{
+			// Names only; without it S3 answers a HEAD of a missing
+			// object with 403, not 404.
+			Sid:       "ListTheBucket",
+			Actions:   []string{"s3:ListBucket"},
+			Resources: iampolicy.Inputs(s.BucketARN),
+		},
+		{
+			Sid:       "ReadWriteJobObjects",
+			Actions:   []string{"s3:GetObject", "s3:PutObject"},
+			Resources: objects,
+		},
+		{
+			Sid:        "ReadAirbyteManagedSecrets",
+			Actions:    []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+			Resources:  iampolicy.Inputs(s.airbyteSecrets()),
+			Conditions: []iampolicy.Condition{s.tagged()},
+		},
+		{
+			Sid:        "UseThePlatformKey",
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resources:  iampolicy.Inputs(s.KMSKeyARN),
+			Conditions: []iampolicy.Condition{s.viaServices()},
 		},
 	}}}}
 }

@@ -2,6 +2,8 @@ package airbyte
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/spec"
 )
 
 // ChartValues are the Airbyte V2 chart values this library sets. The chart
@@ -15,18 +17,35 @@ type ChartValues struct {
 	Server           ServerValues           `json:"server"`
 	WorkloadLauncher WorkloadLauncherValues `json:"workloadLauncher"`
 	// The other components that hold database credentials.
-	Worker            PodValues     `json:"worker"`
-	WorkloadAPIServer PodValues     `json:"workloadApiServer"`
-	Cron              PodValues     `json:"cron"`
-	Temporal          PodValues     `json:"temporal"`
-	Bootloader        PodValues     `json:"airbyteBootloader"`
+	Worker            PodValues `json:"worker"`
+	WorkloadAPIServer PodValues `json:"workloadApiServer"`
+	Cron              PodValues `json:"cron"`
+	Temporal          PodValues `json:"temporal"`
+	Bootloader        PodValues `json:"airbyteBootloader"`
+	// The components that hold no database credentials, named here only
+	// for their service account: each would otherwise run as
+	// global.serviceAccountName, the jobs' account.
+	Webapp            PodValues     `json:"webapp"`
+	ConnectorRollout  PodValues     `json:"connectorRolloutWorker"`
+	FeatureflagServer PodValues     `json:"featureflagServer"`
+	Metrics           PodValues     `json:"metrics"`
+	ManifestServer    PodValues     `json:"manifestServer"`
+	TemporalUI        PodValues     `json:"temporalUi"`
+	Keycloak          PodValues     `json:"keycloak"`
+	KeycloakSetup     PodValues     `json:"keycloakSetup"`
+	StiggSidecar      PodValues     `json:"stiggSidecar"`
 	Ingress           IngressValues `json:"ingress"`
 }
 
-// PodValues set a component's pod annotations.
+// PodValues set a component's pod annotations, service account and resources.
 type PodValues struct {
-	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+	PodAnnotations     map[string]string `json:"podAnnotations,omitempty"`
+	ServiceAccountName string            `json:"serviceAccountName,omitempty"`
+	Resources          *Resources        `json:"resources,omitempty"`
 }
+
+// Resources are a container's requests and limits, as Kubernetes writes them.
+type Resources = spec.Requirements
 
 // Global is the chart's global block.
 type Global struct {
@@ -152,7 +171,16 @@ type WorkloadValues struct {
 
 // WorkloadResources are global.workloads.resources.
 type WorkloadResources struct {
+	// MainContainer is the connector's container in sync pods.
 	MainContainer ContainerResources `json:"mainContainer"`
+	// Check and Discover are the connector's container in check and
+	// discover pods; Replication the orchestrator of sync pods; Sidecar
+	// the sidecar of check, discover and spec pods. Empty, the chart
+	// renders an empty request and the containers request nothing.
+	Check       ContainerResources `json:"check"`
+	Discover    ContainerResources `json:"discover"`
+	Replication ContainerResources `json:"replication"`
+	Sidecar     ContainerResources `json:"sidecar"`
 }
 
 // ContainerResources hold a container's CPU and memory.
@@ -182,6 +210,8 @@ type Enabled struct {
 // server templates topologySpreadConstraints.
 type ServerValues struct {
 	ReplicaCount              int                        `json:"replicaCount"`
+	ServiceAccountName        string                     `json:"serviceAccountName"`
+	Resources                 *Resources                 `json:"resources,omitempty"`
 	PodAnnotations            map[string]string          `json:"podAnnotations,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 }
@@ -203,10 +233,12 @@ type LabelSelector struct {
 // no topologySpreadConstraints in the chart; a preferred anti-affinity
 // spreads it across zones instead.
 type WorkloadLauncherValues struct {
-	ReplicaCount   int               `json:"replicaCount"`
-	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
-	Affinity       *Affinity         `json:"affinity,omitempty"`
-	Connector      *ConnectorValues  `json:"connector,omitempty"`
+	ReplicaCount       int               `json:"replicaCount"`
+	ServiceAccountName string            `json:"serviceAccountName"`
+	Resources          *Resources        `json:"resources,omitempty"`
+	PodAnnotations     map[string]string `json:"podAnnotations,omitempty"`
+	Affinity           *Affinity         `json:"affinity,omitempty"`
+	Connector          *ConnectorValues  `json:"connector,omitempty"`
 }
 
 // Affinity is a pod's affinity block.

@@ -9,6 +9,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/charts"
@@ -18,6 +19,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
+	"github.com/dataplatform/dataplatform/spec"
 )
 
 // TypeToken is the Pulumi type of the Airflow component.
@@ -73,11 +75,17 @@ type AirflowArgs struct {
 	// LogBucketName is the bucket of remote task logs; LogBucketReady its last setting. Required.
 	LogBucketName  pulumi.StringInput
 	LogBucketReady pulumi.Resource
-	// Role is Airflow's IRSA role; it must trust ServiceAccounts(namespace). Required.
+	// Role is the control components' IRSA role; it must trust
+	// ServiceAccounts(namespace) and carry Policies. Required.
 	Role *identity.IrsaRole
+	// TaskRole is the task pods' IRSA role; it must trust
+	// TaskServiceAccounts(namespace) and carry TaskPolicies. Required.
+	TaskRole *identity.IrsaRole
 	// PlatformSecretARN is the secret with the generated Airflow* values. Required.
 	PlatformSecretARN pulumi.StringInput
-	// SecretSync builds the Kubernetes Secrets. Required.
+	// SecretSync is the operator; Airflow's namespace gets a SecretStore of
+	// its own that reads only Airflow's secrets (its logins, the platform
+	// secret, the git credentials). Required.
 	SecretSync *secretsync.Operator
 	// Ingress configures the load balancer; LoadBalancerController must run first.
 	Ingress                ingress.Config
@@ -122,8 +130,8 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Logins == nil || args.Role == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" {
-		problems.Addf("args", "platform, region, database, logins, role, secretSync, logBucketName and platformSecretArn are required")
+	if args.Database == nil || args.Logins == nil || args.Role == nil || args.TaskRole == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" {
+		problems.Addf("args", "platform, region, database, logins, role, taskRole, secretSync, logBucketName and platformSecretArn are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -141,6 +149,23 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	namespace := ns.Metadata.Name().Elem()
 	db := args.Database
+	readable := []pulumi.StringInput{args.PlatformSecretARN}
+	for _, c := range database.Colors {
+		readable = append(readable, args.Logins.SecretARNs[c])
+	}
+	for _, arn := range cfg.SecretARNs() {
+		readable = append(readable, pulumi.String(arn))
+	}
+	store, err := secretsync.NewStore(ctx, name+"-secrets", &secretsync.StoreArgs{
+		Operator: args.SecretSync, Namespace: cfg.Namespace, SecretARNs: readable, WaitFor: []pulumi.Resource{ns},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	launcher, err := podLauncher(ctx, name, namespace, parent)
+	if err != nil {
+		return nil, err
+	}
 	// Airflow's own login, not the RDS master user: RDS rotating the
 	// master password does not reach Airflow.
 	creds := []secretsync.Field{
@@ -154,7 +179,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 			rotating = args.Logins.Active
 		}
 		es, err := secretsync.NewExternalSecret(ctx, name+"-"+suffix, &secretsync.ExternalSecretArgs{
-			Namespace: namespace, SecretName: secretName, Fields: fields, Template: template, Operator: args.SecretSync,
+			Namespace: namespace, SecretName: secretName, Fields: fields, Template: template, Store: store,
 			Credentials: rotating,
 		}, parent)
 		if err == nil {
@@ -204,7 +229,8 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		}
 	}
 
-	deps := append(append(append([]pulumi.Resource{ns, db.Instance}, args.Role.Ready...), synced...), args.WaitFor...)
+	deps := append(append(append([]pulumi.Resource{ns, db.Instance, launcher}, args.Role.Ready...), synced...), args.WaitFor...)
+	deps = append(deps, args.TaskRole.Ready...)
 	if args.LoginJob != nil {
 		deps = append(deps, args.LoginJob)
 	}
@@ -255,6 +281,40 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	return a, nil
 }
 
+// podLauncher lets the scheduler (the KubernetesExecutor) start and watch
+// task pods, and returns the binding. The chart's own pod-launcher Role
+// (allowPodLaunching, off) binds the workers' and the triggerer's accounts
+// too, so task code could start pods that mount any Secret of the
+// namespace; this Role is the chart's, bound to the scheduler alone.
+func podLauncher(ctx *pulumi.Context, name string, namespace pulumi.StringInput, parent pulumi.ResourceOption) (pulumi.Resource, error) {
+	rule := func(resources, verbs []string) rbacv1.PolicyRuleInput {
+		return &rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{""}), Resources: pulumi.ToStringArray(resources), Verbs: pulumi.ToStringArray(verbs)}
+	}
+	role, err := rbacv1.NewRole(ctx, name+"-pod-launcher", &rbacv1.RoleArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(PodLauncherRoleName), Namespace: namespace},
+		Rules: rbacv1.PolicyRuleArray{
+			rule([]string{"pods"}, []string{"create", "list", "get", "patch", "watch", "delete"}),
+			rule([]string{"pods/log"}, []string{"get"}),
+			rule([]string{"pods/exec"}, []string{"create", "get"}),
+			rule([]string{"events"}, []string{"list", "watch"}),
+		},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return rbacv1.NewRoleBinding(ctx, name+"-pod-launcher", &rbacv1.RoleBindingArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(PodLauncherRoleName), Namespace: namespace},
+		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
+		Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
+			Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(AWSComponents["scheduler"]), Namespace: namespace,
+		}},
+	}, parent)
+}
+
+// PodLauncherRoleName is the Role and RoleBinding that let the scheduler
+// alone start task pods.
+const PodLauncherRoleName = ReleaseName + "-scheduler-pod-launcher"
+
 // PgBouncerIni is the PgBouncer configuration, as an External Secrets
 // template: the chart's own pgbouncer.ini with our database behind the
 // "airflow-metadata" alias, TLS required to RDS, and the master user as the
@@ -289,7 +349,16 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 	cfg = cfg.WithDefaults()
 	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.Role.RoleARN}
 	sa := func(component string) Component {
-		return Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations}}
+		c := Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations},
+			Resources: ComponentResources[component].Requirements()}
+		if component != "apiServer" {
+			c.LogGroomerSidecar = &LogGroomer{Resources: ComponentResources["logGroomer"].Requirements()}
+		}
+		return c
+	}
+	var taskAnnotations map[string]pulumi.StringInput
+	if args.TaskRole != nil {
+		taskAnnotations = map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.TaskRole.RoleARN}
 	}
 	// ha gives a long-running component its replicas and, from 2 replicas,
 	// a PodDisruptionBudget and a spread across zones.
@@ -324,8 +393,10 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			PodAnnotations:         rollOn,
 			Replicas:               cfg.Replicas.PgBouncer,
 			ConfigSecretName:       PgBouncerConfigSecretName,
-			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName},
+			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName, Resources: ComponentResources["pgbouncerExporter"].Requirements()},
+			Resources:              ComponentResources["pgbouncer"].Requirements(),
 		},
+		MigrateDatabaseJob: Job{Resources: ComponentResources["migrateDatabaseJob"].Requirements()},
 		// The chart's own StatsD exporter runs only when nothing else
 		// receives the metrics.
 		Statsd: Enabled{Enabled: args.StatsdHost == ""},
@@ -347,6 +418,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		},
 		Dags: Dags{GitSync: GitSync{Enabled: false}},
 		CreateUserJob: CreateUserJob{
+			Resources:   ComponentResources["createUserJob"].Requirements(),
 			DefaultUser: DefaultUser{Role: "Admin", Username: cfg.Admin.Username, Email: cfg.Admin.Email, FirstName: "Platform", LastName: "Admin", Password: ""},
 			Env: []SecretEnvVar{{Name: adminPasswordEnv, ValueFrom: ValueFrom{SecretKeyRef: SecretKeyRef{
 				Name: PlatformSecretName, Key: secrets.AirflowAdminPassword,
@@ -357,7 +429,16 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 				"-p", "$(" + adminPasswordEnv + ")",
 			},
 		},
-		Workers:   Workers{ServiceAccount: sa("workers").ServiceAccount},
+		// The scheduler's own Role (podLauncher) replaces the chart's,
+		// which task pods would share.
+		AllowPodLaunching: false,
+		Workers: Workers{
+			ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents["workers"], Annotations: taskAnnotations},
+			Resources: &Resources{
+				Requests: map[string]string{"cpu": cfg.Tasks.CPURequest, "memory": cfg.Tasks.MemoryRequest},
+				Limits:   map[string]string{"cpu": cfg.Tasks.CPULimit, "memory": cfg.Tasks.MemoryLimit},
+			},
+		},
 		Scheduler: ha(sa("scheduler"), cfg.Replicas.Scheduler, "scheduler"),
 		APIServer: ha(sa("apiServer"), cfg.Replicas.APIServer, "api-server"),
 		// Without a volume of its own the triggerer is a Deployment, not a
@@ -398,7 +479,8 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		}
 	}
 	if cfg.GitSync.Repo != "" {
-		v.Dags.GitSync = GitSync{Enabled: true, Repo: cfg.GitSync.Repo, Branch: cfg.GitSync.Branch, SubPath: cfg.GitSync.SubPath}
+		v.Dags.GitSync = GitSync{Enabled: true, Repo: cfg.GitSync.Repo, Branch: cfg.GitSync.Branch, SubPath: cfg.GitSync.SubPath,
+			Resources: ComponentResources["gitSync"].Requirements()}
 		if cfg.GitSync.CredentialsSecretARN != "" {
 			v.Dags.GitSync.CredentialsSecret = GitCredentialsSecretName
 		}
@@ -408,6 +490,28 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		v.Images = &Images{Airflow: Image{Repository: cfg.Image[:i], Tag: cfg.Image[i+1:]}}
 	}
 	return v
+}
+
+// Size is what one container requests and the most memory it may use.
+type Size = spec.Size
+
+// ComponentResources size Airflow's components, by the chart's key. The
+// chart sets none; the components' init containers (waiting for the
+// migrations) take their component's. Airflow 3's scheduler, API server
+// and DAG processor are Python processes of a few hundred MiB each; the
+// API server runs several workers. PgBouncer and its exporter are small C
+// and Go processes.
+var ComponentResources = map[string]Size{
+	"scheduler":          {CPU: "250m", Memory: "1Gi", MemoryLimit: "2Gi"},
+	"apiServer":          {CPU: "250m", Memory: "1Gi", MemoryLimit: "2Gi"},
+	"dagProcessor":       {CPU: "250m", Memory: "768Mi", MemoryLimit: "1536Mi"},
+	"triggerer":          {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"pgbouncer":          {CPU: "50m", Memory: "64Mi", MemoryLimit: "256Mi"},
+	"pgbouncerExporter":  {CPU: "10m", Memory: "32Mi", MemoryLimit: "64Mi"},
+	"migrateDatabaseJob": {CPU: "250m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"createUserJob":      {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
+	"gitSync":            {CPU: "10m", Memory: "64Mi", MemoryLimit: "256Mi"},
+	"logGroomer":         {CPU: "10m", Memory: "32Mi", MemoryLimit: "128Mi"},
 }
 
 func withoutPersistence(c Component) Component {

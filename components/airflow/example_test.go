@@ -41,12 +41,18 @@ func ExampleNewAirflow() {
 		if err != nil {
 			return err
 		}
+		scope := airflow.PolicyScope{Region: "us-east-1", AccountID: "123456789012", Platform: "analytics", LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN}
 		role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
 			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace),
-			Policies: airflow.Policies(airflow.PolicyScope{
-				Region: "us-east-1", AccountID: "123456789012", Platform: "analytics", LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN,
-			}),
+			ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace), Policies: airflow.Policies(scope),
+		})
+		if err != nil {
+			return err
+		}
+		// The task pods run DAG code: a role of their own.
+		taskRole, err := identity.NewIrsaRole(ctx, "airflow-tasks-role", &identity.IrsaRoleArgs{
+			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
+			ServiceAccounts: airflow.TaskServiceAccounts(airflow.DefaultNamespace), Policies: airflow.TaskPolicies(scope),
 		})
 		if err != nil {
 			return err
@@ -57,7 +63,7 @@ func ExampleNewAirflow() {
 		}
 		sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
 			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1", OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			SecretARNs: []pulumi.StringInput{sec.AirflowSecretARN, logins.ActiveSecretARN}, KMSKeyARN: sec.KeyARN,
+			KMSKeyARN: sec.KeyARN,
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
@@ -65,7 +71,7 @@ func ExampleNewAirflow() {
 		af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
 			Config:   airflow.Config{ChartVersion: "1.21.0", Host: "airflow.example.com"},
 			Platform: "analytics", Region: "us-east-1",
-			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role,
+			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role, TaskRole: taskRole,
 			PlatformSecretARN: sec.AirflowSecretARN, SecretSync: sync, SnapshotBeforeUpgrade: true,
 		}, pulumi.Providers(k8s))
 		if err != nil {

@@ -22,7 +22,7 @@ const ReleaseName = "airflow"
 
 // AWSComponents are the Airflow components that reach AWS (remote logs in
 // S3, connections and variables in Secrets Manager), with the chart's name
-// of their service account.
+// of their service account. "workers" are the task pods.
 var AWSComponents = map[string]string{
 	"workers":      ReleaseName + "-worker",
 	"scheduler":    ReleaseName + "-scheduler",
@@ -31,19 +31,33 @@ var AWSComponents = map[string]string{
 	"dagProcessor": ReleaseName + "-dag-processor",
 }
 
-// ServiceAccounts are the accounts the Airflow role trusts: those of
-// AWSComponents, in a fixed order.
+// ControlComponents are the long-running components, which share the
+// control role; the task pods ("workers") have a role of their own.
+var ControlComponents = []string{"apiServer", "dagProcessor", "scheduler", "triggerer"}
+
+// ServiceAccounts are the accounts the control role trusts: those of
+// ControlComponents, in a fixed order.
 func ServiceAccounts(namespace string) []identity.ServiceAccount {
 	var out []identity.ServiceAccount
-	for _, c := range []string{"apiServer", "dagProcessor", "scheduler", "triggerer", "workers"} {
+	for _, c := range ControlComponents {
 		out = append(out, identity.ServiceAccount{Namespace: namespace, Name: AWSComponents[c]})
 	}
 	return out
 }
 
+// TaskServiceAccounts are the accounts the task role trusts: the task
+// pods' (the chart's workers account, which the KubernetesExecutor's pod
+// template uses).
+func TaskServiceAccounts(namespace string) []identity.ServiceAccount {
+	return []identity.ServiceAccount{{Namespace: namespace, Name: AWSComponents["workers"]}}
+}
+
 // SecretsPrefix is where Airflow's Secrets Manager backend looks up
 // connections ("<prefix>/connections/<id>") and variables ("<prefix>/variables/<key>").
 func SecretsPrefix(platform string) string { return platform + "/airflow" }
+
+// LogPrefix is the folder of the remote task logs in the log bucket.
+const LogPrefix = "logs"
 
 // PolicyScope is what Airflow's permissions are scoped to.
 type PolicyScope struct {
@@ -52,37 +66,68 @@ type PolicyScope struct {
 	Region, AccountID, Platform string
 	// LogBucketARN is the bucket of Airflow's remote task logs.
 	LogBucketARN pulumi.StringInput
-	// KMSKeyARN is the platform key, which encrypts the log objects.
+	// KMSKeyARN is the platform key, which encrypts the log objects and
+	// the secrets.
 	KMSKeyARN pulumi.StringInput
 }
 
-// Policies returns Airflow's permissions: its log bucket, read of the
-// secrets under its connections/ and variables/ prefixes, and use of the
-// platform key.
-func Policies(s PolicyScope) []identity.Policy {
+// statements are the permissions both roles are built from: read or write
+// task logs under LogPrefix (and list the log bucket), read connections
+// and variables, and use the platform key through S3 and Secrets Manager.
+func (s PolicyScope) statements(logActions []string, secrets bool) []iampolicy.Statement {
 	secret := func(kind string) pulumi.StringInput {
 		return pulumi.String(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/%s/*", s.Region, s.AccountID, SecretsPrefix(s.Platform), kind))
 	}
-	return []identity.Policy{{Name: "airflow", Document: iampolicy.Document{Statements: []iampolicy.Statement{
+	via := []string{"s3." + s.Region + ".amazonaws.com"}
+	out := []iampolicy.Statement{
 		{
+			// Unconditioned: without s3:ListBucket, S3 answers a HEAD of a
+			// missing log with 403 instead of 404, and S3TaskHandler's
+			// "does the log exist" check raises. The bucket holds only logs.
 			Sid:       "ListTheLogBucket",
-			Actions:   []string{"s3:ListBucket", "s3:GetBucketLocation"},
+			Actions:   []string{"s3:ListBucket"},
 			Resources: iampolicy.Inputs(s.LogBucketARN),
 		},
 		{
-			Sid:       "ReadWriteTaskLogs",
-			Actions:   []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
-			Resources: iampolicy.Inputs(pulumi.Sprintf("%s/*", s.LogBucketARN)),
+			Sid:       "TaskLogs",
+			Actions:   logActions,
+			Resources: iampolicy.Inputs(pulumi.Sprintf("%s/%s/*", s.LogBucketARN, LogPrefix)),
 		},
-		{
+	}
+	if secrets {
+		out = append(out, iampolicy.Statement{
 			Sid:       "ReadConnectionsAndVariables",
 			Actions:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
 			Resources: iampolicy.Inputs(secret("connections"), secret("variables")),
-		},
-		{
-			Sid:       "UseThePlatformKey",
-			Actions:   []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
-			Resources: iampolicy.Inputs(s.KMSKeyARN),
-		},
-	}}}}
+		})
+		via = append(via, "secretsmanager."+s.Region+".amazonaws.com")
+	}
+	return append(out, iampolicy.Statement{
+		Sid:        "UseThePlatformKey",
+		Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+		Resources:  iampolicy.Inputs(s.KMSKeyARN),
+		Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("kms:ViaService"), Values: iampolicy.Strings(via...)}},
+	})
+}
+
+// Policies returns the control components' permissions. The API server
+// reads task logs to show them; the triggerer writes the logs of deferred
+// tasks and the DAG processor its own; the DAG processor (DAG files' top
+// level) and the triggerer (triggers) run code that reads connections and
+// variables. Nothing deletes logs: the bucket's lifecycle expires them.
+func Policies(s PolicyScope) []identity.Policy {
+	return []identity.Policy{{Name: "airflow", Document: iampolicy.Document{
+		Statements: s.statements([]string{"s3:GetObject", "s3:PutObject"}, true),
+	}}}
+}
+
+// TaskPolicies returns the task pods' permissions: write their own logs
+// (S3TaskHandler reads an existing log object to append to it, hence
+// GetObject) and read the connections and variables tasks use. Unlike the
+// control components' account, the task pods' account is bound to no
+// Kubernetes Role: task code cannot start pods.
+func TaskPolicies(s PolicyScope) []identity.Policy {
+	return []identity.Policy{{Name: "airflow-tasks", Document: iampolicy.Document{
+		Statements: s.statements([]string{"s3:GetObject", "s3:PutObject"}, true),
+	}}}
 }

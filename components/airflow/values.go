@@ -1,12 +1,20 @@
 package airflow
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/spec"
+)
 
 // ChartValues are the official Airflow chart values this library sets. The
 // chart's schema (values.schema.json) rejects unknown keys and wrong types;
 // tests validate these values against it.
 type ChartValues struct {
 	Executor string `json:"executor"`
+	// AllowPodLaunching creates the chart's pod-launcher Role for the
+	// scheduler, workers and triggerer alike; off, with a Role of ours for
+	// the scheduler alone.
+	AllowPodLaunching bool `json:"allowPodLaunching"`
 	// NodeSelector applies to every pod whose component sets none.
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 	// AirflowPodAnnotations go on every Airflow pod.
@@ -19,6 +27,7 @@ type ChartValues struct {
 	Postgresql             Enabled            `json:"postgresql"`
 	Redis                  Enabled            `json:"redis"`
 	PgBouncer              PgBouncer          `json:"pgbouncer"`
+	MigrateDatabaseJob     Job                `json:"migrateDatabaseJob"`
 	Statsd                 Enabled            `json:"statsd"`
 	Env                    []EnvVar           `json:"env"`
 	Config                 map[string]Section `json:"config"`
@@ -65,12 +74,22 @@ type PgBouncer struct {
 	MetricsExporterSidecar    MetricsExporterSidecar     `json:"metricsExporterSidecar"`
 	PodDisruptionBudget       *PodDisruptionBudget       `json:"podDisruptionBudget,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	Resources                 *Resources                 `json:"resources,omitempty"`
 }
 
 // MetricsExporterSidecar is PgBouncer's metrics exporter.
 type MetricsExporterSidecar struct {
-	StatsSecretName string `json:"statsSecretName"`
+	StatsSecretName string     `json:"statsSecretName"`
+	Resources       *Resources `json:"resources,omitempty"`
 }
+
+// Job is one of the chart's jobs (the database migration).
+type Job struct {
+	Resources *Resources `json:"resources,omitempty"`
+}
+
+// Resources are a container's requests and limits, as Kubernetes writes them.
+type Resources = spec.Requirements
 
 // EnvVar is a plain environment variable of every Airflow container.
 type EnvVar struct {
@@ -93,11 +112,12 @@ type DagPersistence struct {
 
 // GitSync configures the git-sync sidecar.
 type GitSync struct {
-	Enabled           bool   `json:"enabled"`
-	Repo              string `json:"repo,omitempty"`
-	Branch            string `json:"branch,omitempty"`
-	SubPath           string `json:"subPath,omitempty"`
-	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+	Enabled           bool       `json:"enabled"`
+	Repo              string     `json:"repo,omitempty"`
+	Branch            string     `json:"branch,omitempty"`
+	SubPath           string     `json:"subPath,omitempty"`
+	CredentialsSecret string     `json:"credentialsSecret,omitempty"`
+	Resources         *Resources `json:"resources,omitempty"`
 }
 
 // CreateUserJob creates the first admin, reading the password from a Secret.
@@ -105,6 +125,7 @@ type CreateUserJob struct {
 	DefaultUser DefaultUser    `json:"defaultUser"`
 	Env         []SecretEnvVar `json:"env"`
 	Args        []string       `json:"args"`
+	Resources   *Resources     `json:"resources,omitempty"`
 }
 
 // DefaultUser is the first admin; its password stays empty in the values.
@@ -137,6 +158,7 @@ type SecretKeyRef struct {
 // Workers are the task pods' settings (KubernetesExecutor: the pod template).
 type Workers struct {
 	ServiceAccount ServiceAccount     `json:"serviceAccount"`
+	Resources      *Resources         `json:"resources,omitempty"`
 	Kubernetes     *WorkersKubernetes `json:"kubernetes,omitempty"`
 }
 
@@ -154,6 +176,14 @@ type Component struct {
 	ServiceAccount            ServiceAccount             `json:"serviceAccount"`
 	PodDisruptionBudget       *PodDisruptionBudget       `json:"podDisruptionBudget,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	Resources                 *Resources                 `json:"resources,omitempty"`
+	// LogGroomerSidecar trims the component's local logs.
+	LogGroomerSidecar *LogGroomer `json:"logGroomerSidecar,omitempty"`
+}
+
+// LogGroomer is the sidecar that deletes a component's old local logs.
+type LogGroomer struct {
+	Resources *Resources `json:"resources,omitempty"`
 }
 
 // PodDisruptionBudget keeps a component up while nodes are drained.

@@ -72,14 +72,21 @@ func ExampleNewLoginJob() {
 		sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
 			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1",
 			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
-			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
-			SecretARNs:      []pulumi.StringInput{db.MasterSecretARN, l.SecretARNs["blue"], l.SecretARNs["green"]}, KMSKeyARN: exampleKey,
+			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"), KMSKeyARN: exampleKey,
+		}, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		// Only the store of db-admin may read the master credentials.
+		store, err := secretsync.NewStore(ctx, "db-admin-secrets", &secretsync.StoreArgs{
+			Operator: sync, Namespace: "db-admin",
+			SecretARNs: []pulumi.StringInput{db.MasterSecretARN, l.SecretARNs["blue"], l.SecretARNs["green"]},
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
 		}
 		_, err = database.NewLoginJob(ctx, "metrics-logins", &database.LoginJobArgs{
-			Logins: l, Namespace: pulumi.String("db-admin"), SecretSync: sync, MajorVersion: "17",
+			Logins: l, Namespace: pulumi.String("db-admin"), Store: store, MajorVersion: "17",
 		}, pulumi.Providers(k8s))
 		return err
 	}

@@ -30,8 +30,9 @@ type LoginJobArgs struct {
 	// namespace of its own, where no app runs, since the job reads the RDS
 	// master password. Required.
 	Namespace pulumi.StringInput
-	// SecretSync syncs the credentials into Namespace. Required.
-	SecretSync *secretsync.Operator
+	// Store is Namespace's SecretStore, which must be allowed to read the
+	// master secret and both logins' secrets. Required.
+	Store *secretsync.Store
 	// MajorVersion is the PostgreSQL major version, for the client. Required.
 	MajorVersion string
 	// CreateDatabases lets the app create databases of its own (Airbyte's
@@ -97,8 +98,8 @@ done
 // has completed. The job runs again (a new Job) when the generation or the
 // instance changes.
 func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...pulumi.ResourceOption) (*LoginJob, error) {
-	if args == nil || args.Logins == nil || args.Namespace == nil || args.SecretSync == nil || args.MajorVersion == "" {
-		return nil, fmt.Errorf("login job %s: logins, namespace, secretSync and majorVersion are required", name)
+	if args == nil || args.Logins == nil || args.Namespace == nil || args.Store == nil || args.MajorVersion == "" {
+		return nil, fmt.Errorf("login job %s: logins, namespace, store and majorVersion are required", name)
 	}
 	j := &LoginJob{}
 	if err := ctx.RegisterComponentResource(LoginJobTypeToken, name, j, opts...); err != nil {
@@ -113,7 +114,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 			{Key: "username", SecretARN: l.Database.MasterSecretARN, Property: "username"},
 			{Key: "password", SecretARN: l.Database.MasterSecretARN, Property: "password"},
 		},
-		Operator: args.SecretSync,
+		Store: args.Store,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -125,7 +126,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 			{Key: "blue_verifier", SecretARN: l.SecretARNs[Colors[0]], Property: "scram"},
 			{Key: "green_verifier", SecretARN: l.SecretARNs[Colors[1]], Property: "scram"},
 		},
-		Operator: args.SecretSync,
+		Store: args.Store,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -123,6 +123,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Controlle
 			NodeSelector: args.NodeSelector,
 			Tolerations:  args.Tolerations,
 			IngressClass: ClassName,
+			Resources:    map[string]map[string]string{"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
 			// Every load balancer the controller creates carries the platform's tags.
 			DefaultTags: args.Tags,
 		}),
@@ -146,7 +147,10 @@ type controllerValues struct {
 	NodeSelector   map[string]string    `json:"nodeSelector,omitempty"`
 	Tolerations    []map[string]string  `json:"tolerations,omitempty"`
 	IngressClass   string               `json:"ingressClass"`
-	DefaultTags    map[string]string    `json:"defaultTags,omitempty"`
+	// Resources size the controller (the chart sets none): a Go
+	// controller watching Ingresses and Services, about 100 MiB.
+	Resources   map[string]map[string]string `json:"resources"`
+	DefaultTags map[string]string            `json:"defaultTags,omitempty"`
 	// EnableServiceMutatorWebhook is the chart's webhook that makes the
 	// controller the owner of every new Service of type LoadBalancer. It
 	// intercepts the creation of every Service in the cluster and fails

@@ -31,3 +31,23 @@ func ExampleNewMonitoring() {
 	fmt.Println(err, counts["aws:cloudwatch/metricAlarm:MetricAlarm"], counts["aws:sns/topicSubscription:TopicSubscription"])
 	// Output: <nil> 2 1
 }
+
+// An audit trail of the region's management events (Secrets Manager reads
+// included) and of every object read and write in one data bucket.
+func ExampleNewAuditTrail() {
+	program := func(ctx *pulumi.Context) error {
+		a, err := observability.NewAuditTrail(ctx, "audit", &observability.AuditTrailArgs{
+			Platform: "analytics", Region: "us-east-1", AccountID: "123456789012",
+			DataBucketARNs: []pulumi.StringInput{pulumi.String("arn:aws:s3:::analytics-data-123456789012")},
+			KMSKeyARN:      pulumi.String("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"),
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("trail", a.Trail.Arn)
+		return nil
+	}
+	counts, err := mocks.RunExample(program)
+	fmt.Println(err, counts["aws:cloudtrail/trail:Trail"], counts["aws:s3/bucketV2:BucketV2"])
+	// Output: <nil> 1 1
+}

@@ -91,7 +91,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	account := pulumi.String(caller.AccountId)
 	// The account administers the key through IAM (the default key
 	// policy); CloudWatch may also use it, to publish alarms to the
-	// encrypted alarm topic.
+	// encrypted alarm topic, and CloudTrail to encrypt the audit logs.
 	keyPolicy := iampolicy.Document{Statements: []iampolicy.Statement{
 		{
 			Sid:        "AccountAdministersThroughIAM",
@@ -105,6 +105,19 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
 			Resources:  iampolicy.Strings("*"),
 			Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(account)}},
+		},
+		{
+			// The audit trail's log files (AWS CloudTrail user guide,
+			// "Configure AWS KMS key policies for CloudTrail"); CreateTrail
+			// checks this statement.
+			Sid:        "CloudTrailEncryptsTheAuditLogs",
+			Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("cloudtrail.amazonaws.com")}},
+			Actions:    []string{"kms:GenerateDataKey*", "kms:DescribeKey"},
+			Resources:  iampolicy.Strings("*"),
+			Conditions: []iampolicy.Condition{
+				{Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(account)},
+				{Test: "StringLike", Variable: pulumi.String("kms:EncryptionContext:aws:cloudtrail:arn"), Values: iampolicy.Inputs(pulumi.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", account))},
+			},
 		},
 	}}
 	key, err := kms.NewKey(ctx, name+"-platform", &kms.KeyArgs{

@@ -10,8 +10,8 @@ import (
 	"github.com/dataplatform/dataplatform/internal/mocks"
 )
 
-// The operator, allowed to read one secret, and a Kubernetes Secret built
-// from two of its properties.
+// The operator, a store in namespace "reports" allowed to read one secret,
+// and a Kubernetes Secret built from two of its properties.
 func ExampleNewOperator() {
 	program := func(ctx *pulumi.Context) error {
 		k8s, err := kubernetes.NewProvider(ctx, "analytics", &kubernetes.ProviderArgs{Kubeconfig: pulumi.ToSecret(pulumi.String("{}")).(pulumi.StringOutput)})
@@ -24,7 +24,12 @@ func ExampleNewOperator() {
 			Region:          "us-east-1",
 			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
-			SecretARNs:      []pulumi.StringInput{secret},
+		}, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		store, err := secretsync.NewStore(ctx, "reports-secrets", &secretsync.StoreArgs{
+			Operator: op, Namespace: "reports", SecretARNs: []pulumi.StringInput{secret},
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err
@@ -37,11 +42,46 @@ func ExampleNewOperator() {
 				{Key: "password", SecretARN: secret, Property: "password"},
 			},
 			Template: map[string]pulumi.StringInput{"DATABASE_URL": pulumi.String("postgresql://{{ .username }}:{{ .password | urlquery }}@db:5432/reports")},
-			Operator: op,
+			Store:    store,
 		}, pulumi.Provider(k8s))
 		return err
 	}
 	counts, err := mocks.RunExample(program)
-	fmt.Println(err, counts["kubernetes:external-secrets.io/v1:ClusterSecretStore"], counts["kubernetes:external-secrets.io/v1:ExternalSecret"])
+	fmt.Println(err, counts["kubernetes:external-secrets.io/v1:SecretStore"], counts["kubernetes:external-secrets.io/v1:ExternalSecret"])
+	// Output: <nil> 1 1
+}
+
+// A store for namespace "billing" that may read two secrets and nothing
+// else: ExternalSecrets in "billing" read through it.
+func ExampleNewStore() {
+	program := func(ctx *pulumi.Context) error {
+		k8s, err := kubernetes.NewProvider(ctx, "analytics", &kubernetes.ProviderArgs{Kubeconfig: pulumi.ToSecret(pulumi.String("{}")).(pulumi.StringOutput)})
+		if err != nil {
+			return err
+		}
+		op, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
+			Config:          secretsync.Config{ChartVersion: "2.9.0"},
+			Region:          "us-east-1",
+			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
+			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
+		}, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		store, err := secretsync.NewStore(ctx, "billing-secrets", &secretsync.StoreArgs{
+			Operator: op, Namespace: "billing",
+			SecretARNs: []pulumi.StringInput{
+				pulumi.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:billing/db-AbCdEf"),
+				pulumi.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:billing/api-key-GhIjKl"),
+			},
+		}, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		ctx.Export("role", store.Role.RoleARN)
+		return nil
+	}
+	counts, err := mocks.RunExample(program)
+	fmt.Println(err, counts["kubernetes:external-secrets.io/v1:SecretStore"], counts["kubernetes:core/v1:ServiceAccount"])
 	// Output: <nil> 1 1
 }

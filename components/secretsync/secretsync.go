@@ -1,7 +1,14 @@
 // Package secretsync installs the External Secrets Operator and builds
 // Kubernetes Secrets from AWS Secrets Manager: the only way credentials
-// reach pods. Values never pass through Pulumi or Helm values; the operator
-// reads them with its own IRSA role, which may read only the secrets listed.
+// reach pods. Values never pass through Pulumi or Helm values.
+//
+// There is no cluster-wide store. Each namespace that needs secrets gets a
+// SecretStore of its own (NewStore), which authenticates with an IRSA role
+// trusted only by a service account of that namespace and allowed to read
+// only the secrets listed for it. An ExternalSecret in one app's namespace
+// therefore cannot read another app's database password. The operator itself
+// holds no AWS permissions, and runs with ClusterSecretStore,
+// ClusterExternalSecret and PushSecret processing (and their CRDs) off.
 package secretsync
 
 import (
@@ -23,13 +30,20 @@ import (
 // TypeToken is the Pulumi type of the Operator component.
 const TypeToken = "dataplatform:secretsync:Operator"
 
-// Namespace and ServiceAccountName are where the operator runs and as whom;
-// its IRSA role trusts only that account.
+// StoreTypeToken is the Pulumi type of the Store component.
+const StoreTypeToken = "dataplatform:secretsync:Store"
+
+// Namespace and ServiceAccountName are where the operator runs and as whom.
+// The operator's account has no IAM role: each store brings its own.
 const (
 	Namespace          = "external-secrets"
 	ServiceAccountName = "external-secrets"
-	// StoreName is the ClusterSecretStore every ExternalSecret of the platform uses.
+	// StoreName is the name of the SecretStore in each namespace.
 	StoreName = "aws-secrets-manager"
+	// StoreServiceAccountName is the service account of each namespace's
+	// store: the operator requests its token (audience sts.amazonaws.com)
+	// to assume the store's role. No pod runs as it.
+	StoreServiceAccountName = "secret-store"
 	// APIVersion is the External Secrets API the platform uses (v1beta1 is no longer served).
 	APIVersion = "external-secrets.io/v1"
 )
@@ -44,34 +58,39 @@ type OperatorArgs struct {
 	ChartDir string
 	// Region is the region of the secrets. Required.
 	Region string
-	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider. Required.
+	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider, which
+	// the stores' roles trust. Required.
 	OIDCProviderARN, OIDCIssuer pulumi.StringInput
-	// SecretARNs are the only secrets the operator may read. Required.
-	SecretARNs []pulumi.StringInput
-	// KMSKeyARN is the key those secrets are encrypted with.
+	// KMSKeyARN is the key the secrets are encrypted with; the stores'
+	// roles may decrypt with it through Secrets Manager only.
 	KMSKeyARN pulumi.StringInput
 	// NodeSelector and Tolerations place the operator (on the core nodes).
 	NodeSelector map[string]string
 	Tolerations  []map[string]string
 	// WaitFor are resources the release waits for (nodes to run on).
 	WaitFor []pulumi.Resource
-	Tags    map[string]string
+	// Tags are put on the stores' IAM roles.
+	Tags map[string]string
 }
 
-// Operator is the installed operator and its store. Create it with NewOperator.
+// Operator is the installed operator. Create it with NewOperator, then a
+// Store per namespace with NewStore.
 type Operator struct {
 	pulumi.ResourceState
 
-	// Store is the ClusterSecretStore; ExternalSecrets must wait for it.
-	Store *apiextensions.CustomResource
+	// Release is the operator's Helm release; stores wait for it (CRDs,
+	// webhook).
+	Release *helmv3.Release
 	// RefreshInterval is how often ExternalSecrets refresh.
 	RefreshInterval string
-	// Role is the operator's IRSA role.
-	Role *identity.IrsaRole
+
+	region                      string
+	oidcProviderARN, oidcIssuer pulumi.StringInput
+	kmsKeyARN                   pulumi.StringInput
+	tags                        map[string]string
 }
 
-// NewOperator installs the operator with a ClusterSecretStore for AWS
-// Secrets Manager that authenticates through the operator's IRSA role.
+// NewOperator installs the operator. It creates no store: see NewStore.
 func NewOperator(ctx *pulumi.Context, name string, args *OperatorArgs, opts ...pulumi.ResourceOption) (*Operator, error) {
 	if args == nil {
 		args = &OperatorArgs{}
@@ -81,49 +100,25 @@ func NewOperator(ctx *pulumi.Context, name string, args *OperatorArgs, opts ...p
 	if args.Region == "" {
 		problems.Addf("region", "required")
 	}
-	if len(args.SecretARNs) == 0 {
-		problems.Addf("secretArns", "want the secrets the operator may read; it gets no wildcard")
+	if args.OIDCProviderARN == nil || args.OIDCIssuer == nil {
+		problems.Addf("oidcProviderArn", "required with oidcIssuer: the stores' roles trust the cluster's OIDC provider")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	o := &Operator{RefreshInterval: cfg.RefreshInterval}
+	o := &Operator{RefreshInterval: cfg.RefreshInterval, region: args.Region, oidcProviderARN: args.OIDCProviderARN,
+		oidcIssuer: args.OIDCIssuer, kmsKeyARN: args.KMSKeyARN, tags: args.Tags}
 	if err := ctx.RegisterComponentResource(TypeToken, name, o, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(o)
-
-	statements := []iampolicy.Statement{{
-		Sid:       "ReadThePlatformsSecrets",
-		Actions:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"},
-		Resources: args.SecretARNs,
-	}}
-	if args.KMSKeyARN != nil {
-		statements = append(statements, iampolicy.Statement{
-			Sid:        "DecryptThem",
-			Actions:    []string{"kms:Decrypt"},
-			Resources:  iampolicy.Inputs(args.KMSKeyARN),
-			Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("kms:ViaService"), Values: iampolicy.Strings(fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region))}},
-		})
-	}
-	role, err := identity.NewIrsaRole(ctx, name+"-role", &identity.IrsaRoleArgs{
-		OIDCProviderARN: args.OIDCProviderARN,
-		OIDCIssuer:      args.OIDCIssuer,
-		ServiceAccounts: []identity.ServiceAccount{{Namespace: Namespace, Name: ServiceAccountName}},
-		Policies:        []identity.Policy{{Name: "read", Document: iampolicy.Document{Statements: statements}}},
-		Description:     "External Secrets Operator: reads the platform's secrets",
-		Tags:            args.Tags,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	o.Role = role
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace)},
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
+	off := false
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:      pulumi.String("external-secrets"),
 		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.ExternalSecrets, cfg.ChartVersion)),
@@ -133,50 +128,161 @@ func NewOperator(ctx *pulumi.Context, name string, args *OperatorArgs, opts ...p
 		Values: structmap.Map(operatorValues{
 			InstallCRDs:  true,
 			ReplicaCount: cfg.Replicas,
-			ServiceAccount: serviceAccountValues{
-				Create:      true,
-				Name:        ServiceAccountName,
-				Annotations: map[string]pulumi.StringInput{identity.RoleARNAnnotation: role.RoleARN},
-			},
-			NodeSelector:   args.NodeSelector,
-			Tolerations:    args.Tolerations,
-			Webhook:        componentValues{NodeSelector: args.NodeSelector, Tolerations: args.Tolerations},
-			CertController: componentValues{NodeSelector: args.NodeSelector, Tolerations: args.Tolerations},
+			// The chart's flags say "if set to false you must also set
+			// process...: false": both are off, so no cluster-wide store
+			// can exist, and nothing pushes secrets to AWS.
+			CRDs:                         crdValues{CreateClusterSecretStore: &off, CreateClusterExternalSecret: &off, CreatePushSecret: &off, CreateClusterPushSecret: &off},
+			ProcessClusterStore:          &off,
+			ProcessClusterExternalSecret: &off,
+			ProcessPushSecret:            &off,
+			ProcessClusterPushSecret:     &off,
+			ServiceAccount:               serviceAccountValues{Create: true, Name: ServiceAccountName},
+			Resources:                    small,
+			NodeSelector:                 args.NodeSelector,
+			Tolerations:                  args.Tolerations,
+			Webhook:                      componentValues{Resources: small, NodeSelector: args.NodeSelector, Tolerations: args.Tolerations},
+			CertController:               componentValues{Resources: small, NodeSelector: args.NodeSelector, Tolerations: args.Tolerations},
 		}),
 	}, parent, pulumi.DependsOn(args.WaitFor))
 	if err != nil {
 		return nil, err
 	}
-	store, err := apiextensions.NewCustomResource(ctx, name+"-store", &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String(APIVersion),
-		Kind:       pulumi.String("ClusterSecretStore"),
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:        pulumi.String(StoreName),
-			Annotations: pulumi.StringMap{"pulumi.com/waitFor": pulumi.String("condition=Ready")},
-		},
-		OtherFields: kubernetes.UntypedArgs{"spec": structmap.Map(map[string]any{
-			// No auth block: the operator's own IRSA credentials are used.
-			"provider": map[string]any{"aws": map[string]any{"service": "SecretsManager", "region": args.Region}},
-		})},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{release}))
-	if err != nil {
-		return nil, err
-	}
-	o.Store = store
-	if err := ctx.RegisterResourceOutputs(o, pulumi.Map{"roleArn": role.RoleARN}); err != nil {
+	o.Release = release
+	if err := ctx.RegisterResourceOutputs(o, pulumi.Map{}); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
+// StoreArgs are the inputs of NewStore.
+type StoreArgs struct {
+	// Operator is the installed operator. Required.
+	Operator *Operator
+	// Namespace is the store's namespace, which must exist (or be created
+	// by a resource in WaitFor). Required.
+	Namespace string
+	// SecretARNs are the only secrets ExternalSecrets of the namespace may
+	// read. Required: the store's role gets no wildcard.
+	SecretARNs []pulumi.StringInput
+	// WaitFor are resources the store waits for, such as the namespace.
+	WaitFor []pulumi.Resource
+}
+
+// Store is one namespace's SecretStore and the IRSA role it reads with.
+// Create it with NewStore.
+type Store struct {
+	pulumi.ResourceState
+
+	// Namespace is the store's namespace.
+	Namespace string
+	// Resource is the SecretStore; ExternalSecrets wait for it.
+	Resource *apiextensions.CustomResource
+	// Role is the store's IRSA role.
+	Role *identity.IrsaRole
+	// RefreshInterval is how often its ExternalSecrets refresh.
+	RefreshInterval string
+}
+
+// NewStore creates a SecretStore in one namespace, a service account there
+// for it, and an IRSA role trusted by that account alone and allowed to read
+// only args.SecretARNs (and decrypt them through Secrets Manager).
+func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, opts ...pulumi.ResourceOption) (*Store, error) {
+	if args == nil || args.Operator == nil || args.Namespace == "" || len(args.SecretARNs) == 0 {
+		return nil, fmt.Errorf("secret store %s: operator, namespace and secretArns are required (the store's role gets no wildcard)", name)
+	}
+	op := args.Operator
+	s := &Store{Namespace: args.Namespace, RefreshInterval: op.RefreshInterval}
+	if err := ctx.RegisterComponentResource(StoreTypeToken, name, s, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(s)
+	statements := []iampolicy.Statement{{
+		Sid:       "ReadThisNamespacesSecrets",
+		Actions:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+		Resources: args.SecretARNs,
+	}}
+	if op.kmsKeyARN != nil {
+		statements = append(statements, iampolicy.Statement{
+			Sid:        "DecryptThem",
+			Actions:    []string{"kms:Decrypt"},
+			Resources:  iampolicy.Inputs(op.kmsKeyARN),
+			Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("kms:ViaService"), Values: iampolicy.Strings(fmt.Sprintf("secretsmanager.%s.amazonaws.com", op.region))}},
+		})
+	}
+	role, err := identity.NewIrsaRole(ctx, name+"-role", &identity.IrsaRoleArgs{
+		OIDCProviderARN: op.oidcProviderARN,
+		OIDCIssuer:      op.oidcIssuer,
+		ServiceAccounts: []identity.ServiceAccount{{Namespace: args.Namespace, Name: StoreServiceAccountName}},
+		Policies:        []identity.Policy{{Name: "read", Document: iampolicy.Document{Statements: statements}}},
+		Description:     "External Secrets store of namespace " + args.Namespace + ": reads its secrets",
+		Tags:            op.tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	s.Role = role
+	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(StoreServiceAccountName),
+			Namespace:   pulumi.String(args.Namespace),
+			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: role.RoleARN},
+		},
+		// Only the operator uses it, through a token request.
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, parent, pulumi.DependsOn(args.WaitFor))
+	if err != nil {
+		return nil, err
+	}
+	deps := append([]pulumi.Resource{op.Release, sa}, role.Ready...)
+	store, err := apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String(APIVersion),
+		Kind:       pulumi.String("SecretStore"),
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(StoreName),
+			Namespace:   pulumi.String(args.Namespace),
+			Annotations: pulumi.StringMap{"pulumi.com/waitFor": pulumi.String("condition=Ready")},
+		},
+		OtherFields: kubernetes.UntypedArgs{"spec": structmap.Map(map[string]any{
+			"provider": map[string]any{"aws": map[string]any{
+				"service": "SecretsManager",
+				"region":  op.region,
+				// The operator assumes the role annotated on this account
+				// with a token it requests for it.
+				"auth": map[string]any{"jwt": map[string]any{"serviceAccountRef": map[string]any{"name": StoreServiceAccountName}}},
+			}},
+		})},
+	}, parent, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	s.Resource = store
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"roleArn": role.RoleARN}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 type operatorValues struct {
-	InstallCRDs    bool                 `json:"installCRDs"`
-	ReplicaCount   int                  `json:"replicaCount"`
-	ServiceAccount serviceAccountValues `json:"serviceAccount"`
-	NodeSelector   map[string]string    `json:"nodeSelector,omitempty"`
-	Tolerations    []map[string]string  `json:"tolerations,omitempty"`
-	Webhook        componentValues      `json:"webhook"`
-	CertController componentValues      `json:"certController"`
+	InstallCRDs                  bool                 `json:"installCRDs"`
+	ReplicaCount                 int                  `json:"replicaCount"`
+	CRDs                         crdValues            `json:"crds"`
+	ProcessClusterStore          *bool                `json:"processClusterStore"`
+	ProcessClusterExternalSecret *bool                `json:"processClusterExternalSecret"`
+	ProcessPushSecret            *bool                `json:"processPushSecret"`
+	ProcessClusterPushSecret     *bool                `json:"processClusterPushSecret"`
+	ServiceAccount               serviceAccountValues `json:"serviceAccount"`
+	Resources                    resources            `json:"resources"`
+	NodeSelector                 map[string]string    `json:"nodeSelector,omitempty"`
+	Tolerations                  []map[string]string  `json:"tolerations,omitempty"`
+	Webhook                      componentValues      `json:"webhook"`
+	CertController               componentValues      `json:"certController"`
+}
+
+type crdValues struct {
+	CreateClusterSecretStore    *bool `json:"createClusterSecretStore"`
+	CreateClusterExternalSecret *bool `json:"createClusterExternalSecret"`
+	CreatePushSecret            *bool `json:"createPushSecret"`
+	CreateClusterPushSecret     *bool `json:"createClusterPushSecret"`
 }
 
 type serviceAccountValues struct {
@@ -185,7 +291,15 @@ type serviceAccountValues struct {
 	Annotations map[string]pulumi.StringInput `json:"annotations,omitempty"`
 }
 
+// resources are a container's requests and limits; the chart sets none.
+type resources map[string]map[string]string
+
+// small is what each of the operator's three Go processes (controller,
+// webhook, cert controller) requests: they hold a few hundred objects.
+var small = resources{"requests": {"cpu": "20m", "memory": "96Mi"}, "limits": {"memory": "256Mi"}}
+
 type componentValues struct {
+	Resources    resources           `json:"resources"`
 	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
 	Tolerations  []map[string]string `json:"tolerations,omitempty"`
 }
@@ -203,7 +317,8 @@ type Field struct {
 
 // ExternalSecretArgs describe a Kubernetes Secret synced from Secrets Manager.
 type ExternalSecretArgs struct {
-	// Namespace and SecretName name the Kubernetes Secret. Required.
+	// Namespace and SecretName name the Kubernetes Secret. Required;
+	// Namespace must be the Store's.
 	Namespace  pulumi.StringInput
 	SecretName string
 	// Fields are the values read from Secrets Manager.
@@ -212,8 +327,8 @@ type ExternalSecretArgs struct {
 	// the fields, such as "postgresql://{{ .username | urlquery }}:...".
 	// Without a template, each field becomes a key of its own.
 	Template map[string]pulumi.StringInput
-	// Operator is the installed operator (its store and refresh interval). Required.
-	Operator *Operator
+	// Store is the SecretStore of Namespace (see NewStore). Required.
+	Store *Store
 	// Credentials names the rotating credentials the Secret holds (such as
 	// a database login, "airbyte_blue"): the ExternalSecret carries it in
 	// CredentialsAnnotation, and so must every pod that reads the Secret,
@@ -253,10 +368,10 @@ func NewExternalSecret(ctx *pulumi.Context, name string, args *ExternalSecretArg
 			Annotations: annotations,
 		},
 		OtherFields: kubernetes.UntypedArgs{"spec": structmap.Map(map[string]any{
-			"refreshInterval": args.Operator.RefreshInterval,
-			"secretStoreRef":  map[string]any{"name": StoreName, "kind": "ClusterSecretStore"},
+			"refreshInterval": args.Store.RefreshInterval,
+			"secretStoreRef":  map[string]any{"name": StoreName, "kind": "SecretStore"},
 			"target":          target,
 			"data":            data,
 		})},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{args.Operator.Store}))...)
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{args.Store.Resource}))...)
 }

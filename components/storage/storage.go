@@ -28,7 +28,10 @@ type BucketArgs struct {
 	// LogPrefixes are the prefixes (such as "log/") whose objects expire
 	// after Config.LogExpirationDays; "" means the whole bucket.
 	LogPrefixes []string
-	Tags        map[string]string
+	// Grants are further statements of the bucket's policy, made from its
+	// ARN, such as a service's right to write to it.
+	Grants func(bucketARN pulumi.StringOutput) []iampolicy.Statement
+	Tags   map[string]string
 }
 
 // Bucket is a private, encrypted S3 bucket. Create it with NewBucket.
@@ -147,11 +150,13 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	}, parent, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
 		return nil, err
 	}
+	statements := []iampolicy.Statement{iampolicy.DenyInsecureTransport("s3:*", bucket.Arn, pulumi.Sprintf("%s/*", bucket.Arn))}
+	if args.Grants != nil {
+		statements = append(statements, args.Grants(bucket.Arn)...)
+	}
 	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
-		Policy: iampolicy.Document{Statements: []iampolicy.Statement{
-			iampolicy.DenyInsecureTransport("s3:*", bucket.Arn, pulumi.Sprintf("%s/*", bucket.Arn)),
-		}}.JSON(),
+		Policy: iampolicy.Document{Statements: statements}.JSON(),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{pab}))
 	if err != nil {
 		return nil, err

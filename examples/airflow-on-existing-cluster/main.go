@@ -91,15 +91,19 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	oidcARN, issuer := pulumi.String(cfg.Require("oidcProviderArn")), pulumi.String(cfg.Require("oidcIssuer"))
+	// One role for the control components, one for the task pods, which
+	// run DAG code.
+	scope := airflow.PolicyScope{Region: region.Name, AccountID: caller.AccountId, Platform: platform, LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN}
 	role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
-		OIDCProviderARN: oidcARN,
-		OIDCIssuer:      issuer,
-		ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace),
-		Policies: airflow.Policies(airflow.PolicyScope{
-			Region: region.Name, AccountID: caller.AccountId, Platform: platform,
-			LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN,
-		}),
-		Tags: tags,
+		OIDCProviderARN: oidcARN, OIDCIssuer: issuer, Tags: tags,
+		ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace), Policies: airflow.Policies(scope),
+	})
+	if err != nil {
+		return err
+	}
+	taskRole, err := identity.NewIrsaRole(ctx, "airflow-tasks-role", &identity.IrsaRoleArgs{
+		OIDCProviderARN: oidcARN, OIDCIssuer: issuer, Tags: tags,
+		ServiceAccounts: airflow.TaskServiceAccounts(airflow.DefaultNamespace), Policies: airflow.TaskPolicies(scope),
 	})
 	if err != nil {
 		return err
@@ -114,10 +118,8 @@ func program(ctx *pulumi.Context) error {
 		Region:          region.Name,
 		OIDCProviderARN: oidcARN,
 		OIDCIssuer:      issuer,
-		SecretARNs: []pulumi.StringInput{sec.AirflowSecretARN, db.MasterSecretARN,
-			logins.SecretARNs[database.Colors[0]], logins.SecretARNs[database.Colors[1]]},
-		KMSKeyARN: sec.KeyARN,
-		Tags:      tags,
+		KMSKeyARN:       sec.KeyARN,
+		Tags:            tags,
 	}, pulumi.Providers(k8s))
 	if err != nil {
 		return err
@@ -130,8 +132,16 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	// db-admin's store alone may read the master credentials.
+	adminStore, err := secretsync.NewStore(ctx, "db-admin-secrets", &secretsync.StoreArgs{
+		Operator: sync, Namespace: "db-admin", WaitFor: []pulumi.Resource{adminNS},
+		SecretARNs: []pulumi.StringInput{db.MasterSecretARN, logins.SecretARNs[database.Colors[0]], logins.SecretARNs[database.Colors[1]]},
+	}, pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
 	job, err := database.NewLoginJob(ctx, "airflow-logins", &database.LoginJobArgs{
-		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), SecretSync: sync, MajorVersion: "17",
+		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), Store: adminStore, MajorVersion: "17",
 	}, pulumi.Providers(k8s))
 	if err != nil {
 		return err
@@ -147,6 +157,7 @@ func program(ctx *pulumi.Context) error {
 		LogBucketName:         logs.Name,
 		LogBucketReady:        logs.Ready,
 		Role:                  role,
+		TaskRole:              taskRole,
 		PlatformSecretARN:     sec.AirflowSecretARN,
 		SecretSync:            sync,
 		SnapshotBeforeUpgrade: true,

@@ -128,6 +128,16 @@ var nameRules = map[string]nameRule{
 	"aws:secretsmanager/secret:Secret": {prop: "name", prefixProp: "namePrefix", auto: std255,
 		min: 1, max: 512, pattern: regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`), allowed: "letters, digits and / _ + = . @ -",
 		source: "Secrets Manager CreateSecret Name; TF secretsmanager/validate.go"},
+	"aws:cloudtrail/trail:Trail": {prop: "name", auto: std255,
+		min: 3, max: 128, pattern: regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|[._-][A-Za-z0-9])*$`),
+		allowed: "letters, digits and . _ -, starting and ending with a letter or digit, no two of . _ - side by side",
+		extra: func(s string) string {
+			if net.ParseIP(s) != nil {
+				return "must not be an IP address"
+			}
+			return ""
+		},
+		source: "CloudTrail CreateTrail Name (APIReference/API_CreateTrail.html); TF cloudtrail/trail.go validateTrailName"},
 	"aws:sns/topic:Topic": {prop: "name", prefixProp: "namePrefix", auto: &autoName{sep: "-", maxLen: 80},
 		min: 1, max: 256, pattern: regexp.MustCompile(`^[A-Za-z0-9_-]+$`), allowed: "letters, digits, hyphens and underscores",
 		source: "SNS CreateTopic Name; TF sns/topic.go; pulumi-aws aws_sns_topic AutoName(80)"},

@@ -213,6 +213,11 @@ func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string
 		set("versionId", v)
 		set("arn", get("secretId"))
 		return get("secretId") + "|" + v, out
+	case "aws:cloudtrail/trail:Trail":
+		arn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, acct, physical)
+		set("arn", arn)
+		set("homeRegion", region)
+		return physical, out
 	case "aws:sns/topic:Topic":
 		arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, acct, physical)
 		set("arn", arn)

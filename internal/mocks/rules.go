@@ -304,6 +304,7 @@ var requiredRules = []requiredRule{
 	{typ: "aws:cloudwatch/eventTarget:EventTarget", paths: []string{"rule", "arn"}, source: "EventBridge PutTargets"},
 	{typ: "aws:sns/topicSubscription:TopicSubscription", paths: []string{"topic", "protocol", "endpoint"}, source: "SNS Subscribe"},
 	{typ: "aws:efs/mountTarget:MountTarget", paths: []string{"fileSystemId", "subnetId"}, source: "EFS CreateMountTarget"},
+	{typ: "aws:cloudtrail/trail:Trail", paths: []string{"s3BucketName"}, source: "CloudTrail CreateTrail S3BucketName"},
 }
 
 // Rules lists every rule of the fake AWS.
