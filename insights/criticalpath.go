@@ -22,22 +22,22 @@ type Duration struct {
 // CreationTimes are typical creation times by resource type. Types not
 // listed take DefaultCreation (API calls that return at once).
 var CreationTimes = map[string]Duration{
-	"aws:eks/cluster:Cluster":                              {660, "EKS user guide: creating a cluster takes 10 to 15 minutes"},
-	"aws:eks/nodeGroup:NodeGroup":                          {210, "EKS managed node groups: instances launch, join and turn Ready in 3 to 4 minutes"},
-	"aws:eks/addon:Addon":                                  {60, "EKS add-ons return ACTIVE in about a minute once nodes exist"},
-	"aws:ec2/natGateway:NatGateway":                        {120, "VPC: a NAT gateway turns available in 1 to 3 minutes"},
-	"aws:ec2/vpcEndpoint:VpcEndpoint":                      {90, "PrivateLink: interface endpoints take 1 to 2 minutes (gateway endpoints, seconds)"},
-	"aws:rds/instance:Instance":                            {480, "RDS: a single-AZ PostgreSQL instance is available in 5 to 10 minutes (Multi-AZ and replicas: see rdsSeconds)"},
-	"aws:ec2/internetGateway:InternetGateway":              {5, "API call plus attachment"},
-	"aws:iam/role:Role":                                    {8, "IAM is eventually consistent: the provider waits for the role to propagate"},
-	"aws:kms/key:Key":                                      {5, "API call; the provider waits for the key to be Enabled"},
-	"aws:cloudwatch/eventRule:EventRule":                   {3, "API call"},
-	"kubernetes:helm.sh/v3:Release":                        {90, "Helm install with --wait: images pulled and pods Ready (per-chart figures in releaseSeconds)"},
-	"kubernetes:external-secrets.io/v1:ExternalSecret":     {10, "the operator syncs within seconds; Pulumi waits for Ready"},
-	"kubernetes:external-secrets.io/v1:SecretStore": {10, "the operator validates the store (assuming its role) within seconds; Pulumi waits for Ready"},
-	"kubernetes:karpenter.sh/v1:NodePool":                  {3, "a Kubernetes object; nodes come later, on demand"},
-	"kubernetes:batch/v1:Job":                              {45, "Pulumi waits until a Job completes: an image pulled and a short run"},
-	"aws:s3/bucketV2:BucketV2":                             {3, "API call"},
+	"aws:eks/cluster:Cluster":                          {660, "EKS user guide: creating a cluster takes 10 to 15 minutes"},
+	"aws:eks/nodeGroup:NodeGroup":                      {210, "EKS managed node groups: instances launch, join and turn Ready in 3 to 4 minutes"},
+	"aws:eks/addon:Addon":                              {60, "EKS add-ons return ACTIVE in about a minute once nodes exist"},
+	"aws:ec2/natGateway:NatGateway":                    {120, "VPC: a NAT gateway turns available in 1 to 3 minutes"},
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                  {90, "PrivateLink: interface endpoints take 1 to 2 minutes (gateway endpoints, seconds)"},
+	"aws:rds/instance:Instance":                        {480, "RDS: a single-AZ PostgreSQL instance is available in 5 to 10 minutes (Multi-AZ and replicas: see rdsSeconds)"},
+	"aws:ec2/internetGateway:InternetGateway":          {5, "API call plus attachment"},
+	"aws:iam/role:Role":                                {8, "IAM is eventually consistent: the provider waits for the role to propagate"},
+	"aws:kms/key:Key":                                  {5, "API call; the provider waits for the key to be Enabled"},
+	"aws:cloudwatch/eventRule:EventRule":               {3, "API call"},
+	"kubernetes:helm.sh/v3:Release":                    {90, "Helm install with --wait: images pulled and pods Ready (per-chart figures in releaseSeconds)"},
+	"kubernetes:external-secrets.io/v1:ExternalSecret": {10, "the operator syncs within seconds; Pulumi waits for Ready"},
+	"kubernetes:external-secrets.io/v1:SecretStore":    {10, "the operator validates the store (assuming its role) within seconds; Pulumi waits for Ready"},
+	"kubernetes:karpenter.sh/v1:NodePool":              {3, "a Kubernetes object; nodes come later, on demand"},
+	"kubernetes:batch/v1:Job":                          {45, "Pulumi waits until a Job completes: an image pulled and a short run"},
+	"aws:s3/bucketV2:BucketV2":                         {3, "API call"},
 }
 
 // DefaultCreation is the time of any other resource (an API call).

@@ -425,6 +425,9 @@ var untaggable = map[string]bool{
 	tSGRuleLegacy: true,
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy": true, "aws:sns/topicPolicy:TopicPolicy": true,
 	"aws:sns/topicSubscription:TopicSubscription": true, "aws:efs/mountTarget:MountTarget": true,
+	// Cognito tags user pools only.
+	"aws:cognito/userGroup:UserGroup": true, "aws:cognito/userPoolClient:UserPoolClient": true,
+	"aws:cognito/userPoolDomain:UserPoolDomain": true, "aws:cognito/identityProvider:IdentityProvider": true,
 }
 
 // bucketSetting checks that every bucket has a setting resource of typ

@@ -36,7 +36,22 @@ var sections = []struct {
 	{"apps", reflect.TypeFor[AppsConfig]()},
 	{"observability", reflect.TypeFor[Observability]()},
 	{"images", reflect.TypeFor[Images]()},
+	{"sso", reflect.TypeFor[SSO]()},
 	{"policy", reflect.TypeFor[Policy]()},
+}
+
+// TestEverySectionIsInTheReference keeps the reference's list in step with
+// the sections Parse reads.
+func TestEverySectionIsInTheReference(t *testing.T) {
+	listed := map[string]bool{"name": true, "tags": true}
+	for _, s := range sections {
+		listed[s.key] = true
+	}
+	for _, key := range Sections {
+		if !listed[key] {
+			t.Errorf("dataplatform:%s is not in docs/config.md's sections", key)
+		}
+	}
 }
 
 // TestConfigReference keeps docs/config.md in step with the config types:

@@ -46,6 +46,8 @@ type Stack struct {
 	Observability Observability
 	// Images is the config section dataplatform:images.
 	Images Images
+	// SSO is the config section dataplatform:sso.
+	SSO SSO
 }
 
 // Policy is the config section dataplatform:policy.
@@ -90,7 +92,7 @@ type AppsConfig struct {
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images", "sso"}
 
 var (
 	ruleID    = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
@@ -127,7 +129,7 @@ func Parse(project, stack string, get Getter) (*Stack, error) {
 	}{
 		{"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"karpenter", &cfg.Karpenter},
 		{"database", &cfg.Database}, {"storage", &cfg.Storage}, {"secrets", &cfg.Secrets}, {"apps", &cfg.Apps},
-		{"policy", &cfg.Policy}, {"observability", &cfg.Observability}, {"images", &cfg.Images},
+		{"policy", &cfg.Policy}, {"observability", &cfg.Observability}, {"images", &cfg.Images}, {"sso", &cfg.SSO},
 	} {
 		if raw := get(Namespace + ":" + s.key); raw != "" {
 			decodeSection(Namespace+":"+s.key, raw, s.out, &p)
@@ -161,6 +163,7 @@ func (c *Stack) withDefaults() {
 	}
 	c.Apps.Airbyte = c.Apps.Airbyte.WithDefaults()
 	c.Apps.Airflow = c.Apps.Airflow.WithDefaults()
+	c.SSO = c.SSO.WithDefaults(c.Name)
 }
 
 // validate records every problem of a defaulted Config.
@@ -191,6 +194,10 @@ func (c *Stack) validate(p *validate.Problems) {
 	p.Merge(Namespace+":secrets", c.Secrets.Validate())
 	p.Merge(Namespace+":observability", c.Observability.Validate())
 	p.Merge(Namespace+":images", c.Images.Validate())
+	p.Merge(Namespace+":sso", c.SSO.Validate())
+	if c.SSO.Enabled && c.Apps.Ingress.CertificateARN == "" {
+		p.Addf(Namespace+":sso.enabled", "true, but the apps are served over plain HTTP: Cognito redirects only to https callback URLs and the load balancer authenticates only on an HTTPS listener; set dataplatform:apps.ingress.certificateArn (an ACM certificate for the apps' hosts), or leave SSO off")
+	}
 	// The platform's Kubernetes objects are created in the same `pulumi up`
 	// as the cluster: the deployer must reach the API server.
 	if !c.Cluster.Endpoint.PublicAccess && !c.Cluster.Endpoint.DeployerInVpc {

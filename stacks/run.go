@@ -46,6 +46,9 @@ type Platform struct {
 	KarpenterController *karpenter.Controller
 	// Secrets holds the platform KMS key and the generated secrets.
 	Secrets *secrets.Secrets
+	// SignIn is the Cognito user pool users sign in to both apps through
+	// (nil when dataplatform:sso.enabled is false).
+	SignIn *identity.SignIn
 	// AirbyteBucket and AirflowLogBucket are the apps' buckets.
 	AirbyteBucket, AirflowLogBucket *storage.Bucket
 	// AirbyteDB and AirflowDB are the apps' PostgreSQL instances.
@@ -258,6 +261,8 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		BucketReady:            p.AirbyteBucket.Ready,
 		Role:                   p.AirbyteRole,
 		JobRole:                p.AirbyteJobRole,
+		SignIn:                 p.SignIn,
+		SessionHours:           cfg.SSO.SessionHours,
 		KMSKeyARN:              p.Secrets.KeyARN,
 		SecretSync:             p.SecretSync,
 		Ingress:                cfg.Apps.Ingress,
@@ -283,6 +288,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		LogBucketReady:         p.AirflowLogBucket.Ready,
 		Role:                   p.AirflowRole,
 		TaskRole:               p.AirflowTaskRole,
+		SignIn:                 p.SignIn,
 		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
 		SecretSync:             p.SecretSync,
 		Ingress:                cfg.Apps.Ingress,
@@ -348,6 +354,31 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	return out, nil
 }
 
+// deploySignIn creates the Cognito user pool of single sign-on, with an
+// app client for each app whose callback is the app's address.
+func (p *Platform) deploySignIn(ctx *pulumi.Context, tags map[string]string) error {
+	cfg := p.Config
+	if !cfg.SSO.Enabled {
+		return nil
+	}
+	in := cfg.Apps.Ingress
+	airflowURL, airbyteURL := in.URL(cfg.Apps.Airflow.Host), in.URL(cfg.Apps.Airbyte.Host)
+	var err error
+	p.SignIn, err = identity.NewSignIn(ctx, p.name("sso"), cfg.Region, &identity.SignInArgs{
+		Config:   cfg.SSO,
+		Platform: cfg.Name,
+		Apps: []identity.SignInApp{
+			{Name: "airflow", CallbackURLs: []string{airflow.SSOCallbackURL(airflowURL)}, LogoutURLs: []string{airflowURL + "/"}, StoreSecret: true},
+			{Name: "airbyte", CallbackURLs: []string{airbyte.SSOCallbackURL(airbyteURL)}, LogoutURLs: []string{airbyteURL + "/"}},
+		},
+		SecretPrefix:       cfg.Name + "/",
+		KMSKeyARN:          p.Secrets.KeyARN,
+		RecoveryWindowDays: *cfg.Secrets.RecoveryWindowDays,
+		Tags:               tags,
+	})
+	return err
+}
+
 // deployOperations creates the audit trail, the monitoring (add-on, log groups, alarms,
 // topic) and the image repositories.
 func (p *Platform) deployOperations(ctx *pulumi.Context, account string, tags map[string]string) error {
@@ -393,8 +424,11 @@ func (p *Platform) deployOperations(ctx *pulumi.Context, account string, tags ma
 func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, tags map[string]string) error {
 	cfg := p.Config
 	var err error
-	p.Secrets, err = secrets.NewSecrets(ctx, p.name("secrets"), &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, Tags: tags})
+	p.Secrets, err = secrets.NewSecrets(ctx, p.name("secrets"), &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, NoAdminPassword: cfg.SSO.Enabled, Tags: tags})
 	if err != nil {
+		return err
+	}
+	if err := p.deploySignIn(ctx, tags); err != nil {
 		return err
 	}
 	// Bucket names are global: the account ID keeps them unique.
@@ -559,6 +593,10 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("airflowRoleArn", p.AirflowRole.RoleARN)
 	ctx.Export("airbyteJobRoleArn", p.AirbyteJobRole.RoleARN)
 	ctx.Export("airflowTaskRoleArn", p.AirflowTaskRole.RoleARN)
+	if p.SignIn != nil {
+		ctx.Export("ssoUserPoolId", p.SignIn.PoolID)
+		ctx.Export("ssoSignInDomain", pulumi.String(p.SignIn.HostedDomain()))
+	}
 	ctx.Export("airbyteUrl", p.Airbyte.URL)
 	ctx.Export("airflowUrl", p.Airflow.URL)
 	ctx.Export("alarmTopicArn", p.Monitoring.TopicARN)

@@ -133,7 +133,9 @@ func TestAirflowValuesAreWiredToAWSWithoutSecrets(t *testing.T) {
 	assert.Equal(t, true, git["enabled"])
 	assert.Equal(t, "airflow-git-credentials", git["credentialsSecret"])
 
-	job := v["createUserJob"].(map[string]any)
+	// dev has no single sign-on: a first admin is created, with the
+	// password from its Secret.
+	job := values(t, stackPlan(t, "dev"), "airflow")["createUserJob"].(map[string]any)
 	assert.Equal(t, "", str(job, "defaultUser", "password"), "no admin password in the values (and no admin/admin)")
 	args := job["args"].([]any)
 	assert.Equal(t, "$(DATAPLATFORM_ADMIN_PASSWORD)", args[len(args)-1], "the job reads the password from the synced secret")
@@ -304,6 +306,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
 			"kubernetes:batch/v1:Job",
+			"aws:cognito/userPool:UserPool", "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userPoolDomain:UserPoolDomain",
 		},
 		"airflow": {
 			"kubernetes:core/v1:Namespace", "kubernetes:external-secrets.io/v1:ExternalSecret", "aws:rds/instance:Instance",
@@ -312,6 +315,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
 			"kubernetes:batch/v1:Job",
+			"aws:cognito/userPool:UserPool", "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userPoolDomain:UserPoolDomain",
 		},
 	} {
 		r := release(t, p, app)
@@ -388,7 +392,7 @@ func TestSecretsReachPodsOnlyThroughTheirNamespacesStore(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []any{login("airbyte-logins-blue"), login("airbyte-logins-green")}, readable("airbyte"))
 	assert.ElementsMatch(t, []any{
-		login("secrets-airflow"), login("airflow-logins-blue"), login("airflow-logins-green"),
+		login("secrets-airflow"), login("airflow-logins-blue"), login("airflow-logins-green"), login("sso-airflow-client"),
 		"arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/git/dags-AbCdEf",
 	}, readable("airflow"))
 	assert.ElementsMatch(t, []any{

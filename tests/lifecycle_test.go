@@ -311,8 +311,8 @@ func TestARebuildAfterDestroyNamesNothingTheDestroyedStackLeft(t *testing.T) {
 		t.Logf("%s: names that outlive a destroy:\n  %s", stack, strings.Join(names, "\n  "))
 		// dev: the two upgrade snapshots and the queue; prod also the final
 		// snapshots and the secrets in their recovery window (Airflow's,
-		// and the four database logins).
-		assert.Len(t, first, map[string]int{"dev": 3, "prod": 10}[stack], stack)
+		// the four database logins, and Airflow's SSO client secret).
+		assert.Len(t, first, map[string]int{"dev": 3, "prod": 11}[stack], stack)
 	}
 	// Every log group with a name fixed by AWS is deleted after what
 	// writes to it, so no writer recreates it before the rebuild does.
@@ -346,9 +346,14 @@ func TestRDSMinorUpgradesAreNotUndone(t *testing.T) {
 }
 
 func TestAirbyteKnowsHowUsersReachIt(t *testing.T) {
-	for stack, want := range map[string]struct{ url, secure string }{
+	// prod signs users in at the load balancer (single sign-on): Airbyte's
+	// own login, and its cookie, are off.
+	for stack, want := range map[string]struct {
+		url    string
+		secure any
+	}{
 		"dev":  {"http://airbyte.dev.data.example.com", "false"},
-		"prod": {"https://airbyte.data.example.com", "true"},
+		"prod": {"https://airbyte.data.example.com", nil},
 	} {
 		p := stackPlan(t, stack)
 		var env map[string]any

@@ -1,6 +1,7 @@
 package airbyte
 
 import (
+	"fmt"
 	"maps"
 	"sort"
 	"strings"
@@ -59,6 +60,13 @@ type AirbyteArgs struct {
 	BucketReady pulumi.Resource
 	// Role is the IRSA role of Airbyte's own components (see Policies). Required.
 	Role *identity.IrsaRole
+	// SignIn, when set, puts Airbyte behind the load balancer's Cognito
+	// authentication (an app client named "airbyte"), and turns Airbyte's
+	// own single-admin login off.
+	SignIn *identity.SignIn
+	// SessionHours is how long a sign-in lasts (the load balancer's
+	// session cookie); default 8.
+	SessionHours int
 	// JobRole is the IRSA role of the job pods, which run connector code
 	// (see JobPolicies). Required.
 	JobRole *identity.IrsaRole
@@ -167,6 +175,11 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		}
 		deps = append(deps, snap)
 	}
+	if args.SignIn != nil {
+		// The sign-in pages must exist before users (or the load
+		// balancer's authenticate action) are sent to them.
+		deps = append(deps, args.SignIn.DomainReady)
+	}
 	for _, r := range []pulumi.Resource{args.BucketReady, args.LoadBalancerController, args.NodePool} {
 		if r != nil {
 			deps = append(deps, r)
@@ -206,6 +219,49 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	return a, nil
+}
+
+// ingressAnnotations are the load balancer's settings of Airbyte's
+// ingress; with single sign-on, its rules first authenticate through the
+// Cognito user pool (the load balancer controller's auth-* annotations), so
+// nobody reaches the web app or the API through the load balancer without
+// signing in.
+func ingressAnnotations(args *AirbyteArgs) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for k, v := range args.Ingress.WithDefaults().Annotations("/api/v1/health") {
+		out[k] = pulumi.String(v)
+	}
+	s := args.SignIn
+	if s == nil {
+		return out
+	}
+	out["alb.ingress.kubernetes.io/auth-type"] = pulumi.String("cognito")
+	out["alb.ingress.kubernetes.io/auth-idp-cognito"] = pulumi.Sprintf(`{"userPoolARN":"%s","userPoolClientID":"%s","userPoolDomain":"%s"}`,
+		s.PoolARN, s.Clients["airbyte"].ID(), s.Domain)
+	out["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"] = pulumi.String("authenticate")
+	out["alb.ingress.kubernetes.io/auth-scope"] = pulumi.String("openid email")
+	out["alb.ingress.kubernetes.io/auth-session-cookie"] = pulumi.String("AWSELBAuthSessionCookie")
+	hours := args.SessionHours
+	if hours == 0 {
+		hours = 8
+	}
+	out["alb.ingress.kubernetes.io/auth-session-timeout"] = pulumi.String(fmt.Sprint(hours * 3600))
+	return out
+}
+
+// authEnabled is Airbyte's own login: off behind single sign-on (nil keeps
+// the chart's default, on).
+func authEnabled(args *AirbyteArgs) *bool {
+	if args.SignIn == nil {
+		return nil
+	}
+	off := false
+	return &off
+}
+
+// SSOCallbackURL is where Cognito sends users back to the load balancer.
+func SSOCallbackURL(baseURL string) string {
+	return strings.TrimSuffix(baseURL, "/") + "/oauth2/idpresponse"
 }
 
 // serviceAccounts creates Airbyte's two service accounts, the platform's
@@ -293,7 +349,7 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 			API:        APIValues{Host: url + "/api/public"},
 			// The login cookie is Secure exactly when users reach Airbyte
 			// over HTTPS (a certificate on the load balancer).
-			Auth: AuthValues{Security: AuthSecurity{
+			Auth: AuthValues{Enabled: authEnabled(args), Security: AuthSecurity{
 				CookieSecureSetting:   strings.HasPrefix(url, "https://"),
 				CookieSameSiteSetting: "Strict",
 			}},
@@ -363,7 +419,7 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 		Ingress: IngressValues{
 			Enabled:     true,
 			ClassName:   ingress.ClassName,
-			Annotations: args.Ingress.WithDefaults().Annotations("/api/v1/health"),
+			Annotations: ingressAnnotations(args),
 			Hosts: []IngressHost{{
 				Host:  cfg.Host,
 				Paths: []IngressPath{{Path: "/", PathType: "Prefix", Backend: "server"}},

@@ -74,6 +74,9 @@ type APIValues struct {
 
 // AuthValues are global.auth.
 type AuthValues struct {
+	// Enabled is Airbyte's own login (one instance admin, a shared
+	// password); off when the load balancer signs users in.
+	Enabled  *bool        `json:"enabled,omitempty"`
 	Security AuthSecurity `json:"security"`
 }
 
@@ -276,10 +279,10 @@ type ConnectorImage struct {
 
 // IngressValues are the ingress block.
 type IngressValues struct {
-	Enabled     bool              `json:"enabled"`
-	ClassName   string            `json:"className"`
-	Annotations map[string]string `json:"annotations"`
-	Hosts       []IngressHost     `json:"hosts"`
+	Enabled     bool                          `json:"enabled"`
+	ClassName   string                        `json:"className"`
+	Annotations map[string]pulumi.StringInput `json:"annotations"`
+	Hosts       []IngressHost                 `json:"hosts"`
 }
 
 // IngressHost is one host of the ingress.

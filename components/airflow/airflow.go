@@ -78,6 +78,11 @@ type AirflowArgs struct {
 	// Role is the control components' IRSA role; it must trust
 	// ServiceAccounts(namespace) and carry Policies. Required.
 	Role *identity.IrsaRole
+	// SignIn, when set, signs users in through its Cognito user pool (an
+	// app client named "airflow" whose secret is stored): the FAB auth
+	// manager's OAuth, with the pool's groups mapped to Airflow's roles,
+	// and no first admin user.
+	SignIn *identity.SignIn
 	// TaskRole is the task pods' IRSA role; it must trust
 	// TaskServiceAccounts(namespace) and carry TaskPolicies. Required.
 	TaskRole *identity.IrsaRole
@@ -156,6 +161,9 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	for _, arn := range cfg.SecretARNs() {
 		readable = append(readable, pulumi.String(arn))
 	}
+	if args.SignIn != nil {
+		readable = append(readable, args.SignIn.ClientSecretARNs["airflow"])
+	}
 	store, err := secretsync.NewStore(ctx, name+"-secrets", &secretsync.StoreArgs{
 		Operator: args.SecretSync, Namespace: cfg.Namespace, SecretARNs: readable, WaitFor: []pulumi.Resource{ns},
 	}, parent)
@@ -207,13 +215,27 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	platformFields := []secretsync.Field{}
 	template := map[string]pulumi.StringInput{}
-	for _, k := range []string{secrets.AirflowFernetKey, secrets.AirflowAPISecretKey, secrets.AirflowJWTSecret, secrets.AirflowAdminPassword} {
+	keys := []string{secrets.AirflowFernetKey, secrets.AirflowAPISecretKey, secrets.AirflowJWTSecret}
+	if args.SignIn == nil {
+		keys = append(keys, secrets.AirflowAdminPassword)
+	}
+	for _, k := range keys {
 		v := strings.ReplaceAll(k, "-", "_")
 		platformFields = append(platformFields, secretsync.Field{Key: v, SecretARN: args.PlatformSecretARN, Property: k})
 		template[k] = pulumi.String("{{ ." + v + " }}")
 	}
 	if err := sync("platform", PlatformSecretName, platformFields, template); err != nil {
 		return nil, err
+	}
+	if args.SignIn != nil {
+		es, err := secretsync.NewExternalSecret(ctx, name+"-sso", &secretsync.ExternalSecretArgs{
+			Namespace: namespace, SecretName: SSOSecretName, Store: store,
+			Fields: []secretsync.Field{{Key: "client-secret", SecretARN: args.SignIn.ClientSecretARNs["airflow"]}},
+		}, parent, pulumi.DependsOn([]pulumi.Resource{args.SignIn.ClientSecretReady["airflow"]}))
+		if err != nil {
+			return nil, err
+		}
+		synced = append(synced, es)
 	}
 	if arn := cfg.GitSync.CredentialsSecretARN; arn != "" {
 		fields := []secretsync.Field{
@@ -255,6 +277,11 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 			return nil, err
 		}
 		deps = append(deps, claim)
+	}
+	if args.SignIn != nil {
+		// The sign-in pages must exist before users (or the load
+		// balancer's authenticate action) are sent to them.
+		deps = append(deps, args.SignIn.DomainReady)
 	}
 	for _, r := range []pulumi.Resource{args.LogBucketReady, args.LoadBalancerController, args.NodePool} {
 		if r != nil {
@@ -468,6 +495,9 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		v.Workers.Kubernetes = &WorkersKubernetes{NodeSelector: taskSelector, Tolerations: args.TaskTolerations}
 	}
 	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
+	if args.SignIn != nil {
+		ssoValues(&v, args.SignIn)
+	}
 	if args.DagStorageClass != "" {
 		v.Dags.Persistence = &DagPersistence{Enabled: true, ExistingClaim: DagClaimName, AccessMode: "ReadWriteMany"}
 	}

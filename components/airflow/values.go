@@ -122,6 +122,8 @@ type GitSync struct {
 
 // CreateUserJob creates the first admin, reading the password from a Secret.
 type CreateUserJob struct {
+	// Enabled runs the job; off with single sign-on.
+	Enabled     *bool          `json:"enabled,omitempty"`
 	DefaultUser DefaultUser    `json:"defaultUser"`
 	Env         []SecretEnvVar `json:"env"`
 	Args        []string       `json:"args"`
@@ -179,6 +181,18 @@ type Component struct {
 	Resources                 *Resources                 `json:"resources,omitempty"`
 	// LogGroomerSidecar trims the component's local logs.
 	LogGroomerSidecar *LogGroomer `json:"logGroomerSidecar,omitempty"`
+	// APIServerConfig is the API server's webserver_config.py (single
+	// sign-on); the chart renders it through tpl.
+	APIServerConfig pulumi.StringInput `json:"apiServerConfig,omitempty"`
+	// Env are further environment variables of the component.
+	Env []ComponentEnv `json:"env,omitempty"`
+}
+
+// ComponentEnv is an environment variable with a value or read from a Secret.
+type ComponentEnv struct {
+	Name      string     `json:"name"`
+	Value     string     `json:"value,omitempty"`
+	ValueFrom *ValueFrom `json:"valueFrom,omitempty"`
 }
 
 // LogGroomer is the sidecar that deletes a component's old local logs.

@@ -39,7 +39,11 @@ type SecretsArgs struct {
 	// Prefix starts the name of every secret ("<prefix>/airflow/...") and the
 	// key's alias; use the platform's name. Required.
 	Prefix string
-	Tags   map[string]string
+	// NoAdminPassword leaves out Airflow's first admin password: with
+	// single sign-on, users sign in through the identity provider and no
+	// shared admin password exists.
+	NoAdminPassword bool
+	Tags            map[string]string
 }
 
 // Secrets holds the platform key and the generated secrets.
@@ -163,9 +167,13 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	admin, err := password("admin-password", 32, false)
-	if err != nil {
-		return nil, err
+	values := pulumi.Map{AirflowFernetKey: fernetKey, AirflowAPISecretKey: apiKey, AirflowJWTSecret: jwt}
+	if !args.NoAdminPassword {
+		admin, err := password("admin-password", 32, false)
+		if err != nil {
+			return nil, err
+		}
+		values[AirflowAdminPassword] = admin
 	}
 
 	secret, err := secretsmanager.NewSecret(ctx, name+"-airflow", &secretsmanager.SecretArgs{
@@ -179,13 +187,8 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 		return nil, err
 	}
 	version, err := secretsmanager.NewSecretVersion(ctx, name+"-airflow", &secretsmanager.SecretVersionArgs{
-		SecretId: secret.ID(),
-		SecretString: pulumi.ToSecret(pulumi.JSONMarshal(pulumi.Map{
-			AirflowFernetKey:     fernetKey,
-			AirflowAPISecretKey:  apiKey,
-			AirflowJWTSecret:     jwt,
-			AirflowAdminPassword: admin,
-		})).(pulumi.StringOutput),
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(pulumi.JSONMarshal(values)).(pulumi.StringOutput),
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -311,7 +311,8 @@ type Field struct {
 	Key string
 	// SecretARN is the Secrets Manager secret.
 	SecretARN pulumi.StringInput
-	// Property is the JSON property of the secret's value.
+	// Property is the JSON property of the secret's value; empty reads
+	// the whole value.
 	Property string
 }
 
@@ -346,10 +347,11 @@ const CredentialsAnnotation = "dataplatform.io/credentials"
 func NewExternalSecret(ctx *pulumi.Context, name string, args *ExternalSecretArgs, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
 	data := []map[string]any{}
 	for _, f := range args.Fields {
-		data = append(data, map[string]any{
-			"secretKey": f.Key,
-			"remoteRef": map[string]any{"key": f.SecretARN, "property": f.Property},
-		})
+		ref := map[string]any{"key": f.SecretARN}
+		if f.Property != "" {
+			ref["property"] = f.Property
+		}
+		data = append(data, map[string]any{"secretKey": f.Key, "remoteRef": ref})
 	}
 	target := map[string]any{"name": args.SecretName, "creationPolicy": "Owner", "deletionPolicy": "Delete"}
 	if len(args.Template) > 0 {

@@ -244,6 +244,10 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{"partition": resource.NewProperty("aws"), "dnsSuffix": resource.NewProperty("amazonaws.com"), "id": resource.NewProperty("aws")}, nil
 	case "aws:ec2/getSubnet:getSubnet":
 		return m.lookupSubnet(args.Args)
+	case "aws:secretsmanager/getSecretVersion:getSecretVersion":
+		arn := args.Args["secretId"].StringValue()
+		return resource.PropertyMap{"arn": resource.NewProperty(arn), "id": resource.NewProperty(arn + "|AWSCURRENT"),
+			"secretString": resource.MakeSecret(resource.NewProperty(fakeSecret(hash(arn+m.Seed), 40))), "versionId": resource.NewProperty("v-" + hash(arn)[:8])}, nil
 	case "aws:ssm/getParameter:getParameter":
 		name := args.Args["name"].StringValue()
 		return resource.PropertyMap{"name": resource.NewProperty(name), "value": resource.NewProperty("ami-0" + hash(name)[:16]), "type": resource.NewProperty("String"), "id": resource.NewProperty(name)}, nil

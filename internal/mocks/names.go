@@ -51,17 +51,18 @@ type autoName struct {
 }
 
 var (
-	std255     = &autoName{sep: "-", maxLen: 255}
-	iamChars   = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	logsChars  = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]+$`)
-	eventChars = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
-	sgChars    = regexp.MustCompile(`^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+$`)
-	rdsIdent   = regexp.MustCompile(`^[a-z](?:-?[a-z0-9])*$`)
-	snapIdent  = regexp.MustCompile(`^[A-Za-z](?:-?[A-Za-z0-9])*$`)
-	eksName    = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
-	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
-	ecrName    = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
-	ipv4Name   = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+	std255      = &autoName{sep: "-", maxLen: 255}
+	iamChars    = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	logsChars   = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]+$`)
+	eventChars  = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
+	cognitoName = regexp.MustCompile(`^[\w\s+=,.@-]+$`)
+	sgChars     = regexp.MustCompile(`^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+$`)
+	rdsIdent    = regexp.MustCompile(`^[a-z](?:-?[a-z0-9])*$`)
+	snapIdent   = regexp.MustCompile(`^[A-Za-z](?:-?[A-Za-z0-9])*$`)
+	eksName     = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
+	bucketName  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	ecrName     = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+	ipv4Name    = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
 )
 
 // nameRules are the naming rules of every AWS type the platform creates
@@ -138,6 +139,26 @@ var nameRules = map[string]nameRule{
 			return ""
 		},
 		source: "CloudTrail CreateTrail Name (APIReference/API_CreateTrail.html); TF cloudtrail/trail.go validateTrailName"},
+	"aws:cognito/userPool:UserPool": {prop: "name", auto: std255,
+		min: 1, max: 128, pattern: cognitoName, allowed: "letters, digits, spaces and _ + = , . @ -",
+		source: "Cognito CreateUserPool PoolName; TF cognitoidp/user_pool.go validUserPoolName"},
+	"aws:cognito/userPoolClient:UserPoolClient": {prop: "name",
+		min: 1, max: 128, pattern: cognitoName, allowed: "letters, digits, spaces and _ + = , . @ -",
+		source: "Cognito CreateUserPoolClient ClientName"},
+	"aws:cognito/userGroup:UserGroup": {prop: "name",
+		min: 1, max: 128, pattern: regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`), allowed: "letters, marks, symbols, digits and punctuation, no spaces",
+		source: "Cognito CreateGroup GroupName"},
+	"aws:cognito/userPoolDomain:UserPoolDomain": {prop: "domain",
+		min: 1, max: 63, pattern: regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`), allowed: "lowercase letters, digits and hyphens, not starting or ending with a hyphen",
+		extra: func(s string) string {
+			for _, w := range []string{"aws", "amazon", "cognito"} {
+				if strings.Contains(s, w) {
+					return fmt.Sprintf("must not contain the reserved word %q", w)
+				}
+			}
+			return ""
+		},
+		source: "Cognito CreateUserPoolDomain Domain; developer guide: a prefix domain may not contain aws, amazon or cognito"},
 	"aws:sns/topic:Topic": {prop: "name", prefixProp: "namePrefix", auto: &autoName{sep: "-", maxLen: 80},
 		min: 1, max: 256, pattern: regexp.MustCompile(`^[A-Za-z0-9_-]+$`), allowed: "letters, digits, hyphens and underscores",
 		source: "SNS CreateTopic Name; TF sns/topic.go; pulumi-aws aws_sns_topic AutoName(80)"},

@@ -213,6 +213,24 @@ func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string
 		set("versionId", v)
 		set("arn", get("secretId"))
 		return get("secretId") + "|" + v, out
+	case "aws:cognito/userPool:UserPool":
+		id := region + "_" + strings.ToUpper(h[:1]) + h[1:9]
+		set("arn", fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", region, acct, id))
+		set("endpoint", fmt.Sprintf("cognito-idp.%s.amazonaws.com/%s", region, id))
+		return id, out
+	case "aws:cognito/userPoolClient:UserPoolClient":
+		if v, ok := args.Inputs["generateSecret"]; ok && unwrap(v).IsBool() && unwrap(v).BoolValue() {
+			out["clientSecret"] = resource.MakeSecret(resource.NewProperty(fakeSecret(hash(h+m.Seed+"client"), 51)))
+		}
+		return h[:26], out
+	case "aws:cognito/userPoolDomain:UserPoolDomain":
+		set("awsAccountId", acct)
+		set("cloudfrontDistribution", "d"+h[:13]+".cloudfront.net")
+		return get("domain"), out
+	case "aws:cognito/userGroup:UserGroup":
+		return get("userPoolId") + "/" + get("name"), out
+	case "aws:cognito/identityProvider:IdentityProvider":
+		return get("userPoolId") + ":" + get("providerName"), out
 	case "aws:cloudtrail/trail:Trail":
 		arn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, acct, physical)
 		set("arn", arn)

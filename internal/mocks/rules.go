@@ -256,6 +256,26 @@ var inputRules = []inputRule{
 	{"aws:sqs/queue:Queue", "messageRetentionSeconds", between(60, 1209600), "SQS CreateQueue MessageRetentionPeriod"},
 	{"aws:efs/fileSystem:FileSystem", "performanceMode", oneOf("generalPurpose", "maxIO"), "EFS CreateFileSystem PerformanceMode"},
 	{"aws:efs/fileSystem:FileSystem", "throughputMode", oneOf("bursting", "provisioned", "elastic"), "EFS CreateFileSystem ThroughputMode"},
+	{"aws:cognito/userPool:UserPool", "mfaConfiguration", oneOf("OFF", "ON", "OPTIONAL"), "Cognito SetUserPoolMfaConfig MfaConfiguration"},
+	{"aws:cognito/userPool:UserPool", "deletionProtection", oneOf("ACTIVE", "INACTIVE"), "Cognito CreateUserPool DeletionProtection"},
+	{"aws:cognito/userPool:UserPool", "passwordPolicy.minimumLength", between(6, 99), "Cognito PasswordPolicyType MinimumLength"},
+	{"aws:cognito/userPool:UserPool", "passwordPolicy.temporaryPasswordValidityDays", between(0, 365), "Cognito PasswordPolicyType TemporaryPasswordValidityDays"},
+	{"aws:cognito/userPoolClient:UserPoolClient", "allowedOauthFlows[]", oneOf("code", "implicit", "client_credentials"), "Cognito CreateUserPoolClient AllowedOAuthFlows"},
+	{"aws:cognito/userPoolClient:UserPoolClient", "callbackUrls[]", httpsOrLocalhost, "Cognito CreateUserPoolClient CallbackURLs: HTTPS, except http://localhost"},
+	{"aws:cognito/userPoolClient:UserPoolClient", "logoutUrls[]", httpsOrLocalhost, "Cognito CreateUserPoolClient LogoutURLs: HTTPS, except http://localhost"},
+}
+
+// httpsOrLocalhost is Cognito's rule for redirect URLs.
+func httpsOrLocalhost(v resource.PropertyValue) string {
+	v = unwrap(v)
+	if !v.IsString() || v.IsComputed() {
+		return ""
+	}
+	s := v.StringValue()
+	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://localhost") {
+		return ""
+	}
+	return fmt.Sprintf("%q is not an https URL (only http://localhost may be plain HTTP)", s)
 }
 
 // requiredRules are inputs without which AWS refuses the create call, as
