@@ -215,7 +215,13 @@ func airbyteJobPods(o ClusterObject) []ClusterObject {
 			ctr("connector-sidecar", get("CONNECTOR_SIDECAR_IMAGE"), "SIDECAR_MAIN_CONTAINER"),
 			ctr("source", ConnectorImages, "JOB_MAIN_CONTAINER"), ctr("destination", ConnectorImages, "JOB_MAIN_CONTAINER")},
 	}
-	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{}, "spec": spec}
+	annotations := map[string]any{}
+	for _, kv := range strings.Split(get("JOB_KUBE_ANNOTATIONS"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			annotations[k] = v
+		}
+	}
+	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"annotations": annotations}, "spec": spec}
 	ns := get("JOB_KUBE_NAMESPACE")
 	if ns == "" {
 		ns = o.Namespace

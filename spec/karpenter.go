@@ -64,12 +64,36 @@ type NodePool struct {
 	ConsolidateAfter string `json:"consolidateAfter,omitempty"`
 	// ExpireAfter replaces nodes older than this, such as "720h" (default) or "Never".
 	ExpireAfter string `json:"expireAfter,omitempty"`
+	// TerminationGracePeriod bounds how long a node that Karpenter is
+	// replacing (expired or drifted) waits for pods that block their
+	// eviction (karpenter.sh/do-not-disrupt, a PodDisruptionBudget allowing
+	// none) before they are evicted anyway, such as "48h" (default).
+	TerminationGracePeriod string `json:"terminationGracePeriod,omitempty"`
+	// Budgets limit how many of the pool's nodes Karpenter may disrupt at
+	// once, each over a window or always. Default: 10% at any time
+	// (Karpenter's own default).
+	Budgets []DisruptionBudget `json:"budgets,omitempty"`
 	// Weight orders pools: Karpenter tries higher weights first. 0 to 100, default 0.
 	Weight int `json:"weight,omitempty"`
 	// Labels are put on the pool's nodes.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Taints keep pods that do not tolerate them off the pool's nodes.
 	Taints []Taint `json:"taints,omitempty"`
+}
+
+// DisruptionBudget is one of a NodePool's disruption budgets.
+type DisruptionBudget struct {
+	// Nodes is how many nodes may be disrupted at once: a number or a
+	// percentage of the pool's nodes, such as "1" or "10%"; "0" stops
+	// disruption (for the reasons listed) while the budget applies.
+	Nodes string `json:"nodes"`
+	// Schedule (cron, UTC, such as "0 8 * * mon-fri") and Duration (such as
+	// "10h") make the budget apply only in that window; both or neither.
+	Schedule string `json:"schedule,omitempty"`
+	Duration string `json:"duration,omitempty"`
+	// Reasons limit the budget to some disruptions: "Underutilized",
+	// "Empty", "Drifted". Empty: all of them.
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // Placement returns what puts a pod on the nodes of pool: a node selector
@@ -159,6 +183,12 @@ func (c Karpenter) WithDefaults() Karpenter {
 		if p.ExpireAfter == "" {
 			p.ExpireAfter = "720h"
 		}
+		if p.TerminationGracePeriod == "" {
+			p.TerminationGracePeriod = "48h"
+		}
+		if len(p.Budgets) == 0 {
+			p.Budgets = []DisruptionBudget{{Nodes: "10%"}}
+		}
 		pools[i] = p
 	}
 	c.NodePools = pools
@@ -231,6 +261,12 @@ func (c Karpenter) Validate() *validate.Problems {
 		if !karpenterDuration.MatchString(np.ExpireAfter) {
 			p.Addf(f("expireAfter"), "want a karpenterDuration such as \"720h\" or \"Never\", got %q", np.ExpireAfter)
 		}
+		if !goDuration.MatchString(np.TerminationGracePeriod) {
+			p.Addf(f("terminationGracePeriod"), "want a duration in hours, minutes or seconds such as \"48h\", got %q", np.TerminationGracePeriod)
+		}
+		for j, b := range np.Budgets {
+			checkBudget(&p, fmt.Sprintf("%s[%d]", f("budgets"), j), b)
+		}
 		if np.Weight < 0 || np.Weight > 100 {
 			p.Addf(f("weight"), "want 0 to 100, got %d", np.Weight)
 		}
@@ -265,5 +301,35 @@ func checkSet(p *validate.Problems, field string, got, allowed []string) {
 			p.Addf(validate.Index(field, i), "%q is listed twice", v)
 		}
 		seen[v] = true
+	}
+}
+
+var (
+	budgetNodes    = regexp.MustCompile(`^((100|[0-9]{1,2})%|[0-9]+)$`)
+	budgetSchedule = regexp.MustCompile(`^(@(annually|yearly|monthly|weekly|daily|midnight|hourly))$|^(\S+\s\S+\s\S+\s\S+\s\S+)$`)
+	budgetDuration = regexp.MustCompile(`^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$`)
+	goDuration     = regexp.MustCompile(`^([0-9]+(h|m|s))+$`)
+	budgetReasons  = []string{"Underutilized", "Empty", "Drifted"}
+)
+
+// checkBudget records every problem of a disruption budget, with the
+// patterns of Karpenter's NodePool CRD (karpenter.sh_nodepools.yaml).
+func checkBudget(p *validate.Problems, field string, b DisruptionBudget) {
+	if !budgetNodes.MatchString(b.Nodes) {
+		p.Addf(field+".nodes", "want a number of nodes or a percentage such as \"1\" or \"10%%\", got %q", b.Nodes)
+	}
+	if (b.Schedule == "") != (b.Duration == "") {
+		p.Addf(field, "schedule and duration go together: a window starts at schedule and lasts duration")
+	}
+	if b.Schedule != "" && !budgetSchedule.MatchString(b.Schedule) {
+		p.Addf(field+".schedule", "want a cron schedule of 5 fields (UTC) such as \"0 8 * * mon-fri\", or @daily, got %q", b.Schedule)
+	}
+	if b.Duration != "" && !budgetDuration.MatchString(b.Duration) {
+		p.Addf(field+".duration", "want hours and minutes such as \"10h\" or \"1h30m\", got %q", b.Duration)
+	}
+	for k, r := range b.Reasons {
+		if !slices.Contains(budgetReasons, r) {
+			p.Addf(fmt.Sprintf("%s.reasons[%d]", field, k), "want %s, got %q", validate.OneOf(budgetReasons...), r)
+		}
 	}
 }

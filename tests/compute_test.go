@@ -255,7 +255,8 @@ func TestNodesRequireIMDSv2WithHopLimitOne(t *testing.T) {
 			assert.Equal(t, 1.0, md["httpPutResponseHopLimit"])
 			ebs := spec["blockDeviceMappings"].([]any)[0].(map[string]any)["ebs"].(map[string]any)
 			assert.Equal(t, true, ebs["encrypted"])
-			assert.Equal(t, []any{map[string]any{"alias": "al2023@latest"}}, spec["amiSelectorTerms"])
+			alias := map[string]string{"dev": "al2023@latest", "prod": "al2023@v20260818"}[stack]
+			assert.Equal(t, []any{map[string]any{"alias": alias}}, spec["amiSelectorTerms"], "prod pins its node image")
 		}
 		ng := p.Find("aws:eks/nodeGroup:NodeGroup")[0]
 		assert.True(t, strings.HasPrefix(str(ng.Inputs, "amiType"), "AL2023_"), "core nodes run AL2023")

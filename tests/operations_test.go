@@ -22,7 +22,7 @@ func TestProdIsHighlyAvailableAndDevStaysSmall(t *testing.T) {
 		assert.Equal(t, label, str(spread, "labelSelector", "matchLabels", "component"))
 		d := dev[component].(map[string]any)
 		assert.Equal(t, 1.0, d["replicas"], "dev %s", component)
-		assert.Nil(t, d["podDisruptionBudget"], "dev %s has no PDB", component)
+		assert.Equal(t, 0.0, at(d, "podDisruptionBudget", "config", "maxUnavailable"), "dev's single %s is never evicted without warning", component)
 	}
 
 	p := stackPlan(t, "prod")
@@ -38,7 +38,11 @@ func TestProdIsHighlyAvailableAndDevStaysSmall(t *testing.T) {
 	require.Contains(t, pdbs, "airbyte-server")
 	require.Contains(t, pdbs, "airbyte-workload-launcher")
 	assert.Equal(t, "server", str(pdbs["airbyte-server"], "selector", "matchLabels", "app.kubernetes.io/name"))
-	assert.Empty(t, stackPlan(t, "dev").Find("kubernetes:policy/v1:PodDisruptionBudget"), "dev runs one replica: no PDB to block drains")
+	devPDBs := stackPlan(t, "dev").Find("kubernetes:policy/v1:PodDisruptionBudget")
+	assert.Len(t, devPDBs, 7, "every long-running Airbyte component")
+	for _, r := range devPDBs {
+		assert.Equal(t, 0.0, at(r.Inputs, "spec", "maxUnavailable"), "dev runs one replica of %s: a drain waits rather than take it down", r.Name)
+	}
 	assert.Equal(t, 2.0, values(t, p, "karpenter")["replicas"])
 	assert.Equal(t, 2.0, values(t, p, "load-balancer-controller")["replicaCount"])
 	assert.Equal(t, 2.0, values(t, p, "secret-sync")["replicaCount"])
@@ -274,7 +278,7 @@ func TestProdSendsRetryableWorkToTheSpotPool(t *testing.T) {
 	assert.NotContains(t, mustJSON(t, at(af, "scheduler")), "spot")
 	assert.NotContains(t, mustJSON(t, at(ab, "server")), "spot")
 	// dev has one pool and places nothing.
-	assert.Nil(t, at(values(t, stackPlan(t, "dev"), "airflow"), "workers", "kubernetes"))
+	assert.Nil(t, at(values(t, stackPlan(t, "dev"), "airflow"), "workers", "kubernetes", "nodeSelector"))
 	// And the values still pass the chart's schema.
 	schema, defaults := airflowSchema(t)
 	assert.NoError(t, schema.Validate(asJSON(t, coalesce(defaults, af))))

@@ -185,16 +185,17 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 			deps = append(deps, r)
 		}
 	}
-	// The chart has no PodDisruptionBudgets: with two replicas or more,
-	// the server and the workload launcher get ours.
-	for component, replicas := range map[string]int{"server": cfg.ServerReplicas, "workload-launcher": cfg.WorkloadLauncherReplicas} {
-		if replicas < 2 {
-			continue
+	// The chart has no PodDisruptionBudgets: every long-running component
+	// gets ours, matching its replicas (see MaxUnavailable).
+	for _, component := range LongRunning {
+		replicas := map[string]int{"server": cfg.ServerReplicas, "workload-launcher": cfg.WorkloadLauncherReplicas}[component]
+		if replicas == 0 {
+			replicas = 1
 		}
 		if _, err := policyv1.NewPodDisruptionBudget(ctx, name+"-"+component, &policyv1.PodDisruptionBudgetArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("airbyte-" + component), Namespace: namespace},
 			Spec: &policyv1.PodDisruptionBudgetSpecArgs{
-				MaxUnavailable: pulumi.Int(1),
+				MaxUnavailable: pulumi.Int(MaxUnavailable(replicas)),
 				Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(PodLabels(component))},
 			},
 		}, parent); err != nil {
@@ -435,9 +436,9 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 		}
 		jobSelector["kubernetes.io/arch"] = arch
 	}
-	if len(jobSelector) > 0 || len(args.JobTolerations) > 0 {
-		v.Global.Jobs = &JobsValues{Kube: JobsKube{NodeSelector: jobSelector, Tolerations: args.JobTolerations}}
-	}
+	// A running sync or check holds its node: consolidation and drift
+	// wait for it (expiry, at most the NodePool's terminationGracePeriod).
+	v.Global.Jobs = &JobsValues{Kube: JobsKube{Annotations: map[string]string{DoNotDisrupt: "true"}, NodeSelector: jobSelector, Tolerations: args.JobTolerations}}
 	if cfg.ServerReplicas > 1 {
 		v.Server.TopologySpreadConstraints = []TopologySpreadConstraint{{
 			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: "ScheduleAnyway",
@@ -477,6 +478,25 @@ func secretTags(extra map[string]string) []Tag {
 		}
 	}
 	return tags
+}
+
+// DoNotDisrupt is Karpenter's annotation that keeps a node from voluntary
+// disruption (consolidation, drift) while the annotated pod runs.
+const DoNotDisrupt = "karpenter.sh/do-not-disrupt"
+
+// LongRunning are Airbyte's long-running components (the chart's component
+// names), which syncs depend on; each gets a PodDisruptionBudget.
+var LongRunning = []string{"server", "worker", "workload-api-server", "workload-launcher", "cron", "temporal", "manifest-server"}
+
+// MaxUnavailable is the disruption budget of a component with replicas
+// pods: one at a time from two replicas up; none for a single replica, so
+// that a drain waits (up to the NodePool's terminationGracePeriod) rather
+// than take the only pod down without warning.
+func MaxUnavailable(replicas int) int {
+	if replicas < 2 {
+		return 0
+	}
+	return 1
 }
 
 // Size is what one container requests and the most memory it may use.

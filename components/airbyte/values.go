@@ -98,6 +98,8 @@ type JobsValues struct {
 // JobsKube are global.jobs.kube: the chart renders them into the launcher's
 // JOB_KUBE_NODE_SELECTORS and JOB_KUBE_TOLERATIONS.
 type JobsKube struct {
+	// Annotations go on every job pod (JOB_KUBE_ANNOTATIONS).
+	Annotations  map[string]string   `json:"annotations,omitempty"`
 	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
 	Tolerations  []map[string]string `json:"tolerations,omitempty"`
 }

@@ -491,9 +491,10 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			taskSelector["kubernetes.io/arch"] = archs[0]
 		}
 	}
-	if len(taskSelector) > 0 || len(args.TaskTolerations) > 0 {
-		v.Workers.Kubernetes = &WorkersKubernetes{NodeSelector: taskSelector, Tolerations: args.TaskTolerations}
-	}
+	// A running task holds its node: consolidation and drift wait for it
+	// (expiry, at most the NodePool's terminationGracePeriod).
+	v.Workers.Kubernetes = &WorkersKubernetes{PodAnnotations: map[string]string{"karpenter.sh/do-not-disrupt": "true"},
+		NodeSelector: taskSelector, Tolerations: args.TaskTolerations}
 	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
 	if args.SignIn != nil {
 		ssoValues(&v, args.SignIn)
@@ -550,10 +551,13 @@ func withoutPersistence(c Component) Component {
 }
 
 // availability is the PodDisruptionBudget and zone spread of a component
-// with replicas pods labelled component=label: none for a single replica.
+// with replicas pods labelled component=label: one pod at a time from two
+// replicas up, spread across zones; a single replica allows no voluntary
+// eviction (a drain waits, up to the NodePool's terminationGracePeriod,
+// rather than take the only scheduler or API server down without warning).
 func availability(replicas int, label string) (*PodDisruptionBudget, []TopologySpreadConstraint) {
 	if replicas < 2 {
-		return nil, nil
+		return &PodDisruptionBudget{Enabled: true, Config: PDBConfig{MaxUnavailable: 0}}, nil
 	}
 	return &PodDisruptionBudget{Enabled: true, Config: PDBConfig{MaxUnavailable: 1}},
 		[]TopologySpreadConstraint{{

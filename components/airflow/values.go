@@ -166,8 +166,10 @@ type Workers struct {
 
 // WorkersKubernetes place the pods created from the pod template file.
 type WorkersKubernetes struct {
-	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
-	Tolerations  []map[string]string `json:"tolerations,omitempty"`
+	// PodAnnotations go on every task pod.
+	PodAnnotations map[string]string   `json:"podAnnotations,omitempty"`
+	NodeSelector   map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations    []map[string]string `json:"tolerations,omitempty"`
 }
 
 // Component holds the settings of one Airflow component.

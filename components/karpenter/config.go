@@ -11,4 +11,6 @@ type (
 	Resources = spec.ControllerResources
 	NodePool  = spec.NodePool
 	Taint     = spec.Taint
+	// DisruptionBudget is a NodePool's disruption budget.
+	DisruptionBudget = spec.DisruptionBudget
 )

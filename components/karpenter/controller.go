@@ -196,6 +196,14 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 	return c, nil
 }
 
+func budgets(in []DisruptionBudget) []Budget {
+	var out []Budget
+	for _, b := range in {
+		out = append(out, Budget{Nodes: b.Nodes, Schedule: b.Schedule, Duration: b.Duration, Reasons: b.Reasons})
+	}
+	return out
+}
+
 // NodePoolSpecOf maps a NodePool's config onto its Kubernetes spec.
 func NodePoolSpecOf(np NodePool) NodePoolSpec {
 	spec := NodePoolSpec{
@@ -209,15 +217,16 @@ func NodePoolSpecOf(np NodePool) NodePoolSpec {
 					{Key: "karpenter.k8s.aws/instance-category", Operator: "In", Values: np.InstanceCategories},
 					{Key: "karpenter.k8s.aws/instance-generation", Operator: "Gt", Values: []string{fmt.Sprint(np.MinInstanceGeneration - 1)}},
 				},
-				ExpireAfter: np.ExpireAfter,
-				Taints:      np.Taints,
+				ExpireAfter:            np.ExpireAfter,
+				TerminationGracePeriod: np.TerminationGracePeriod,
+				Taints:                 np.Taints,
 			},
 		},
 		Limits: map[string]string{
 			"cpu":    fmt.Sprint(np.CPULimit),
 			"memory": fmt.Sprintf("%dGi", np.MemoryLimitGiB),
 		},
-		Disruption: Disruption{ConsolidationPolicy: np.ConsolidationPolicy, ConsolidateAfter: np.ConsolidateAfter},
+		Disruption: Disruption{ConsolidationPolicy: np.ConsolidationPolicy, ConsolidateAfter: np.ConsolidateAfter, Budgets: budgets(np.Budgets)},
 		Weight:     np.Weight,
 	}
 	if len(np.Labels) > 0 {

@@ -99,7 +99,10 @@ type NodePoolTemplateSpec struct {
 	NodeClassRef NodeClassRef  `json:"nodeClassRef"`
 	Requirements []Requirement `json:"requirements"`
 	ExpireAfter  string        `json:"expireAfter"`
-	Taints       []Taint       `json:"taints,omitempty"`
+	// TerminationGracePeriod bounds how long pods that block eviction hold
+	// a node being replaced.
+	TerminationGracePeriod string  `json:"terminationGracePeriod,omitempty"`
+	Taints                 []Taint `json:"taints,omitempty"`
 }
 
 // NodeClassRef points a NodePool at its EC2NodeClass.
@@ -118,6 +121,15 @@ type Requirement struct {
 
 // Disruption is a NodePool's disruption policy.
 type Disruption struct {
-	ConsolidationPolicy string `json:"consolidationPolicy"`
-	ConsolidateAfter    string `json:"consolidateAfter"`
+	ConsolidationPolicy string   `json:"consolidationPolicy"`
+	ConsolidateAfter    string   `json:"consolidateAfter"`
+	Budgets             []Budget `json:"budgets,omitempty"`
+}
+
+// Budget is a NodePool disruption budget (spec.DisruptionBudget).
+type Budget struct {
+	Nodes    string   `json:"nodes"`
+	Schedule string   `json:"schedule,omitempty"`
+	Duration string   `json:"duration,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
 }
