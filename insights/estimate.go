@@ -92,7 +92,8 @@ type Estimate struct {
 // Assumptions are what the estimate leaves out: costs that depend on use.
 var Assumptions = []string{
 	"Idle platform: only what runs whether or not anyone uses it is counted, at on-demand list prices for 730 hours a month.",
-	"Karpenter nodes are counted at their minimum, zero: nodes for Airbyte's and Airflow's always-on pods, sync jobs and task pods come on top (a dev spot node is roughly $15-30 a month).",
+	"Karpenter nodes: the always-on pods (the Deployments and StatefulSets of every release, from their rendered requests and replicas) are packed by total CPU and memory onto the cheapest on-demand instance type each NodePool allows, with 0.4 vCPU and 0.9 GiB of each node kept for the kubelet, the system and the DaemonSets. A pool that allows spot (dev's) usually pays 60-70% less while spot lasts. Sync and task pods come on top, only while they run.",
+	"Persistent volumes: every claim the charts and the program create is counted as gp3; the platform's charts create none (the triggerer's log volume is off, logs go to S3).",
 	"Data transfer is not counted: NAT gateway processing ($0.045/GB), inter-AZ traffic ($0.01/GB each way), internet egress.",
 	"Usage-priced services are not counted: Container Insights metrics and logs, ECR and EFS storage, CloudWatch Logs ingestion and storage, S3 storage and requests, KMS and Secrets Manager API calls, SQS and EventBridge requests, load balancer capacity units, RDS backup storage beyond the database's size, Performance Insights beyond the free 7 days.",
 	"The apps' ingresses share one Application Load Balancer (one ingress group).",
@@ -205,6 +206,8 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 			}
 		}
 	}
+	poolCapacity(p, prices, add)
+	claimsCost(p, add)
 	sort.SliceStable(e.Lines, func(i, j int) bool { return e.Lines[i].USD > e.Lines[j].USD })
 	for _, l := range e.Lines {
 		e.TotalUSD += l.USD
