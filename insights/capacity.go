@@ -3,6 +3,7 @@ package insights
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,7 +67,7 @@ func poolCapacity(p *plan.Plan, prices PriceTable, add func(r plan.Resource, wha
 	}
 	disk := 0.0
 	for _, r := range p.Find("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass") {
-		for _, m := range asList(plan.At(r.Inputs, "spec", "blockDeviceMappings")) {
+		for _, m := range plan.Maps(plan.At(r.Inputs, "spec", "blockDeviceMappings")) {
 			disk = plan.StringToGiB(plan.StringAt(m, "ebs", "volumeSize"))
 		}
 	}
@@ -107,7 +108,7 @@ func poolCapacity(p *plan.Plan, prices PriceTable, add func(r plan.Resource, wha
 // poolShapes are the instance types a NodePool's requirements allow.
 func poolShapes(pool plan.Resource) []shape {
 	var out []shape
-	reqs := asList(plan.At(pool.Inputs, "spec", "template", "spec", "requirements"))
+	reqs := plan.Maps(plan.At(pool.Inputs, "spec", "template", "spec", "requirements"))
 	for _, s := range shapes {
 		ok := true
 		for _, r := range reqs {
@@ -125,7 +126,7 @@ func poolShapes(pool plan.Resource) []shape {
 			}
 			switch op {
 			case "In":
-				ok = ok && contains(values, have)
+				ok = ok && slices.Contains(values, have)
 			case "Gt":
 				min, _ := strconv.Atoi(strings.Join(values, ""))
 				ok = ok && s.generation > min
@@ -146,24 +147,4 @@ func claimsCost(p *plan.Plan, add func(r plan.Resource, what string, keys []stri
 		add(plan.Resource{Type: "kubernetes:core/v1:PersistentVolumeClaim", Name: c.Key}, fmt.Sprintf("%.0f GiB gp3 volume", gib), []string{"ec2.ebs.gp3.gbmonth"},
 			func(v map[string]float64) float64 { return gib * v["ec2.ebs.gp3.gbmonth"] })
 	}
-}
-
-func asList(v any) []map[string]any {
-	a, _ := v.([]any)
-	var out []map[string]any
-	for _, e := range a {
-		if m, ok := e.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

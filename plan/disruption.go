@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dataplatform/dataplatform/internal/mocks"
@@ -36,7 +37,7 @@ func checkDisruption(c *clusterView) []mocks.Violation {
 	}
 	for _, o := range c.objects {
 		owner := c.owners[o.Owner]
-		isApp := owner.Type == ReleaseType && contains(AppReleases, StringAt(owner.Inputs, "name"))
+		isApp := owner.Type == ReleaseType && slices.Contains(AppReleases, StringAt(owner.Inputs, "name"))
 		if _, exempt := NoBudgetNeeded[o.Name]; isApp && !exempt && (o.Kind == "Deployment" || o.Kind == "StatefulSet") {
 			out = append(out, checkBudget(c, o, pdbs[o.Namespace])...)
 		}
@@ -46,7 +47,7 @@ func checkDisruption(c *clusterView) []mocks.Violation {
 		if o.Kind == "Pod" && o.Derived && ownsVolume(c, o) {
 			for _, s := range c.nodeSources() {
 				spec, _ := o.Body["spec"].(map[string]any)
-				if ok, _ := s.fits(spec); ok && contains(s.labels["karpenter.sh/capacity-type"], "spot") {
+				if ok, _ := s.fits(spec); ok && slices.Contains(s.labels["karpenter.sh/capacity-type"], "spot") {
 					out = append(out, c.violation(o, RuleDisruption, "has a volume of its own but may run on %s, whose spot nodes are reclaimed", s.name))
 				}
 			}
@@ -133,7 +134,7 @@ func ownsVolume(c *clusterView, pod ClusterObject) bool {
 		}
 		for _, o := range c.objects {
 			if o.Kind == "PersistentVolumeClaim" && o.Name == claim && o.Namespace == pod.Namespace &&
-				!contains(Strings(At(o.Body, "spec", "accessModes")), "ReadWriteMany") {
+				!slices.Contains(Strings(At(o.Body, "spec", "accessModes")), "ReadWriteMany") {
 				return true
 			}
 		}
@@ -148,13 +149,4 @@ func subset(sel, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -38,3 +38,16 @@ func Strings(v any) []string {
 	}
 	return nil
 }
+
+// Maps returns the maps of a list (other elements are skipped); a value
+// that is not a list gives none.
+func Maps(v any) []map[string]any {
+	a, _ := v.([]any)
+	var out []map[string]any
+	for _, e := range a {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -222,16 +222,7 @@ func number(m map[string]any, path ...string) (float64, bool) {
 	f, ok := at(m, path...).(float64)
 	return f, ok
 }
-func objects(v any) []map[string]any {
-	a, _ := v.([]any)
-	var out []map[string]any
-	for _, e := range a {
-		if m, ok := e.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+func objects(v any) []map[string]any { return plan.Maps(v) }
 
 // at, str and list read a resource's inputs; see plan.At, plan.StringAt and plan.Strings.
 var (

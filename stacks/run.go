@@ -288,6 +288,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		LogBucketReady:         p.AirflowLogBucket.Ready,
 		Role:                   p.AirflowRole,
 		TaskRole:               p.AirflowTaskRole,
+		TaskRetries:            spotRetries(cfg.Karpenter.Spot(cfg.Apps.Airflow.TaskNodePool)),
 		SignIn:                 p.SignIn,
 		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
 		SecretSync:             p.SecretSync,
@@ -303,6 +304,15 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		TaskTolerations:        taskTolerations,
 	}, k8s)
 	return err
+}
+
+// spotRetries is how often a task on spot nodes is retried by default:
+// twice, so that a reclaimed node does not fail the DAG run.
+func spotRetries(spot bool) int {
+	if spot {
+		return 2
+	}
+	return 0
 }
 
 // DBAdminNamespace is where the jobs that make the apps' database logins

@@ -115,3 +115,20 @@ func TestEveryLongRunningComponentHasABudgetMatchingItsReplicas(t *testing.T) {
 	}), plan.RuleDisruption), "\n")
 	assert.Contains(t, got, "has a volume of its own but may run on NodePool spot")
 }
+
+func TestTasksOnSpotAreRetried(t *testing.T) {
+	// Both stacks may put task pods on spot (prod's spot pool, dev's
+	// spot-first pool): a reclaimed node must not fail the DAG run.
+	for _, stack := range []string{"dev", "prod"} {
+		cfg := release(t, stackPlan(t, stack), "airflow").Rendered["ConfigMap airflow/airflow-config"].(map[string]any)["data"].(map[string]any)["airflow.cfg"].(string)
+		assert.Contains(t, cfg, "default_task_retries = 2", stack)
+	}
+	// Negative control: tasks on an on-demand pool keep Airflow's default.
+	opts := stackOptions(t, "dev")
+	k := section(t, opts, "dataplatform:karpenter")
+	k["nodePools"].([]any)[0].(map[string]any)["capacityTypes"] = []any{"on-demand"}
+	setSection(t, opts, "dataplatform:karpenter", k)
+	p, err := plan.Run(opts)
+	require.NoError(t, err)
+	assert.Nil(t, plan.At(values(t, p, "airflow"), "config", "core", "default_task_retries"))
+}

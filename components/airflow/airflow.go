@@ -110,6 +110,10 @@ type AirflowArgs struct {
 	// SnapshotBeforeUpgrade takes a manual snapshot of the database, named
 	// after the chart version, before the release is installed or upgraded.
 	SnapshotBeforeUpgrade bool
+	// TaskRetries is Airflow's default number of retries of a task
+	// (core.default_task_retries), for task pods on spot nodes: a task
+	// whose node is reclaimed is retried. 0 keeps Airflow's default (0).
+	TaskRetries int
 	// TaskNodeSelector and TaskTolerations place task pods (such as on a
 	// spot NodePool); see spec.Karpenter.Placement.
 	TaskNodeSelector map[string]string
@@ -498,6 +502,9 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
 	if args.SignIn != nil {
 		ssoValues(&v, args.SignIn)
+	}
+	if args.TaskRetries > 0 {
+		v.Config["core"]["default_task_retries"] = pulumi.String(fmt.Sprint(args.TaskRetries))
 	}
 	if args.DagStorageClass != "" {
 		v.Dags.Persistence = &DagPersistence{Enabled: true, ExistingClaim: DagClaimName, AccessMode: "ReadWriteMany"}
