@@ -22,6 +22,7 @@ type shape struct {
 }
 
 var shapes = []shape{
+	{"t4g.medium", 2, 4, "arm64", "t", 4}, {"t4g.large", 2, 8, "arm64", "t", 4}, {"t4g.xlarge", 4, 16, "arm64", "t", 4},
 	{"c6g.large", 2, 4, "arm64", "c", 6}, {"c6g.xlarge", 4, 8, "arm64", "c", 6}, {"c6g.2xlarge", 8, 16, "arm64", "c", 6},
 	{"m6g.large", 2, 8, "arm64", "m", 6}, {"m6g.xlarge", 4, 16, "arm64", "m", 6}, {"m6g.2xlarge", 8, 32, "arm64", "m", 6},
 	{"r6g.large", 2, 16, "arm64", "r", 6}, {"r6g.xlarge", 4, 32, "arm64", "r", 6},

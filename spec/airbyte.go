@@ -32,6 +32,11 @@ type Airbyte struct {
 	ConnectorArchitecture string `json:"connectorArchitecture,omitempty"`
 	// Jobs are the resources of each sync job's main container.
 	Jobs JobResources `json:"jobs,omitempty"`
+	// Resources override the sizes of Airbyte's long-running components
+	// (AirbyteSizes), by the chart's key: server, worker,
+	// workloadApiServer, workloadLauncher, cron, temporal,
+	// airbyteBootloader, manifestServer.
+	Resources Sizes `json:"resources,omitempty"`
 	// ServerReplicas and WorkloadLauncherReplicas. Default 1 each.
 	ServerReplicas           int `json:"serverReplicas,omitempty"`
 	WorkloadLauncherReplicas int `json:"workloadLauncherReplicas,omitempty"`
@@ -116,6 +121,7 @@ func (c Airbyte) Validate() *validate.Problems {
 		p.Addf("mirrorConnectors", "needs imageRegistry")
 	}
 	c.Jobs.validate(&p, "jobs")
+	c.Resources.validate(&p, "resources", AirbyteSizes)
 	if c.ConnectorArchitecture != "amd64" && c.ConnectorArchitecture != "arm64" && c.ConnectorArchitecture != "any" {
 		p.Addf("connectorArchitecture", "want %s, got %q", validate.OneOf("amd64", "arm64", "any"), c.ConnectorArchitecture)
 	}

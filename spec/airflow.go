@@ -40,6 +40,10 @@ type Airflow struct {
 	// component (ReadWriteMany), instead of each pod's git-sync copy. With
 	// gitSync set too, git-sync writes into that volume.
 	DagsOnEFS bool `json:"dagsOnEfs,omitempty"`
+	// Resources override the sizes of Airflow's components (AirflowSizes),
+	// by the chart's key, such as scheduler, apiServer, dagProcessor,
+	// triggerer, pgbouncer.
+	Resources Sizes `json:"resources,omitempty"`
 	// Tasks are the resources of each task pod's container (the
 	// KubernetesExecutor's pod template); defaults as for JobResources.
 	Tasks JobResources `json:"tasks,omitempty"`
@@ -165,6 +169,7 @@ func (c Airflow) Validate() *validate.Problems {
 		}
 	}
 	c.Tasks.validate(&p, "tasks")
+	c.Resources.validate(&p, "resources", AirflowSizes)
 	if c.PgBouncerPoolSize < 1 || c.PgBouncerPoolSize > 500 {
 		p.Addf("pgBouncerPoolSize", "want 1 to 500, got %d", c.PgBouncerPoolSize)
 	}

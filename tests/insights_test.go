@@ -45,17 +45,18 @@ func TestTheIdleEstimateCountsTheNodesTheAlwaysOnPodsNeed(t *testing.T) {
 	assert.Equal(t, 12, pods, "Airbyte's seven components and Airflow's five")
 	assert.Contains(t, capacity.What, fmt.Sprintf("%d pods requesting %.2f vCPU and %.1f GiB", pods, cpu, mem))
 	// The node type holds the pods with its reservations: more than the
-	// requests, and the cheapest type that does (m6g.xlarge: 4 vCPU, 16 GiB).
-	assert.Greater(t, 4-insights.NodeOverhead.CPU, cpu)
-	assert.Greater(t, 16-insights.NodeOverhead.GiB, mem)
-	assert.Contains(t, capacity.What, "1 × m6g.xlarge")
+	// requests, and the cheapest type dev's pool allows that does
+	// (t4g.large: 2 vCPU, 8 GiB; dev lets in generation 4).
+	assert.Greater(t, 2-insights.NodeOverhead.CPU, cpu)
+	assert.Greater(t, 8-insights.NodeOverhead.GiB, mem)
+	assert.Contains(t, capacity.What, "1 × t4g.large")
 	assert.Empty(t, stackPlan(t, "dev").Claims(), "the charts create no persistent volume")
 	// Negative control: a pod that asks for 20 GiB needs a bigger node.
 	big := clone(t, stackPlan(t, "dev"))
 	container(t, big, "airbyte", "Deployment", "airbyte-server")["resources"] = map[string]any{"requests": map[string]any{"cpu": "200m", "memory": "20Gi"}}
 	for _, l := range insights.EstimateCost(big, prices).Lines {
 		if l.Type == "kubernetes:karpenter.sh/v1:NodePool" {
-			assert.NotContains(t, l.What, "m6g.xlarge", "20 GiB does not fit a 16 GiB node")
+			assert.NotContains(t, l.What, "t4g.large", "20 GiB does not fit an 8 GiB node")
 			assert.Greater(t, l.USD, capacity.USD)
 		}
 	}
@@ -134,4 +135,20 @@ func TestInsightCommands(t *testing.T) {
 	require.Equal(t, 0, cli.Main([]string{"-dir", projectDir, "-stack", "prod", "-critical-path"}, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), "Critical path of stack prod")
 	assert.Contains(t, out.String(), "fully serial deploy")
+}
+
+func TestComponentSizesAreOverriddenPerStackAndChecked(t *testing.T) {
+	dev := values(t, stackPlan(t, "dev"), "airflow")
+	assert.Equal(t, map[string]any{"cpu": "150m", "memory": "768Mi"}, plan.At(dev, "scheduler", "resources", "requests"), "dev's override")
+	assert.Equal(t, map[string]any{"memory": "2Gi"}, plan.At(dev, "scheduler", "resources", "limits"), "an unset field keeps its default")
+	prod := values(t, stackPlan(t, "prod"), "airflow")
+	assert.Equal(t, map[string]any{"cpu": "250m", "memory": "1Gi"}, plan.At(prod, "scheduler", "resources", "requests"), "prod keeps the defaults")
+	opts := stackOptions(t, "dev")
+	apps := section(t, opts, "dataplatform:apps")
+	apps["airflow"].(map[string]any)["resources"] = map[string]any{"schedulr": map[string]any{"cpu": "1"}, "apiServer": map[string]any{"memory": "lots"}}
+	setSection(t, opts, "dataplatform:apps", apps)
+	_, err := plan.Run(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "apps.airflow.resources.schedulr: no such component")
+	assert.Contains(t, err.Error(), `apps.airflow.resources.apiServer.memory: want a Kubernetes quantity`)
 }

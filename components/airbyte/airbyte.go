@@ -401,18 +401,18 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 		ServiceAccount:    ChartServiceAccount{Create: false, Name: ServiceAccountName},
 		Postgresql:        Enabled{Enabled: false},
 		Minio:             Enabled{Enabled: false},
-		Server:            ServerValues{ReplicaCount: cfg.ServerReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["server"].Requirements()},
-		WorkloadLauncher:  WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["workloadLauncher"].Requirements()},
-		Worker:            PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["worker"].Requirements()},
-		WorkloadAPIServer: PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["workloadApiServer"].Requirements()},
-		Cron:              PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["cron"].Requirements()},
-		Temporal:          PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["temporal"].Requirements()},
-		Bootloader:        PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: ComponentResources["airbyteBootloader"].Requirements()},
+		Server:            ServerValues{ReplicaCount: cfg.ServerReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("server").Requirements()},
+		WorkloadLauncher:  WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("workloadLauncher").Requirements()},
+		Worker:            PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("worker").Requirements()},
+		WorkloadAPIServer: PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("workloadApiServer").Requirements()},
+		Cron:              PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("cron").Requirements()},
+		Temporal:          PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("temporal").Requirements()},
+		Bootloader:        PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("airbyteBootloader").Requirements()},
 		Webapp:            PodValues{ServiceAccountName: ServiceAccountName},
 		ConnectorRollout:  PodValues{ServiceAccountName: ServiceAccountName},
 		FeatureflagServer: PodValues{ServiceAccountName: ServiceAccountName},
 		Metrics:           PodValues{ServiceAccountName: ServiceAccountName},
-		ManifestServer:    PodValues{ServiceAccountName: ServiceAccountName, Resources: ComponentResources["manifestServer"].Requirements()},
+		ManifestServer:    PodValues{ServiceAccountName: ServiceAccountName, Resources: cfg.Size("manifestServer").Requirements()},
 		TemporalUI:        PodValues{ServiceAccountName: ServiceAccountName},
 		Keycloak:          PodValues{ServiceAccountName: ServiceAccountName},
 		KeycloakSetup:     PodValues{ServiceAccountName: ServiceAccountName},
@@ -502,22 +502,9 @@ func MaxUnavailable(replicas int) int {
 // Size is what one container requests and the most memory it may use.
 type Size = spec.Size
 
-// ComponentResources size Airbyte's long-running components (and the
-// bootloader), by the chart's key. The chart sets none, so without them
-// the pods request nothing and Karpenter sizes no node for them. The Java
-// services (server, worker, workload API and launcher, cron, bootloader)
-// run a JVM whose heap is a share of the memory limit; Temporal is a Go
-// server; the manifest server is Python.
-var ComponentResources = map[string]Size{
-	"server":            {CPU: "200m", Memory: "1Gi", MemoryLimit: "2Gi"},
-	"worker":            {CPU: "200m", Memory: "1Gi", MemoryLimit: "2Gi"},
-	"workloadApiServer": {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"workloadLauncher":  {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"cron":              {CPU: "50m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"temporal":          {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"airbyteBootloader": {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"manifestServer":    {CPU: "50m", Memory: "256Mi", MemoryLimit: "512Mi"},
-}
+// ComponentResources are the default sizes of Airbyte's components
+// (spec.AirbyteSizes); a stack overrides them in apps.airbyte.resources.
+var ComponentResources = spec.AirbyteSizes
 
 // JobContainerResources size the containers of job pods besides the
 // connector's main container in syncs (spec.Airbyte.Jobs): the connector

@@ -381,9 +381,9 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.Role.RoleARN}
 	sa := func(component string) Component {
 		c := Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations},
-			Resources: ComponentResources[component].Requirements()}
+			Resources: cfg.Size(component).Requirements()}
 		if component != "apiServer" {
-			c.LogGroomerSidecar = &LogGroomer{Resources: ComponentResources["logGroomer"].Requirements()}
+			c.LogGroomerSidecar = &LogGroomer{Resources: cfg.Size("logGroomer").Requirements()}
 		}
 		return c
 	}
@@ -424,10 +424,10 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			PodAnnotations:         rollOn,
 			Replicas:               cfg.Replicas.PgBouncer,
 			ConfigSecretName:       PgBouncerConfigSecretName,
-			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName, Resources: ComponentResources["pgbouncerExporter"].Requirements()},
-			Resources:              ComponentResources["pgbouncer"].Requirements(),
+			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName, Resources: cfg.Size("pgbouncerExporter").Requirements()},
+			Resources:              cfg.Size("pgbouncer").Requirements(),
 		},
-		MigrateDatabaseJob: Job{Resources: ComponentResources["migrateDatabaseJob"].Requirements()},
+		MigrateDatabaseJob: Job{Resources: cfg.Size("migrateDatabaseJob").Requirements()},
 		// The chart's own StatsD exporter runs only when nothing else
 		// receives the metrics.
 		Statsd: Enabled{Enabled: args.StatsdHost == ""},
@@ -449,7 +449,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		},
 		Dags: Dags{GitSync: GitSync{Enabled: false}},
 		CreateUserJob: CreateUserJob{
-			Resources:   ComponentResources["createUserJob"].Requirements(),
+			Resources:   cfg.Size("createUserJob").Requirements(),
 			DefaultUser: DefaultUser{Role: "Admin", Username: cfg.Admin.Username, Email: cfg.Admin.Email, FirstName: "Platform", LastName: "Admin", Password: ""},
 			Env: []SecretEnvVar{{Name: adminPasswordEnv, ValueFrom: ValueFrom{SecretKeyRef: SecretKeyRef{
 				Name: PlatformSecretName, Key: secrets.AirflowAdminPassword,
@@ -518,7 +518,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 	}
 	if cfg.GitSync.Repo != "" {
 		v.Dags.GitSync = GitSync{Enabled: true, Repo: cfg.GitSync.Repo, Branch: cfg.GitSync.Branch, SubPath: cfg.GitSync.SubPath,
-			Resources: ComponentResources["gitSync"].Requirements()}
+			Resources: cfg.Size("gitSync").Requirements()}
 		if cfg.GitSync.CredentialsSecretARN != "" {
 			v.Dags.GitSync.CredentialsSecret = GitCredentialsSecretName
 		}
@@ -533,24 +533,9 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 // Size is what one container requests and the most memory it may use.
 type Size = spec.Size
 
-// ComponentResources size Airflow's components, by the chart's key. The
-// chart sets none; the components' init containers (waiting for the
-// migrations) take their component's. Airflow 3's scheduler, API server
-// and DAG processor are Python processes of a few hundred MiB each; the
-// API server runs several workers. PgBouncer and its exporter are small C
-// and Go processes.
-var ComponentResources = map[string]Size{
-	"scheduler":          {CPU: "250m", Memory: "1Gi", MemoryLimit: "2Gi"},
-	"apiServer":          {CPU: "250m", Memory: "1Gi", MemoryLimit: "2Gi"},
-	"dagProcessor":       {CPU: "250m", Memory: "768Mi", MemoryLimit: "1536Mi"},
-	"triggerer":          {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"pgbouncer":          {CPU: "50m", Memory: "64Mi", MemoryLimit: "256Mi"},
-	"pgbouncerExporter":  {CPU: "10m", Memory: "32Mi", MemoryLimit: "64Mi"},
-	"migrateDatabaseJob": {CPU: "250m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"createUserJob":      {CPU: "100m", Memory: "512Mi", MemoryLimit: "1Gi"},
-	"gitSync":            {CPU: "10m", Memory: "64Mi", MemoryLimit: "256Mi"},
-	"logGroomer":         {CPU: "10m", Memory: "32Mi", MemoryLimit: "128Mi"},
-}
+// ComponentResources are the default sizes of Airflow's components
+// (spec.AirflowSizes); a stack overrides them in apps.airflow.resources.
+var ComponentResources = spec.AirflowSizes
 
 func withoutPersistence(c Component) Component {
 	c.Persistence = &Enabled{Enabled: false}
