@@ -15,8 +15,9 @@ type SSO struct {
 	// Enabled turns single sign-on on for both apps.
 	Enabled bool `json:"enabled,omitempty"`
 	// DomainPrefix names the hosted sign-in pages,
-	// https://<prefix>.auth.<region>.amazoncognito.com; it must be unique
-	// in the region. Default: the platform's name.
+	// https://<prefix>.auth.<region>.amazoncognito.com. Prefixes are
+	// unique across every AWS account of the region, so the default is
+	// the platform's name and the account ID ("<name>-<account>").
 	DomainPrefix string `json:"domainPrefix,omitempty"`
 	// MFA is the user pool's multi-factor setting: "ON" (default: every
 	// user sets up an authenticator app), "OPTIONAL" or "OFF". With an
@@ -87,9 +88,6 @@ var (
 // WithDefaults returns c with every unset field given its default; name
 // is the platform's name.
 func (c SSO) WithDefaults(name string) SSO {
-	if c.DomainPrefix == "" {
-		c.DomainPrefix = name
-	}
 	if c.MFA == "" {
 		c.MFA = "ON"
 	}
@@ -114,7 +112,7 @@ func (c SSO) Validate() *validate.Problems {
 	if !c.Enabled {
 		return &p
 	}
-	if !cognitoDomain.MatchString(c.DomainPrefix) {
+	if c.DomainPrefix != "" && !cognitoDomain.MatchString(c.DomainPrefix) {
 		p.Addf("domainPrefix", "want 1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen, got %q", c.DomainPrefix)
 	}
 	for _, w := range reservedDomains {

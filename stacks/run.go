@@ -366,16 +366,21 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 
 // deploySignIn creates the Cognito user pool of single sign-on, with an
 // app client for each app whose callback is the app's address.
-func (p *Platform) deploySignIn(ctx *pulumi.Context, tags map[string]string) error {
+func (p *Platform) deploySignIn(ctx *pulumi.Context, account string, tags map[string]string) error {
 	cfg := p.Config
 	if !cfg.SSO.Enabled {
 		return nil
+	}
+	sso := cfg.SSO
+	if sso.DomainPrefix == "" {
+		// Unique across accounts: the name alone may be taken elsewhere.
+		sso.DomainPrefix = cfg.Name + "-" + account
 	}
 	in := cfg.Apps.Ingress
 	airflowURL, airbyteURL := in.URL(cfg.Apps.Airflow.Host), in.URL(cfg.Apps.Airbyte.Host)
 	var err error
 	p.SignIn, err = identity.NewSignIn(ctx, p.name("sso"), cfg.Region, &identity.SignInArgs{
-		Config:   cfg.SSO,
+		Config:   sso,
 		Platform: cfg.Name,
 		Apps: []identity.SignInApp{
 			{Name: "airflow", CallbackURLs: []string{airflow.SSOCallbackURL(airflowURL)}, LogoutURLs: []string{airflowURL + "/"}, StoreSecret: true},
@@ -438,7 +443,7 @@ func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, 
 	if err != nil {
 		return err
 	}
-	if err := p.deploySignIn(ctx, tags); err != nil {
+	if err := p.deploySignIn(ctx, account, tags); err != nil {
 		return err
 	}
 	// Bucket names are global: the account ID keeps them unique.

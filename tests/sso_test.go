@@ -109,7 +109,7 @@ func TestAirbyteIsBehindTheLoadBalancersCognitoSignIn(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(a["alb.ingress.kubernetes.io/auth-idp-cognito"].(string)), &idp))
 	assert.Equal(t, findRecordOutput(t, p, "aws:cognito/userPool:UserPool", "sso", "arn"), idp["userPoolARN"])
 	assert.Equal(t, recordID(t, p, "aws:cognito/userPoolClient:UserPoolClient", "sso-airbyte"), idp["userPoolClientID"])
-	assert.Equal(t, "dataplatform-prod", idp["userPoolDomain"])
+	assert.Equal(t, "dataplatform-prod-123456789012", idp["userPoolDomain"], "prefixes are unique across accounts: the account ID keeps ours free")
 	assert.Equal(t, false, plan.At(v, "global", "auth", "enabled"), "Airbyte's own single-admin login is off behind SSO")
 	// The rendered Ingress carries them (the controller reads the object).
 	rel := release(t, p, "airbyte")

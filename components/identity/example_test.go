@@ -39,7 +39,7 @@ func ExampleNewIrsaRole() {
 func ExampleNewSignIn() {
 	program := func(ctx *pulumi.Context) error {
 		s, err := identity.NewSignIn(ctx, "sso", "us-east-1", &identity.SignInArgs{
-			Config:   identity.SSOConfig{Enabled: true}.WithDefaults("analytics"),
+			Config:   identity.SSOConfig{Enabled: true, DomainPrefix: "analytics-123456789012"}.WithDefaults("analytics"),
 			Platform: "analytics",
 			Apps: []identity.SignInApp{{Name: "airflow", StoreSecret: true,
 				CallbackURLs: []string{"https://airflow.example.com/auth/oauth-authorized/cognito"}}},

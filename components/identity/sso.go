@@ -89,8 +89,8 @@ func (s *SignIn) HostedDomain() string {
 // NewSignIn creates the user pool, its domain, groups, the federated
 // identity provider (if configured) and the app clients.
 func NewSignIn(ctx *pulumi.Context, name string, region string, args *SignInArgs, opts ...pulumi.ResourceOption) (*SignIn, error) {
-	if args == nil || !args.Config.Enabled || args.Platform == "" || len(args.Apps) == 0 || region == "" {
-		return nil, fmt.Errorf("sign-in %s: an enabled config, the platform, the region and at least one app are required", name)
+	if args == nil || !args.Config.Enabled || args.Config.DomainPrefix == "" || args.Platform == "" || len(args.Apps) == 0 || region == "" {
+		return nil, fmt.Errorf("sign-in %s: an enabled config with a domain prefix, the platform, the region and at least one app are required", name)
 	}
 	cfg := args.Config
 	if err := cfg.Validate().Err(); err != nil {
