@@ -48,6 +48,10 @@ func (p *Plan) AlwaysOn() []Demand {
 			weights["NodePool "+StringAt(r.Inputs, "metadata", "name")] = w
 		}
 	}
+	workloads := map[string]ClusterObject{}
+	for _, o := range c.objects {
+		workloads[o.Key()] = o
+	}
 	var out []Demand
 	for _, o := range c.objects {
 		if o.Kind != "Pod" || !o.Derived || o.Hook != "" || RunsUserCode(o) ||
@@ -55,7 +59,7 @@ func (p *Plan) AlwaysOn() []Demand {
 			continue
 		}
 		spec, _ := o.Body["spec"].(map[string]any)
-		d := Demand{Workload: o.From, Replicas: replicasOf(c, o.From)}
+		d := Demand{Workload: o.From, Replicas: replicasOf(workloads[o.From].Body)}
 		d.CPU, d.MemoryGiB = podRequests(spec)
 		best := -1.0
 		for _, s := range sources {
@@ -88,7 +92,7 @@ func (p *Plan) Claims() []Claim {
 			out = append(out, Claim{Key: o.Key(), GiB: quantity(StringAt(o.Body, "spec", "resources", "requests", "storage")) / gib,
 				StorageClass: StringAt(o.Body, "spec", "storageClassName")})
 		case "StatefulSet":
-			n := replicasOf(&clusterView{objects: []ClusterObject{o}}, o.Key())
+			n := replicasOf(o.Body)
 			for _, t := range listOf(At(o.Body, "spec", "volumeClaimTemplates")) {
 				out = append(out, Claim{Key: o.Key() + " " + StringAt(t, "metadata", "name"),
 					GiB:          float64(n) * quantity(StringAt(t, "spec", "resources", "requests", "storage")) / gib,
@@ -101,18 +105,13 @@ func (p *Plan) Claims() []Claim {
 
 const gib = 1 << 30
 
-func replicasOf(c *clusterView, from string) int {
-	for _, o := range c.objects {
-		if o.Key() == from {
-			switch n := At(o.Body, "spec", "replicas").(type) {
-			case float64:
-				return int(n)
-			case int:
-				return n
-			case nil:
-				return 1
-			}
-		}
+// replicasOf is a workload's replicas (1 when unset, as Kubernetes defaults).
+func replicasOf(body map[string]any) int {
+	switch n := At(body, "spec", "replicas").(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
 	}
 	return 1
 }

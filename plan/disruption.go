@@ -29,6 +29,7 @@ var NoBudgetNeeded = map[string]string{
 
 func checkDisruption(c *clusterView) []mocks.Violation {
 	var out []mocks.Violation
+	var sources []nodeSource // read once, when a pod with a volume asks
 	pdbs := map[string][]ClusterObject{}
 	for _, o := range c.objects {
 		if o.Kind == "PodDisruptionBudget" {
@@ -45,8 +46,11 @@ func checkDisruption(c *clusterView) []mocks.Violation {
 			out = append(out, c.violation(o, RuleDisruption, "runs syncs or tasks without karpenter.sh/do-not-disrupt: consolidation or drift may evict them halfway"))
 		}
 		if o.Kind == "Pod" && o.Derived && ownsVolume(c, o) {
-			for _, s := range c.nodeSources() {
-				spec, _ := o.Body["spec"].(map[string]any)
+			if sources == nil {
+				sources = c.nodeSources()
+			}
+			spec, _ := o.Body["spec"].(map[string]any)
+			for _, s := range sources {
 				if ok, _ := s.fits(spec); ok && slices.Contains(s.labels["karpenter.sh/capacity-type"], "spot") {
 					out = append(out, c.violation(o, RuleDisruption, "has a volume of its own but may run on %s, whose spot nodes are reclaimed", s.name))
 				}
@@ -60,16 +64,11 @@ func checkDisruption(c *clusterView) []mocks.Violation {
 // pods and allows what its replicas call for.
 func checkBudget(c *clusterView, w ClusterObject, pdbs []ClusterObject) []mocks.Violation {
 	labels := stringMap(At(w.Body, "spec", "template", "metadata", "labels"))
-	replicas := 1
-	if n, ok := At(w.Body, "spec", "replicas").(float64); ok {
-		replicas = int(n)
-	} else if n, ok := At(w.Body, "spec", "replicas").(int); ok {
-		replicas = n
-	}
+	replicas := replicasOf(w.Body)
 	var matching []ClusterObject
 	for _, p := range pdbs {
-		sel := stringMap(At(p.Body, "spec", "selector", "matchLabels"))
-		if len(sel) > 0 && subset(sel, labels) {
+		sel, _ := At(p.Body, "spec", "selector").(map[string]any)
+		if len(sel) > 0 && selects(sel, labels) {
 			matching = append(matching, p)
 		}
 	}
@@ -140,13 +139,4 @@ func ownsVolume(c *clusterView, pod ClusterObject) bool {
 		}
 	}
 	return false
-}
-
-func subset(sel, labels map[string]string) bool {
-	for k, v := range sel {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
 }

@@ -93,13 +93,27 @@ func appNamespaces(g *graph) []string {
 	return out
 }
 
-// owner returns the app namespace a resource name belongs to: the one that
-// appears in it as a whole word ("dataplatform-prod/airflow/...",
-// "dataplatform-prod-airbyte-...", "airbyte_workspace_..."), or "".
-func owner(name string, apps []string) string {
+// appWord is an app namespace and the pattern of it as a whole word in a
+// resource name ("dataplatform-prod/airflow/...", "dataplatform-prod-airbyte-...",
+// "airbyte_workspace_...").
+type appWord struct {
+	app  string
+	word *regexp.Regexp
+}
+
+func appWords(apps []string) []appWord {
+	var out []appWord
 	for _, a := range apps {
-		if regexp.MustCompile(`(^|[-/_:.])` + regexp.QuoteMeta(a) + `($|[-/_:.*])`).MatchString(name) {
-			return a
+		out = append(out, appWord{a, regexp.MustCompile(`(^|[-/_:.])` + regexp.QuoteMeta(a) + `($|[-/_:.*])`)})
+	}
+	return out
+}
+
+// owner returns the app a resource name belongs to, or "".
+func owner(name string, words []appWord) string {
+	for _, w := range words {
+		if w.word.MatchString(name) {
+			return w.app
 		}
 	}
 	return ""
@@ -116,6 +130,7 @@ func resourceName(arn string) string {
 
 func checkCrossAppReads(g *graph) []Violation {
 	apps := appNamespaces(g)
+	words := appWords(apps)
 	var out []Violation
 	for _, role := range g.of(tRole) {
 		ns := trustedNamespaces(role)
@@ -132,7 +147,7 @@ func checkCrossAppReads(g *graph) []Violation {
 					if !strings.Contains(r, ":secretsmanager:") && !strings.Contains(r, ":s3:::") && !strings.Contains(r, ":ssm:") {
 						continue
 					}
-					if o := owner(resourceName(r), apps); o != "" && o != ns[0] {
+					if o := owner(resourceName(r), words); o != "" && o != ns[0] {
 						out = append(out, violation(pol, "role %s of namespace %s reaches %s, which belongs to %s", role.Name, ns[0], r, o))
 					}
 				}

@@ -100,21 +100,6 @@ type DisruptionBudget struct {
 // on Karpenter's nodepool label, and tolerations of the pool's taints. It
 // returns nil values for an unknown or empty pool name.
 func (c Karpenter) Placement(pool string) (map[string]string, []map[string]string) {
-	return c.placement(pool)
-}
-
-// Spot reports whether pods placed on pool may run on spot capacity; ""
-// (no placement) means any pool without taints.
-func (c Karpenter) Spot(pool string) bool {
-	for _, np := range c.NodePools {
-		if (np.Name == pool || (pool == "" && len(np.Taints) == 0)) && slices.Contains(np.CapacityTypes, "spot") {
-			return true
-		}
-	}
-	return false
-}
-
-func (c Karpenter) placement(pool string) (map[string]string, []map[string]string) {
 	for _, np := range c.NodePools {
 		if np.Name != pool || pool == "" {
 			continue
@@ -130,6 +115,17 @@ func (c Karpenter) placement(pool string) (map[string]string, []map[string]strin
 		return map[string]string{"karpenter.sh/nodepool": pool}, tolerations
 	}
 	return nil, nil
+}
+
+// Spot reports whether pods placed on pool may run on spot capacity; ""
+// (no placement) means any pool without taints.
+func (c Karpenter) Spot(pool string) bool {
+	for _, np := range c.NodePools {
+		if (np.Name == pool || (pool == "" && len(np.Taints) == 0)) && slices.Contains(np.CapacityTypes, "spot") {
+			return true
+		}
+	}
+	return false
 }
 
 // Taint is a Kubernetes node taint.

@@ -196,14 +196,6 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 	return c, nil
 }
 
-func budgets(in []DisruptionBudget) []Budget {
-	var out []Budget
-	for _, b := range in {
-		out = append(out, Budget{Nodes: b.Nodes, Schedule: b.Schedule, Duration: b.Duration, Reasons: b.Reasons})
-	}
-	return out
-}
-
 // NodePoolSpecOf maps a NodePool's config onto its Kubernetes spec.
 func NodePoolSpecOf(np NodePool) NodePoolSpec {
 	spec := NodePoolSpec{
@@ -226,7 +218,7 @@ func NodePoolSpecOf(np NodePool) NodePoolSpec {
 			"cpu":    fmt.Sprint(np.CPULimit),
 			"memory": fmt.Sprintf("%dGi", np.MemoryLimitGiB),
 		},
-		Disruption: Disruption{ConsolidationPolicy: np.ConsolidationPolicy, ConsolidateAfter: np.ConsolidateAfter, Budgets: budgets(np.Budgets)},
+		Disruption: Disruption{ConsolidationPolicy: np.ConsolidationPolicy, ConsolidateAfter: np.ConsolidateAfter, Budgets: np.Budgets},
 		Weight:     np.Weight,
 	}
 	if len(np.Labels) > 0 {

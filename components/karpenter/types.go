@@ -121,15 +121,8 @@ type Requirement struct {
 
 // Disruption is a NodePool's disruption policy.
 type Disruption struct {
-	ConsolidationPolicy string   `json:"consolidationPolicy"`
-	ConsolidateAfter    string   `json:"consolidateAfter"`
-	Budgets             []Budget `json:"budgets,omitempty"`
-}
-
-// Budget is a NodePool disruption budget (spec.DisruptionBudget).
-type Budget struct {
-	Nodes    string   `json:"nodes"`
-	Schedule string   `json:"schedule,omitempty"`
-	Duration string   `json:"duration,omitempty"`
-	Reasons  []string `json:"reasons,omitempty"`
+	ConsolidationPolicy string `json:"consolidationPolicy"`
+	ConsolidateAfter    string `json:"consolidateAfter"`
+	// Budgets are the config's, whose JSON is the CRD's.
+	Budgets []DisruptionBudget `json:"budgets,omitempty"`
 }
