@@ -26,6 +26,7 @@ var CreationTimes = map[string]Duration{
 	"aws:eks/nodeGroup:NodeGroup":                      {210, "EKS managed node groups: instances launch, join and turn Ready in 3 to 4 minutes"},
 	"aws:eks/addon:Addon":                              {60, "EKS add-ons return ACTIVE in about a minute once nodes exist"},
 	"aws:ec2/natGateway:NatGateway":                    {120, "VPC: a NAT gateway turns available in 1 to 3 minutes"},
+	"aws:ec2/instance:Instance":                        {90, "EC2: the provider waits for the instance to run (under a minute); a NAT instance's user data then installs iptables in about half a minute"},
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                  {90, "PrivateLink: interface endpoints take 1 to 2 minutes (gateway endpoints, seconds)"},
 	"aws:rds/instance:Instance":                        {480, "RDS: a single-AZ PostgreSQL instance is available in 5 to 10 minutes (Multi-AZ and replicas: see rdsSeconds)"},
 	"aws:ec2/internetGateway:InternetGateway":          {5, "API call plus attachment"},

@@ -145,6 +145,15 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 				func(v map[string]float64) float64 { return n * (h*v[key] + disk*v["ec2.ebs.gp3.gbmonth"]) })
 		case "aws:ec2/natGateway:NatGateway":
 			add(r, "NAT gateway (hours only)", []string{"ec2.natgateway.hour"}, func(v map[string]float64) float64 { return h * v["ec2.natgateway.hour"] })
+		case "aws:ec2/instance:Instance":
+			typ := str(in, "instanceType")
+			disk := num(at(in, "rootBlockDevice", "volumeSize"))
+			key := "ec2.instance." + typ + ".hour"
+			add(r, fmt.Sprintf("1 × %s on-demand (standard credits), %.0f GiB gp3", typ, disk), []string{key, "ec2.ebs.gp3.gbmonth"},
+				func(v map[string]float64) float64 { return h*v[key] + disk*v["ec2.ebs.gp3.gbmonth"] })
+			if b, _ := in["associatePublicIpAddress"].(bool); b {
+				add(r, "its public IPv4 address", []string{"ec2.publicipv4.hour"}, func(v map[string]float64) float64 { return h * v["ec2.publicipv4.hour"] })
+			}
 		case "aws:ec2/eip:Eip":
 			add(r, "public IPv4 address", []string{"ec2.publicipv4.hour"}, func(v map[string]float64) float64 { return h * v["ec2.publicipv4.hour"] })
 		case "aws:ec2/vpcEndpoint:VpcEndpoint":

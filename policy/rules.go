@@ -22,6 +22,7 @@ const (
 	// rules read what AWS receives, not the component's arguments.
 	tEKS          = "aws:eks/cluster:Cluster"
 	tLaunchTmpl   = "aws:ec2/launchTemplate:LaunchTemplate"
+	tInstance     = "aws:ec2/instance:Instance"
 	tNodeGroup    = "aws:eks/nodeGroup:NodeGroup"
 	tNodeClass    = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 	tConfigMap    = "kubernetes:core/v1:ConfigMap"
@@ -198,6 +199,13 @@ var baseRules = []Rule{
 		}
 		return out
 	}},
+	{ID: "EC2-001", Severity: High, Control: "AWS FSBP EC2.8", Description: "Every EC2 instance (such as a NAT instance) requires IMDSv2 with a hop limit of 1", check: each(tInstance, func(g *graph, r plan.Resource) string {
+		md, _ := r.Inputs["metadataOptions"].(map[string]any)
+		if hop, _ := number(md, "httpPutResponseHopLimit"); str(md, "httpTokens") != "required" || hop != 1 {
+			return "metadata options are not httpTokens=required with hop limit 1"
+		}
+		return ""
+	})},
 	// IAM
 	{ID: "IAM-001", Severity: High, Control: "AWS FSBP IAM.1, IAM.21", Description: "No statement allows every action (\"*\" or \"service:*\")", check: statements(func(s map[string]any) string {
 		for _, a := range list(s["Action"]) {

@@ -23,7 +23,18 @@ const (
 	// NatOnePerAz creates one NAT gateway per zone, so each zone's egress
 	// survives the loss of another. The default, and what prod uses.
 	NatOnePerAz NatStrategy = "OnePerAz"
+	// NatInstance routes every zone through one small EC2 instance that
+	// masquerades the private subnets (Amazon Linux 2023, configured as
+	// AWS's VPC guide "Create a NAT AMI" says): about $7 a month against a
+	// NAT gateway's $36, with no data processing charge, but its bandwidth
+	// is the instance's (t4g.nano: 32 Mbit/s baseline, bursts to 5 Gbit/s),
+	// it is one instance in one zone, and its public address changes when
+	// it is replaced. For dev.
+	NatInstance NatStrategy = "Instance"
 )
+
+// natStrategies are the accepted NatStrategy values.
+var natStrategies = []NatStrategy{NatNone, NatSingle, NatOnePerAz, NatInstance}
 
 // VPCEndpoint names an interface VPC endpoint that the component can create.
 type VPCEndpoint string
@@ -58,8 +69,13 @@ type Network struct {
 	// the region's first AzCount available zones. Pin them in production so a
 	// new zone in the region never moves a subnet.
 	AvailabilityZones []string `json:"availabilityZones,omitempty"`
-	// NatStrategy is one of "None", "Single" or "OnePerAz". Default "OnePerAz".
+	// NatStrategy is one of "None", "Single", "OnePerAz" or "Instance".
+	// Default "OnePerAz".
 	NatStrategy NatStrategy `json:"natStrategy,omitempty"`
+	// NatInstanceType is the EC2 instance type of the NAT instance (with
+	// natStrategy "Instance"), Graviton or x86; its architecture picks the
+	// Amazon Linux 2023 image. Default "t4g.nano".
+	NatInstanceType string `json:"natInstanceType,omitempty"`
 	// Subnets sets the size of each tier's subnets.
 	Subnets SubnetSizes `json:"subnets,omitempty"`
 	// InterfaceEndpoints lists the interface endpoints to create, from
@@ -154,6 +170,9 @@ func (c Network) WithDefaults() Network {
 	if c.NatStrategy == "" {
 		c.NatStrategy = NatOnePerAz
 	}
+	if c.NatStrategy == NatInstance && c.NatInstanceType == "" {
+		c.NatInstanceType = "t4g.nano"
+	}
 	if p, err := netip.ParsePrefix(c.CidrBlock); err == nil {
 		if c.Subnets.PrivatePrefixLength == 0 {
 			c.Subnets.PrivatePrefixLength = min(p.Bits()+3, 28)
@@ -212,8 +231,14 @@ func (c Network) Validate() *validate.Problems {
 		}
 		seen[z] = true
 	}
-	if !slices.Contains([]NatStrategy{NatNone, NatSingle, NatOnePerAz}, c.NatStrategy) {
-		p.Addf("natStrategy", "want %s, got %q", validate.OneOf(NatNone, NatSingle, NatOnePerAz), c.NatStrategy)
+	if !slices.Contains(natStrategies, c.NatStrategy) {
+		p.Addf("natStrategy", "want %s, got %q", validate.OneOf(natStrategies...), c.NatStrategy)
+	}
+	switch {
+	case c.NatInstanceType != "" && c.NatStrategy != NatInstance && slices.Contains(natStrategies, c.NatStrategy):
+		p.Addf("natInstanceType", "only with natStrategy %q (natStrategy is %q); remove it", NatInstance, c.NatStrategy)
+	case c.NatInstanceType != "" && !instanceType.MatchString(c.NatInstanceType):
+		p.Addf("natInstanceType", "want an EC2 instance type such as \"t4g.nano\", got %q", c.NatInstanceType)
 	}
 	sizesOK := true
 	for _, s := range []struct {
@@ -268,6 +293,16 @@ func (c Network) subnetRequest(vpc netip.Prefix) subnets.Request {
 		PrivatePrefix:  c.Subnets.PrivatePrefixLength,
 		DatabasePrefix: c.Subnets.DatabasePrefixLength,
 	}
+}
+
+// NatInstanceArchitecture is the CPU architecture of the NAT instance type,
+// as Amazon Linux's image parameters name it: "arm64" for a Graviton type,
+// "x86_64" otherwise.
+func (c Network) NatInstanceArchitecture() string {
+	if a, _ := ArchitectureOf(c.NatInstanceType); a == ArchARM64 {
+		return "arm64"
+	}
+	return "x86_64"
 }
 
 // Layout returns the subnet blocks of a valid, defaulted Network.

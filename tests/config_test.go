@@ -51,7 +51,11 @@ var badConfigs = []badConfig{
 		setSection(t, opts, "dataplatform:network", n)
 	}, []string{"dataplatform:network.cidrBlock", "subnets do not fit", "6 availability zones need", "10.0.0.0/24 holds 256"}},
 	{"unknown nat strategy", setNetwork("natStrategy", "Double"),
-		[]string{"dataplatform:network.natStrategy", `"Double"`, `one of "None", "Single", "OnePerAz"`}},
+		[]string{"dataplatform:network.natStrategy", `"Double"`, `one of "None", "Single", "OnePerAz", "Instance"`}},
+	{"nat instance type without a nat instance", setNetwork("natStrategy", "Single"),
+		[]string{"dataplatform:network.natInstanceType", `only with natStrategy "Instance"`, `"Single"`}},
+	{"nat instance type not an instance type", setNetwork("natInstanceType", "nano"),
+		[]string{"dataplatform:network.natInstanceType", "EC2 instance type", `"nano"`}},
 	{"missing region", func(t *testing.T, opts plan.Options) { delete(opts.Config, "aws:region") },
 		[]string{"aws:region", "required"}},
 	{"wrong type", setNetwork("azCount", "two"),

@@ -443,3 +443,19 @@ func TestARNsOfAnotherAccountNeedTheConfigsSay(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `is in region eu-west-1, but the stack deploys to us-east-1`)
 }
+
+// AWS answers GetParameter only for parameters that exist: the fake AWS
+// holds Amazon Linux 2023's public image parameters, not a misspelling.
+func TestTheFakeAWSHasOnlyRealImageParameters(t *testing.T) {
+	m := mocks.New("dataplatform", "dev", "us-east-1")
+	call := func(name string) error {
+		_, err := m.Call(pulumi.MockCallArgs{Token: "aws:ssm/getParameter:getParameter", Args: resource.PropertyMap{"name": resource.NewProperty(name)}})
+		return err
+	}
+	for _, ok := range []string{"al2023-ami-kernel-default-arm64", "al2023-ami-kernel-default-x86_64", "al2023-ami-minimal-kernel-6.12-arm64"} {
+		assert.NoError(t, call("/aws/service/ami-amazon-linux-latest/"+ok))
+	}
+	for _, bad := range []string{"al2023-ami-kernel-default-aarch64", "amzn2-ami-hvm-arm64", "al2023-ami-kernel-default-amd64"} {
+		assert.ErrorContains(t, call("/aws/service/ami-amazon-linux-latest/"+bad), "ParameterNotFound")
+	}
+}

@@ -2,6 +2,9 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
+	"slices"
 	"net/netip"
 	"strings"
 	"testing"
@@ -10,15 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/plan"
+	"github.com/dataplatform/dataplatform/spec"
 )
 
 func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
 	cases := []struct {
-		stack              string
-		zones, nats, iface int
+		stack                         string
+		zones, nats, natInstances, iface int
 	}{
-		{"dev", 2, 1, 0},
-		{"prod", 3, 3, 4},
+		{"dev", 2, 0, 1, 0},
+		{"prod", 3, 3, 0, 4},
 	}
 	for _, c := range cases {
 		t.Run(c.stack, func(t *testing.T) {
@@ -28,6 +32,7 @@ func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
 			assert.Equal(t, 3*c.zones, n["aws:ec2/subnet:Subnet"])
 			assert.Equal(t, c.nats, n["aws:ec2/natGateway:NatGateway"])
 			assert.Equal(t, c.nats, n["aws:ec2/eip:Eip"])
+			assert.Equal(t, c.natInstances, n["aws:ec2/instance:Instance"])
 			assert.Equal(t, 1+c.iface, n["aws:ec2/vpcEndpoint:VpcEndpoint"], "S3 gateway plus the interface endpoints")
 			assert.Equal(t, 1, n["aws:ec2/flowLog:FlowLog"])
 			assert.Equal(t, 1, n["aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"])
@@ -102,10 +107,15 @@ func TestOnlyPublicAndPrivateSubnetsRouteOutOfTheVpc(t *testing.T) {
 	}
 }
 
-func TestDevSharesOneNatGateway(t *testing.T) {
-	p := stackPlan(t, "dev")
+func TestSingleNatSharesOneNatGateway(t *testing.T) {
+	opts := stackOptions(t, "dev")
+	setNetwork("natStrategy", "Single")(t, opts)
+	setNetwork("natInstanceType", nil)(t, opts)
+	p, err := plan.Run(opts)
+	require.NoError(t, err)
 	nats := p.Find("aws:ec2/natGateway:NatGateway")
 	require.Len(t, nats, 1)
+	assert.Empty(t, p.Find("aws:ec2/instance:Instance"))
 	routes := 0
 	for _, r := range p.Find("aws:ec2/route:Route") {
 		if nat := str(r.Inputs, "natGatewayId"); nat != "" {
@@ -114,6 +124,99 @@ func TestDevSharesOneNatGateway(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, routes, "both private route tables use the one NAT gateway")
+}
+
+// natInstanceProblems lists what would keep the NAT instance (whose inputs
+// are in) from forwarding the private subnets' traffic, or expose it: AWS's
+// VPC guide ("NAT instances") needs source/destination checks off, a public
+// address in a public subnet, and forwarding plus masquerading in the OS.
+func natInstanceProblems(t *testing.T, p *plan.Plan, in map[string]any) []string {
+	var out []string
+	if in["sourceDestCheck"] != false {
+		out = append(out, "source/destination check is on: EC2 drops forwarded packets")
+	}
+	if in["associatePublicIpAddress"] != true {
+		out = append(out, "no public address at launch")
+	}
+	if subnet := findByID(t, p, "aws:ec2/subnet:Subnet", str(in, "subnetId")); !strings.Contains(subnet.Name, "-public-") {
+		out = append(out, "runs in "+subnet.Name+", not a public subnet")
+	}
+	vpc := str(p.Find("aws:ec2/vpc:Vpc")[0].Inputs, "cidrBlock")
+	for _, want := range []string{"net.ipv4.ip_forward=1", "-s " + vpc + " -j MASQUERADE", "iptables -F FORWARD", "service iptables save"} {
+		if !strings.Contains(str(in, "userData"), want) {
+			out = append(out, "user data lacks "+want)
+		}
+	}
+	if str(in, "metadataOptions", "httpTokens") != "required" {
+		out = append(out, "IMDSv1 allowed")
+	}
+	if at(in, "rootBlockDevice", "encrypted") != true {
+		out = append(out, "root volume not encrypted")
+	}
+	// Every private route goes to the instance's network interface.
+	var eni string
+	for _, r := range p.Records() {
+		if r.Type == "aws:ec2/instance:Instance" {
+			eni = r.Outputs["primaryNetworkInterfaceId"].StringValue()
+		}
+	}
+	for _, r := range p.Find("aws:ec2/route:Route") {
+		if got := str(r.Inputs, "networkInterfaceId"); !strings.HasSuffix(r.Name, "-public-default") && got != eni {
+			out = append(out, fmt.Sprintf("%s routes to %q, not the NAT instance's interface", r.Name, got))
+		}
+	}
+	// Its security group admits the private subnets only.
+	var private []string
+	for _, s := range p.Find("aws:ec2/subnet:Subnet") {
+		if strings.Contains(s.Name, "-private-") {
+			private = append(private, str(s.Inputs, "cidrBlock"))
+		}
+	}
+	for _, r := range p.Find("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if strings.HasPrefix(r.Name, "network-nat-instance") && !slices.Contains(private, str(r.Inputs, "cidrIpv4")) {
+			out = append(out, fmt.Sprintf("%s admits %s, not a private subnet", r.Name, str(r.Inputs, "cidrIpv4")))
+		}
+	}
+	return out
+}
+
+func TestDevRoutesEveryZoneThroughOneNatInstance(t *testing.T) {
+	p := stackPlan(t, "dev")
+	insts := p.Find("aws:ec2/instance:Instance")
+	require.Len(t, insts, 1)
+	assert.Empty(t, natInstanceProblems(t, p, insts[0].Inputs))
+	assert.Empty(t, p.Find("aws:ec2/natGateway:NatGateway"))
+	assert.Equal(t, "t4g.nano", str(insts[0].Inputs, "instanceType"))
+	assert.Contains(t, insts[0].IgnoreChanges, "ami", "a new Amazon Linux release must not replace dev's egress at every up")
+
+	// Negative controls: each broken input is reported.
+	for _, c := range []struct {
+		key  string
+		v    any
+		want string
+	}{
+		{"sourceDestCheck", true, "source/destination check"},
+		{"associatePublicIpAddress", false, "no public address"},
+		{"userData", "#!/bin/bash\n", "user data lacks net.ipv4.ip_forward=1"},
+		{"metadataOptions", map[string]any{"httpTokens": "optional"}, "IMDSv1"},
+	} {
+		in := maps.Clone(insts[0].Inputs)
+		in[c.key] = c.v
+		assert.Contains(t, strings.Join(natInstanceProblems(t, p, in), "; "), c.want, c.key)
+	}
+	for _, r := range p.Records() {
+		if r.Type == "aws:ec2/subnet:Subnet" && strings.Contains(r.Name, "-private-") {
+			in := maps.Clone(insts[0].Inputs)
+			in["subnetId"] = r.ID
+			assert.Contains(t, strings.Join(natInstanceProblems(t, p, in), "; "), "not a public subnet")
+		}
+	}
+}
+
+func TestTheNatInstanceImageFollowsItsArchitecture(t *testing.T) {
+	for typ, arch := range map[string]string{"t4g.nano": "arm64", "t3.micro": "x86_64", "c7gn.medium": "arm64"} {
+		assert.Equal(t, arch, spec.Network{NatStrategy: spec.NatInstance, NatInstanceType: typ}.NatInstanceArchitecture(), typ)
+	}
 }
 
 func TestDefaultSecurityGroupHasNoRules(t *testing.T) {
@@ -181,7 +284,12 @@ func TestDiffFromDevToProdListsTheExtraNatGateways(t *testing.T) {
 			added = append(added, r.Name)
 		}
 	}
-	assert.ElementsMatch(t, []string{"network-nat-us-east-1b", "network-nat-us-east-1c"}, added)
+	assert.ElementsMatch(t, []string{"network-nat-us-east-1a", "network-nat-us-east-1b", "network-nat-us-east-1c"}, added)
+	var removed []string
+	for _, r := range d.Removed {
+		removed = append(removed, r.Type+" "+r.Name)
+	}
+	assert.Contains(t, removed, "aws:ec2/instance:Instance network-nat-instance")
 	var vpcChange *plan.Change
 	for i, c := range d.Changed {
 		if c.Type == "aws:ec2/vpc:Vpc" {

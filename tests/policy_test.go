@@ -139,6 +139,12 @@ var breaks = map[string]func(t *testing.T, p *plan.Plan){
 	"EKS-005": func(t *testing.T, p *plan.Plan) {
 		first(t, p, "aws:ec2/launchTemplate:LaunchTemplate").Inputs["metadataOptions"].(map[string]any)["httpPutResponseHopLimit"] = 2.0
 	},
+	"EC2-001": func(t *testing.T, p *plan.Plan) {
+		// prod has no instance of its own: dev's NAT instance, with IMDSv1.
+		inst := first(t, clone(t, stackPlan(t, "dev")), "aws:ec2/instance:Instance")
+		inst.Inputs["metadataOptions"].(map[string]any)["httpTokens"] = "optional"
+		p.Resources = append(p.Resources, *inst)
+	},
 	"IAM-001": func(t *testing.T, p *plan.Plan) {
 		addStatement(t, p, map[string]any{"Effect": "Allow", "Action": []any{"s3:*"}, "Resource": []any{"arn:aws:s3:::x"}})
 	},
@@ -324,7 +330,7 @@ func TestPolicyCommandFailsWithTheRuleID(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	assert.Equal(t, 0, cli.Main([]string{"-dir", dir, "-stack", "prod", "-policy"}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "40 rules")
+	assert.Contains(t, out.String(), "41 rules")
 	assert.Contains(t, out.String(), "PASSED")
 
 	out.Reset()

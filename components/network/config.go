@@ -9,11 +9,13 @@ type Config = spec.Network
 // NatStrategy says how private subnets reach the internet.
 type NatStrategy = spec.NatStrategy
 
-// The NAT strategies; see spec.NatNone, spec.NatSingle and spec.NatOnePerAz.
+// The NAT strategies; see spec.NatNone, spec.NatSingle, spec.NatOnePerAz
+// and spec.NatInstance.
 const (
 	NatNone     = spec.NatNone
 	NatSingle   = spec.NatSingle
 	NatOnePerAz = spec.NatOnePerAz
+	NatInstance = spec.NatInstance
 )
 
 // Endpoint names an interface VPC endpoint the component can create.

@@ -63,8 +63,11 @@ type Vpc struct {
 	DatabaseSubnetIDs pulumi.StringArrayOutput `pulumi:"databaseSubnetIds"`
 	// PrivateRouteTableIDs are the route tables of the private subnets, one per zone.
 	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
-	// NatGatewayIDs are the NAT gateways created (none, one or one per zone).
+	// NatGatewayIDs are the NAT gateways created (none, one or one per zone;
+	// none with a NAT instance).
 	NatGatewayIDs pulumi.StringArrayOutput `pulumi:"natGatewayIds"`
+	// NatInstance is the NAT instance (natStrategy "Instance"), or nil.
+	NatInstance *ec2.Instance
 	// LoadBalancerSubnets are the public and private subnets, where the AWS
 	// Load Balancer Controller places load balancers: the controller must
 	// wait for them, so that `pulumi destroy` removes it (after the
@@ -204,33 +207,15 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		}
 	}
 
-	// NAT gateways, in the public subnets.
-	var nats []*ec2.NatGateway
-	natZones := 0
-	switch cfg.NatStrategy {
-	case NatSingle:
-		natZones = 1
-	case NatOnePerAz:
-		natZones = len(zones)
+	// NAT, in the public subnets.
+	var privateCIDRs []string
+	for _, b := range layout.Private {
+		privateCIDRs = append(privateCIDRs, b.String())
 	}
-	for i := 0; i < natZones; i++ {
-		z := zones[i]
-		eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, z), &ec2.EipArgs{
-			Domain: pulumi.String("vpc"),
-			Tags:   tags.Named(t, fmt.Sprintf("%s-nat-%s", args.ClusterName, z)),
-		}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-		if err != nil {
-			return nil, err
-		}
-		nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%s", name, z), &ec2.NatGatewayArgs{
-			AllocationId: eip.AllocationId,
-			SubnetId:     public[i].ID(),
-			Tags:         tags.Named(t, fmt.Sprintf("%s-nat-%s", args.ClusterName, z)),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		nats = append(nats, nat)
+	out, err := newEgress(ctx, natNet{name: name, cluster: args.ClusterName, cfg: cfg, zones: zones, vpc: vp, igw: igw,
+		public: public, privateCIDRs: privateCIDRs, tags: t}, parent)
+	if err != nil {
+		return nil, err
 	}
 
 	// Private routing: a table per zone, so that moving between NAT
@@ -245,16 +230,10 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 		privateRTs = append(privateRTs, rt)
-		if len(nats) > 0 {
-			nat := nats[0]
-			if len(nats) == len(zones) {
-				nat = nats[i]
-			}
-			route, err := ec2.NewRoute(ctx, fmt.Sprintf("%s-private-%s-default", name, z), &ec2.RouteArgs{
-				RouteTableId:         rt.ID(),
-				DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
-				NatGatewayId:         nat.ID(),
-			}, parent)
+		if out.route != nil {
+			routeArgs := &ec2.RouteArgs{RouteTableId: rt.ID(), DestinationCidrBlock: pulumi.String("0.0.0.0/0")}
+			out.route(i, routeArgs)
+			route, err := ec2.NewRoute(ctx, fmt.Sprintf("%s-private-%s-default", name, z), routeArgs, parent)
 			if err != nil {
 				return nil, err
 			}
@@ -356,11 +335,11 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		rts = append(rts, rt.ID())
 	}
 	v.PrivateRouteTableIDs = rts.ToStringArrayOutput()
-	natIDs := pulumi.StringArray{}
-	for _, n := range nats {
-		natIDs = append(natIDs, n.ID())
+	if out.gatewayIDs == nil {
+		out.gatewayIDs = pulumi.StringArray{}
 	}
-	v.NatGatewayIDs = natIDs.ToStringArrayOutput()
+	v.NatGatewayIDs = out.gatewayIDs.ToStringArrayOutput()
+	v.NatInstance = out.natInstance
 	if err := ctx.RegisterResourceOutputs(v, pulumi.Map{
 		"vpcId":             v.VpcID,
 		"publicSubnetIds":   v.PublicSubnetIDs,

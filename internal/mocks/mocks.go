@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -154,6 +155,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.Remote = rpc.GetRemote()
 		rec.DeletedWith = rpc.GetDeletedWith()
+		rec.IgnoreChanges = rpc.GetIgnoreChanges()
 		if p := rpc.GetProvider(); p != "" {
 			// A provider reference is "URN::ID"; the URN is what identifies it.
 			if i := strings.LastIndex(p, "::"); i > 0 {
@@ -221,6 +223,12 @@ func (m *Mocks) CallerARN() string {
 	return "arn:aws:sts::" + m.Account + ":assumed-role/" + m.CallerRole + "/ci"
 }
 
+// publicParameter matches the public SSM parameters AWS publishes for the
+// latest Amazon Linux 2023 images (Amazon Linux 2023 user guide, "AL2023
+// on Amazon EC2": al2023-ami-kernel-default-arm64, ...-x86_64, and the
+// minimal and kernel-pinned variants).
+var publicParameter = regexp.MustCompile(`^/aws/service/ami-amazon-linux-latest/al2023-ami-(minimal-)?kernel-(default|6\.1|6\.12)-(arm64|x86_64)$`)
+
 // Call implements pulumi.MockResourceMonitor for invokes.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -250,6 +258,9 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"secretString": resource.MakeSecret(resource.NewProperty(fakeSecret(hash(arn+m.Seed), 40))), "versionId": resource.NewProperty("v-" + hash(arn)[:8])}, nil
 	case "aws:ssm/getParameter:getParameter":
 		name := args.Args["name"].StringValue()
+		if !publicParameter.MatchString(name) {
+			return nil, fmt.Errorf("ssm GetParameter %q: ParameterNotFound (the fake AWS holds only Amazon Linux 2023's public image parameters)", name)
+		}
 		return resource.PropertyMap{"name": resource.NewProperty(name), "value": resource.NewProperty("ami-0" + hash(name)[:16]), "type": resource.NewProperty("String"), "id": resource.NewProperty(name)}, nil
 	}
 	return resource.PropertyMap{}, nil

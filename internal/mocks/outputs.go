@@ -25,13 +25,14 @@ var ec2IDPrefixes = map[string]string{
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   "sgr",
 	"aws:ec2/flowLog:FlowLog":                                   "fl",
 	"aws:ec2/launchTemplate:LaunchTemplate":                     "lt",
+	"aws:ec2/instance:Instance":                                 "i",
 }
 
 // ec2ARNKinds are the resource kinds in EC2 ARNs ("arn:aws:ec2:REGION:ACCOUNT:KIND/ID").
 var ec2ARNKinds = map[string]string{
 	"vpc": "vpc", "subnet": "subnet", "igw": "internet-gateway", "eipalloc": "elastic-ip",
 	"nat": "natgateway", "rtb": "route-table", "vpce": "vpc-endpoint", "sg": "security-group",
-	"sgr": "security-group-rule", "fl": "vpc-flow-log", "lt": "launch-template",
+	"sgr": "security-group-rule", "fl": "vpc-flow-log", "lt": "launch-template", "i": "instance",
 }
 
 // outputs returns the ID and output properties AWS (or Kubernetes) would
@@ -88,6 +89,12 @@ func (m *Mocks) outputsOf(args pulumi.MockResourceArgs, physical string) (string
 			set("publicIp", fmt.Sprintf("198.51.100.%d", 1+int(h[0])%250))
 		case "aws:ec2/natGateway:NatGateway":
 			set("publicIp", fmt.Sprintf("198.51.100.%d", 1+int(h[1])%250))
+		case "aws:ec2/instance:Instance":
+			set("primaryNetworkInterfaceId", "eni-0"+hash(h + "eni")[:16])
+			set("privateIp", fmt.Sprintf("10.0.%d.%d", int(h[2])%250, 4+int(h[3])%250))
+			if b, ok := out["associatePublicIpAddress"]; ok && unwrap(b).IsBool() && unwrap(b).BoolValue() {
+				set("publicIp", fmt.Sprintf("198.51.100.%d", 1+int(h[4])%250))
+			}
 		case "aws:ec2/launchTemplate:LaunchTemplate":
 			out["latestVersion"] = resource.NewProperty(1.0)
 			out["defaultVersion"] = resource.NewProperty(1.0)
