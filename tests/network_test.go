@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
-	"slices"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +18,7 @@ import (
 
 func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
 	cases := []struct {
-		stack                         string
+		stack                            string
 		zones, nats, natInstances, iface int
 	}{
 		{"dev", 2, 0, 1, 0},
