@@ -50,6 +50,14 @@ type Database struct {
 	SnapshotBeforeUpgrade *bool `json:"snapshotBeforeUpgrade,omitempty"`
 	// LogRetentionDays is how long those logs are kept. Default 30.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`
+	// SharedInstance puts both apps' databases in one RDS instance instead
+	// of one instance each: half the instances, alarms and master secrets.
+	// Each app keeps its own database (made by the login job), owner role,
+	// logins and credentials, and no other app's login may connect to it;
+	// what they share is the instance's capacity, maintenance and fate. For
+	// dev. Switching it on a deployed stack replaces the instances: the
+	// data stays only in their final snapshots. Default false.
+	SharedInstance bool `json:"sharedInstance,omitempty"`
 	// LoginGeneration rotates the apps' own database logins (the apps never
 	// use the RDS master user): raise it by one and `pulumi up` gives the
 	// standby login a new password and moves every app pod to it, while the

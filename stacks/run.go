@@ -51,7 +51,8 @@ type Platform struct {
 	SignIn *identity.SignIn
 	// AirbyteBucket and AirflowLogBucket are the apps' buckets.
 	AirbyteBucket, AirflowLogBucket *storage.Bucket
-	// AirbyteDB and AirflowDB are the apps' PostgreSQL instances.
+	// AirbyteDB and AirflowDB are the apps' PostgreSQL instances: the
+	// same one with database.sharedInstance.
 	AirbyteDB, AirflowDB *database.Postgres
 	// AirbyteLogins and AirflowLogins are the apps' own database logins.
 	AirbyteLogins, AirflowLogins *database.Logins
@@ -320,6 +321,15 @@ func spotRetries(spot bool) int {
 // synced into the cluster.
 const DBAdminNamespace = "db-admin"
 
+// Databases are the platform's RDS instances: one per app, or the one they
+// share (database.sharedInstance).
+func (p *Platform) Databases() []*database.Postgres {
+	if p.AirbyteDB == p.AirflowDB {
+		return []*database.Postgres{p.AirbyteDB}
+	}
+	return []*database.Postgres{p.AirbyteDB, p.AirflowDB}
+}
+
 // deployLoginJobs makes the apps' logins in their databases and returns
 // each app's job. The jobs run on the core nodes (with tolerations, waiting
 // for nodes), which exist long before the apps' NodePools have nodes, so
@@ -334,8 +344,10 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	}
 	// The only store that may read the RDS master credentials.
 	var readable []pulumi.StringInput
+	for _, db := range p.Databases() {
+		readable = append(readable, db.MasterSecretARN)
+	}
 	for _, l := range []*database.Logins{p.AirbyteLogins, p.AirflowLogins} {
-		readable = append(readable, l.Database.MasterSecretARN)
 		for _, c := range database.Colors {
 			readable = append(readable, l.SecretARNs[c])
 		}
@@ -417,7 +429,7 @@ func (p *Platform) deployOperations(ctx *pulumi.Context, account string, tags ma
 		AddonVersion:          cfg.Cluster.Addons.CloudWatchObservability,
 		Nodes:                 []pulumi.Resource{p.Cluster.CoreNodeGroup},
 		KMSKeyARN:             p.Secrets.KeyARN,
-		Databases:             []*database.Postgres{p.AirbyteDB, p.AirflowDB},
+		Databases:             p.Databases(),
 		InterruptionQueueName: p.KarpenterAWS.QueueName,
 		Tags:                  tags,
 	})
@@ -471,12 +483,12 @@ func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, 
 func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[string]string) error {
 	cfg := p.Config
 	var err error
-	db := func(resource, app string) (*database.Postgres, error) {
+	db := func(resource, label, dbName, master string) (*database.Postgres, error) {
 		return database.NewPostgres(ctx, resource, &database.PostgresArgs{
 			Config:                cfg.Database,
-			Identifier:            cfg.Name + "-" + app,
-			DatabaseName:          app,
-			MasterUsername:        app,
+			Identifier:            cfg.Name + "-" + label,
+			DatabaseName:          dbName,
+			MasterUsername:        master,
 			VpcID:                 p.Net.VpcID,
 			SubnetIDs:             p.Net.DatabaseSubnetIDs,
 			ClientSecurityGroupID: p.Cluster.NodeSecurityGroupID,
@@ -484,15 +496,25 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 			Tags:                  tags,
 		})
 	}
-	if p.AirbyteDB, err = db(p.name("airbyte-db"), "airbyte"); err != nil {
-		return err
-	}
-	if p.AirflowDB, err = db(p.name("airflow-db"), "airflow"); err != nil {
-		return err
+	if cfg.Database.SharedInstance {
+		// One instance, no database of its own: each app's login job makes
+		// the app's.
+		shared, err := db(p.name("apps-db"), "apps", "", "platform_admin")
+		if err != nil {
+			return err
+		}
+		p.AirbyteDB, p.AirflowDB = shared, shared
+	} else {
+		if p.AirbyteDB, err = db(p.name("airbyte-db"), "airbyte", "airbyte", "airbyte"); err != nil {
+			return err
+		}
+		if p.AirflowDB, err = db(p.name("airflow-db"), "airflow", "airflow", "airflow"); err != nil {
+			return err
+		}
 	}
 	logins := func(resource, app string, db *database.Postgres) (*database.Logins, error) {
 		return database.NewLogins(ctx, resource, &database.LoginsArgs{
-			Database: db, App: app, SecretPrefix: cfg.Name + "/" + app, Generation: cfg.Database.LoginGeneration,
+			Database: db, App: app, DatabaseName: app, SecretPrefix: cfg.Name + "/" + app, Generation: cfg.Database.LoginGeneration,
 			KMSKeyARN: p.Secrets.KeyARN, RecoveryWindowDays: *cfg.Secrets.RecoveryWindowDays, Tags: tags,
 		})
 	}

@@ -136,8 +136,9 @@ func TestLoginJobOnPostgres(t *testing.T) {
 		require.NoError(t, err, "%s as %s: %s", sql, user, out)
 		return out
 	}
-	for _, sql := range []string{"DROP DATABASE IF EXISTS lj_app", "DROP DATABASE IF EXISTS lj_app_temporal",
-		"DROP ROLE IF EXISTS lj_blue", "DROP ROLE IF EXISTS lj_green", "DROP ROLE IF EXISTS lj_owner", "DROP ROLE IF EXISTS lj_master",
+	for _, sql := range []string{"DROP DATABASE IF EXISTS lj_app", "DROP DATABASE IF EXISTS lj_app_temporal", "DROP DATABASE IF EXISTS lj2_app",
+		"DROP ROLE IF EXISTS lj_blue", "DROP ROLE IF EXISTS lj_green", "DROP ROLE IF EXISTS lj_owner",
+		"DROP ROLE IF EXISTS lj2_blue", "DROP ROLE IF EXISTS lj2_green", "DROP ROLE IF EXISTS lj2_owner", "DROP ROLE IF EXISTS lj_master",
 		"CREATE ROLE lj_master LOGIN CREATEROLE CREATEDB PASSWORD 'master-pw'", "CREATE DATABASE lj_app OWNER lj_master"} {
 		must("", "", "postgres", sql)
 	}
@@ -145,10 +146,10 @@ func TestLoginJobOnPostgres(t *testing.T) {
 	// and a database of Temporal's.
 	must("lj_master", "master-pw", "lj_app", "CREATE TABLE legacy(i int)")
 	must("lj_master", "master-pw", "lj_app", "CREATE DATABASE lj_app_temporal")
-	run := func(blue, green string) {
+	runApp := func(app, blue, green string) {
 		t.Helper()
-		env := append(os.Environ(), "PGDATABASE=lj_app", "PGUSER=lj_master", "PGPASSWORD=master-pw",
-			"OWNER=lj_owner", "BLUE=lj_blue", "GREEN=lj_green", "CREATEDB=true")
+		env := append(os.Environ(), "PGDATABASE="+app+"_app", "PGUSER=lj_master", "PGPASSWORD=master-pw",
+			"OWNER="+app+"_owner", "BLUE="+app+"_blue", "GREEN="+app+"_green", "CREATEDB=true")
 		for name, pw := range map[string]string{"BLUE_VERIFIER": blue, "GREEN_VERIFIER": green} {
 			v, err := database.ScramVerifier(pw, []byte("sixteen bytes!!!"))
 			require.NoError(t, err)
@@ -159,6 +160,7 @@ func TestLoginJobOnPostgres(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, string(out))
 	}
+	run := func(blue, green string) { t.Helper(); runApp("lj", blue, green) }
 	run("blue1", "green0")
 	run("blue1", "green0") // again: the job is idempotent
 	assert.Equal(t, "lj_owner", must("lj_blue", "blue1", "lj_app", "SELECT current_user"), "a login acts as the owner role")
@@ -174,4 +176,70 @@ func TestLoginJobOnPostgres(t *testing.T) {
 	must("lj_blue", "blue1", "lj_app", "SELECT 1")
 	_, err := psql("lj_green", "green0", "lj_app", "SELECT 1")
 	assert.Error(t, err, "the replaced password no longer logs in")
+
+	// A second app on the same instance (database.sharedInstance): its job
+	// makes its database, and neither app's logins may connect to the
+	// other's.
+	runApp("lj2", "blue1", "green0")
+	runApp("lj2", "blue1", "green0")
+	assert.Equal(t, "lj2_owner", must("lj2_blue", "blue1", "lj2_app", "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))
+	for _, c := range []struct{ user, pw, db string }{{"lj2_blue", "blue1", "lj_app"}, {"lj_blue", "blue1", "lj2_app"}} {
+		out, err := psql(c.user, c.pw, c.db, "SELECT 1")
+		assert.Error(t, err, "%s connects to %s", c.user, c.db)
+		assert.Contains(t, out, "permission denied for database")
+	}
+}
+
+// loginJobDatabases returns the database each app's login job makes and
+// logs in to (its PGDATABASE), by app.
+func loginJobDatabases(t *testing.T, p *plan.Plan) map[string]string {
+	out := map[string]string{}
+	for _, app := range []string{"airbyte", "airflow"} {
+		c := at(findByName(t, p, "kubernetes:batch/v1:Job", app+"-logins").Inputs, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+		for _, e := range c["env"].([]any) {
+			if env := e.(map[string]any); env["name"] == "PGDATABASE" {
+				out[app] = str(env, "value")
+			}
+		}
+	}
+	return out
+}
+
+// dev's apps share one RDS instance (database.sharedInstance) but not a
+// database: each app's login job makes the app's own, and the apps connect
+// to their own. prod keeps an instance per app.
+func TestSharedInstanceKeepsADatabasePerApp(t *testing.T) {
+	for stack, instances := range map[string]int{"dev": 1, "prod": 2} {
+		p := stackPlan(t, stack)
+		var primaries []plan.Resource
+		for _, r := range p.Find("aws:rds/instance:Instance") {
+			if str(r.Inputs, "replicateSourceDb") == "" {
+				primaries = append(primaries, r)
+			}
+		}
+		require.Len(t, primaries, instances, stack)
+		if instances == 1 {
+			assert.Nil(t, primaries[0].Inputs["dbName"], "the shared instance has no database of its own")
+			assert.Equal(t, p.Outputs["airbyteDatabase"], p.Outputs["airflowDatabase"])
+		}
+		assert.Equal(t, map[string]string{"airbyte": "airbyte", "airflow": "airflow"}, loginJobDatabases(t, p), stack)
+		assert.Equal(t, "airbyte", str(values(t, p, "airbyte"), "global", "database", "name"), stack)
+		// Each primary has its alarms once, however many apps it serves.
+		for _, db := range primaries {
+			n := 0
+			for _, a := range p.Find("aws:cloudwatch/metricAlarm:MetricAlarm") {
+				if str(a.Inputs, "dimensions", "DBInstanceIdentifier") == str(db.Inputs, "identifier") {
+					n++
+				}
+			}
+			assert.Equal(t, 3, n, "alarms of %s", str(db.Inputs, "identifier"))
+		}
+	}
+	// Negative control: without sharedInstance, dev has an instance per app.
+	opts := stackOptions(t, "dev")
+	setIn("dataplatform:database", "sharedInstance", false)(t, opts)
+	p, err := plan.Run(opts)
+	require.NoError(t, err)
+	assert.Len(t, p.Find("aws:rds/instance:Instance"), 2)
+	assert.NotEqual(t, p.Outputs["airbyteDatabase"], p.Outputs["airflowDatabase"])
 }

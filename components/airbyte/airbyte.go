@@ -362,7 +362,7 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 				SecretName:        DatabaseSecretName,
 				Host:              args.Database.Address,
 				Port:              database.Port,
-				Name:              args.Database.DatabaseName,
+				Name:              args.Logins.DatabaseName,
 				UserSecretKey:     DatabaseUserKey,
 				PasswordSecretKey: DatabasePasswordKey,
 				// The chart also reads replica credentials from the same

@@ -207,7 +207,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		return nil, err
 	}
 	if err := sync("pgbouncer-config", PgBouncerConfigSecretName, creds, map[string]pulumi.StringInput{
-		"pgbouncer.ini": PgBouncerIni(db.Address, db.DatabaseName, cfg.PgBouncerPoolSize),
+		"pgbouncer.ini": PgBouncerIni(db.Address, args.Logins.DatabaseName, cfg.PgBouncerPoolSize),
 		"users.txt":     pulumi.String(`"{{ .username }}" "{{ .password }}"` + "\n"),
 	}); err != nil {
 		return nil, err

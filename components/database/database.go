@@ -33,7 +33,9 @@ type PostgresArgs struct {
 	Config Config
 	// Identifier is the RDS instance identifier, such as "dataplatform-dev-airbyte". Required.
 	Identifier string
-	// DatabaseName is the database created with the instance. Required.
+	// DatabaseName is the database created with the instance; "" creates
+	// none (RDS's own "postgres" database is always there), for an
+	// instance whose databases the login jobs make (LoginsArgs.DatabaseName).
 	DatabaseName string
 	// MasterUsername is the master user's name; RDS generates its password. Required.
 	MasterUsername string
@@ -60,6 +62,10 @@ type Postgres struct {
 	// DatabaseName and MasterUsername are as given.
 	DatabaseName   string
 	MasterUsername string
+	// Label names what the platform makes for the instance, such as its
+	// alarms: the last word of its identifier ("airbyte" of
+	// "dataplatform-prod-airbyte").
+	Label string
 	// MasterSecretARN is the Secrets Manager secret RDS keeps the master
 	// credentials in, as JSON {"username": ..., "password": ...}.
 	MasterSecretARN pulumi.StringOutput `pulumi:"masterSecretArn"`
@@ -96,8 +102,8 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	if !identifier.MatchString(args.Identifier) {
 		problems.Addf("identifier", "want up to 63 lowercase letters, digits and hyphens, starting with a letter, got %q", args.Identifier)
 	}
-	if !pgName.MatchString(args.DatabaseName) {
-		problems.Addf("databaseName", "want a PostgreSQL name (lowercase letters, digits, underscores), got %q", args.DatabaseName)
+	if args.DatabaseName != "" && !pgName.MatchString(args.DatabaseName) {
+		problems.Addf("databaseName", "want a PostgreSQL name (lowercase letters, digits, underscores) or none, got %q", args.DatabaseName)
 	}
 	if !pgName.MatchString(args.MasterUsername) || args.MasterUsername == "postgres" || args.MasterUsername == "rdsadmin" {
 		problems.Addf("masterUsername", "want a PostgreSQL role name other than postgres and rdsadmin, got %q", args.MasterUsername)
@@ -110,7 +116,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	d := &Postgres{DatabaseName: args.DatabaseName, MasterUsername: args.MasterUsername}
+	d := &Postgres{DatabaseName: args.DatabaseName, MasterUsername: args.MasterUsername, Label: args.Identifier[strings.LastIndex(args.Identifier, "-")+1:]}
 	if err := ctx.RegisterComponentResource(TypeToken, name, d, opts...); err != nil {
 		return nil, err
 	}
@@ -210,7 +216,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		Engine:                             pulumi.String("postgres"),
 		EngineVersion:                      pulumi.String(cfg.EngineVersion),
 		InstanceClass:                      pulumi.String(cfg.InstanceClass),
-		DbName:                             pulumi.String(args.DatabaseName),
+		DbName:                             pulumi.StringPtrFromPtr(dbName(args.DatabaseName)),
 		Username:                           pulumi.String(args.MasterUsername),
 		ManageMasterUserPassword:           pulumi.Bool(true),
 		MasterUserSecretKmsKeyId:           args.KMSKeyARN,
@@ -293,6 +299,14 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, err
 	}
 	return d, nil
+}
+
+// dbName is the DBName of CreateDBInstance: nil for none.
+func dbName(name string) *string {
+	if name == "" {
+		return nil
+	}
+	return &name
 }
 
 // NewUpgradeSnapshot takes a manual snapshot of db named after label (such

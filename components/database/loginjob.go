@@ -77,10 +77,23 @@ SELECT format('GRANT %I TO %I', :'owner', r) FROM unnest(ARRAY[:'blue', :'green'
 SELECT format('ALTER ROLE %I SET role = %L', r, :'owner') FROM unnest(ARRAY[:'blue', :'green']) AS r \gexec
 `
 
-// loginScript runs loginSQL, then hands what the master user owns in the
-// app's databases (its own and those it made, such as Temporal's) to the
-// owner role: tables a platform made before it had logins.
+// databaseSQL runs in RDS's "postgres" database before loginSQL: it makes
+// the app's database if the instance lacks it (an instance shared by
+// several apps has none of its own), and takes CONNECT from PUBLIC, so
+// that only the app's owner role (and its logins) and the master user may
+// connect: on a shared instance, no other app's login.
+const databaseSQL = `
+SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
+SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \gexec
+`
+
+// loginScript makes the app's database (databaseSQL), runs loginSQL in
+// it, then hands what the master user owns in the app's databases (its
+// own and those it made, such as Temporal's) to the owner role: tables a
+// platform made before it had logins.
 const loginScript = `set -eu
+psql -v ON_ERROR_STOP=1 -d postgres -v db="$PGDATABASE" <<'SQL'
+` + databaseSQL + `SQL
 psql -v ON_ERROR_STOP=1 -v owner="$OWNER" -v blue="$BLUE" -v green="$GREEN" \
   -v blue_verifier="$BLUE_VERIFIER" -v green_verifier="$GREEN_VERIFIER" -v createdb="$CREATEDB" <<'SQL'
 ` + loginSQL + `SQL
@@ -169,7 +182,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 						Env: corev1.EnvVarArray{
 							plain("PGHOST", l.Database.Address),
 							plain("PGPORT", pulumi.String(fmt.Sprint(Port))),
-							plain("PGDATABASE", pulumi.String(l.Database.DatabaseName)),
+							plain("PGDATABASE", pulumi.String(l.DatabaseName)),
 							plain("PGSSLMODE", pulumi.String("require")),
 							plain("PGCONNECT_TIMEOUT", pulumi.String("10")),
 							fromSecret("PGUSER", l.App+"-db-master", "username"),

@@ -25,6 +25,11 @@ type LoginsArgs struct {
 	// app creates in it; "<app>_blue" and "<app>_green" log in as it.
 	// Lowercase letters, digits and underscores. Required.
 	App string
+	// DatabaseName is the app's database in the instance. Default the
+	// instance's own (PostgresArgs.DatabaseName); required when the
+	// instance has none (one instance shared by several apps). The login
+	// job creates it when it does not exist.
+	DatabaseName string
 	// SecretPrefix starts the names of the logins' secrets, such as
 	// "dataplatform-dev/airbyte". Required.
 	SecretPrefix string
@@ -53,6 +58,8 @@ type Logins struct {
 
 	// App is the app's name; Owner the role that owns its objects.
 	App, Owner string
+	// DatabaseName is the app's database, which the app connects to.
+	DatabaseName string
 	// Active is the login in use (such as "airbyte_blue"), Standby the other.
 	Active, Standby string
 	// Generation is the rotation generation.
@@ -84,6 +91,13 @@ func NewLogins(ctx *pulumi.Context, name string, args *LoginsArgs, opts ...pulum
 	if args == nil || args.Database == nil || args.App == "" || args.SecretPrefix == "" || args.KMSKeyARN == nil {
 		return nil, fmt.Errorf("logins %s: database, app, secretPrefix and kmsKeyArn are required", name)
 	}
+	dbName := args.DatabaseName
+	if dbName == "" {
+		dbName = args.Database.DatabaseName
+	}
+	if !pgName.MatchString(dbName) {
+		return nil, fmt.Errorf("logins %s: databaseName: want a PostgreSQL name (lowercase letters, digits, underscores), got %q (the instance has no database of its own: name the app's)", name, dbName)
+	}
 	gen := args.Generation
 	if gen == 0 {
 		gen = 1
@@ -92,7 +106,7 @@ func NewLogins(ctx *pulumi.Context, name string, args *LoginsArgs, opts ...pulum
 	if gen%2 == 0 {
 		active, standby = standby, active
 	}
-	l := &Logins{App: args.App, Owner: args.App + "_owner", Active: LoginName(args.App, active), Standby: LoginName(args.App, standby),
+	l := &Logins{App: args.App, Owner: args.App + "_owner", DatabaseName: dbName, Active: LoginName(args.App, active), Standby: LoginName(args.App, standby),
 		Generation: gen, SecretARNs: map[string]pulumi.StringOutput{}, Database: args.Database}
 	if err := ctx.RegisterComponentResource(LoginsTypeToken, name, l, opts...); err != nil {
 		return nil, err
@@ -147,7 +161,7 @@ func NewLogins(ctx *pulumi.Context, name string, args *LoginsArgs, opts ...pulum
 				"scram":  verifier,
 				"host":   args.Database.Address,
 				"port":   pulumi.Int(Port),
-				"dbname": pulumi.String(args.Database.DatabaseName),
+				"dbname": pulumi.String(dbName),
 			})).(pulumi.StringOutput),
 		}, parent); err != nil {
 			return nil, err

@@ -203,13 +203,13 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 			suffix  string
 			id      pulumi.StringInput
 			replica bool
-		}{{db.DatabaseName + "-db", db.Instance.Identifier, false}}
+		}{{db.Label + "-db", db.Instance.Identifier, false}}
 		if db.HasReplica {
 			dbs = append(dbs, struct {
 				suffix  string
 				id      pulumi.StringInput
 				replica bool
-			}{db.DatabaseName + "-db-replica", db.ReplicaIdentifier, true})
+			}{db.Label + "-db-replica", db.ReplicaIdentifier, true})
 		}
 		for _, d := range dbs {
 			dims := pulumi.StringMap{"DBInstanceIdentifier": d.id}
