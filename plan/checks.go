@@ -52,6 +52,7 @@ var objectChecks = []objectCheck{
 	{RuleRotation, "long-running pods that read rotating credentials roll when they rotate", checkRotation},
 	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture},
 	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits},
+	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS},
 	{RuleDisruption, "every long-running app component has one PodDisruptionBudget matching its replicas, running user code carries karpenter.sh/do-not-disrupt, and nothing with a volume of its own may run on spot", checkDisruption},
 }
 

@@ -45,6 +45,8 @@ type Plan struct {
 
 	records []mocks.Record
 	secrets []string
+	// region is the fake AWS's region.
+	region string
 	// images are the architectures of images the config names (such as a
 	// custom Airflow image), besides ImageArchitectures.
 	images map[string]ImageArch
@@ -130,6 +132,12 @@ func (DeployMachine) Version(tool string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("not found on PATH")
+}
+
+// RDSCABundle answers with the fake AWS's trust store (mocks.RDSCABundle):
+// the deploying machine downloads the region's bundle.
+func (DeployMachine) RDSCABundle(region string) ([]byte, error) {
+	return mocks.RDSCABundle(region), nil
 }
 
 // Run evaluates the program of opts under mocks and returns its plan. When
@@ -220,13 +228,14 @@ func Run(opts Options) (*Plan, error) {
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.ConfigSecretKeys = opts.SecretKeys
+		info.RootDirectory = opts.Dir
 	}
 	runErr := pulumi.RunErr(wrapped, pulumi.WithMocks(opts.Project, opts.Stack, m), withConfig)
 	var verr *validate.Error
 	if errors.As(runErr, &verr) {
 		runErr = verr // drop the engine's "1 error occurred" wrapping
 	}
-	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets(), images: images}
+	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets(), images: images, region: region}
 	for _, r := range p.records {
 		deps := r.Dependencies
 		if deps == nil {
@@ -385,7 +394,7 @@ func (p *Plan) Clone() (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Plan{records: p.records, secrets: p.secrets, images: p.images}
+	out := &Plan{records: p.records, secrets: p.secrets, images: p.images, region: p.region}
 	if err := json.Unmarshal(b, out); err != nil {
 		return nil, err
 	}

@@ -50,6 +50,17 @@ type Database struct {
 	SnapshotBeforeUpgrade *bool `json:"snapshotBeforeUpgrade,omitempty"`
 	// LogRetentionDays is how long those logs are kept. Default 30.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`
+	// CABundleFile is a file (relative to the project directory) holding
+	// the RDS certificate authorities of the stack's region, which every
+	// database client verifies the server against. Default: none, and
+	// `pulumi up` and `pulumi preview` download the region's bundle from
+	// AWS's trust store (https://truststore.pki.rds.amazonaws.com) over
+	// HTTPS. Set it where the deploying machine cannot reach that address.
+	CABundleFile string `json:"caBundleFile,omitempty"`
+	// CABundle is the bundle itself (PEM), read from CABundleFile or
+	// downloaded by the program before it registers anything; it is not
+	// config.
+	CABundle string `json:"-"`
 	// SharedInstance puts both apps' databases in one RDS instance instead
 	// of one instance each: half the instances, alarms and master secrets.
 	// Each app keeps its own database (made by the login job), owner role,

@@ -122,6 +122,10 @@ func RunWith(tools ToolFinder) pulumi.RunFunc {
 		if err := problems.Err(); err != nil {
 			return err
 		}
+		store, _ := tools.(TrustStore)
+		if err := LoadCABundle(cfg, ctx.RootDirectory(), store); err != nil {
+			return err
+		}
 		p, err := Deploy(ctx, cfg)
 		if err != nil {
 			return err
@@ -257,6 +261,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		Region:                 cfg.Region,
 		Database:               p.AirbyteDB,
 		Logins:                 p.AirbyteLogins,
+		CABundle:               cfg.Database.CABundle,
 		LoginJob:               loginJobs["airbyte"],
 		BucketName:             p.AirbyteBucket.Name,
 		BucketReady:            p.AirbyteBucket.Ready,
@@ -284,6 +289,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		Region:                 cfg.Region,
 		Database:               p.AirflowDB,
 		Logins:                 p.AirflowLogins,
+		CABundle:               cfg.Database.CABundle,
 		LoginJob:               loginJobs["airflow"],
 		LogBucketName:          p.AirflowLogBucket.Name,
 		LogBucketReady:         p.AirflowLogBucket.Ready,
@@ -358,6 +364,10 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	if err != nil {
 		return nil, err
 	}
+	ca, err := database.NewCAConfigMap(ctx, p.name("db-admin-rds-ca"), ns.Metadata.Name().Elem(), p.Config.Database.CABundle, k8s)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]pulumi.Resource{}
 	for _, app := range []struct {
 		name     string
@@ -365,7 +375,7 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 		createDB bool
 	}{{"airbyte", p.AirbyteLogins, true}, {"airflow", p.AirflowLogins, false}} {
 		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
-			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store,
+			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store, CA: ca,
 			MajorVersion: p.Config.Database.MajorVersion(), CreateDatabases: app.createDB, Tolerations: tolerations, WaitFor: nodes,
 		}, k8s)
 		if err != nil {

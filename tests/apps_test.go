@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/dataplatform/dataplatform/charts"
+	"github.com/dataplatform/dataplatform/components/airbyte"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
@@ -168,7 +169,9 @@ func TestAirbyteValuesUseTheKeysItsChartReads(t *testing.T) {
 		db := g["database"].(map[string]any)
 		assert.Equal(t, "external", db["type"])
 		assert.Equal(t, p.Outputs["airbyteDatabase"], db["host"])
-		assert.Equal(t, "airbyte", db["name"], "the chart reads name, not database")
+		// The chart reads name, not database; it ends the JDBC URL, so it
+		// carries the URL's TLS parameters too.
+		assert.Equal(t, "airbyte"+airbyte.JDBCParams, db["name"], "the chart reads name, not database")
 		assert.Equal(t, "airbyte-db-credentials", db["secretName"])
 		assert.Equal(t, "DATABASE_USER", str(db, "replica", "userSecretKey"), "the chart also reads replica credentials from the secret")
 		// The job pods run connector code as an account of their own
@@ -305,7 +308,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
-			"kubernetes:batch/v1:Job",
+			"kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap",
 			"aws:cognito/userPool:UserPool", "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userPoolDomain:UserPoolDomain",
 		},
 		"airflow": {
@@ -330,11 +333,11 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			switch dep.Type {
 			case "kubernetes:core/v1:Namespace":
 				assert.Equal(t, app, str(dep.Inputs, "metadata", "name"), "%s waits for its own namespace", app)
-			case "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:external-secrets.io/v1:ExternalSecret":
+			case "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:core/v1:ConfigMap":
 				assert.Equal(t, app, str(dep.Inputs, "metadata", "namespace"), "%s waits for %s of another namespace", app, dep.Name)
 			}
 		}
-		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database (and its pre-upgrade snapshot), the job that makes its logins, bucket, role, synced secrets, the LB controller and a NodePool", app)
+		assert.ElementsMatch(t, want, keysOfBool(types), "%s waits for its namespace, database (and its pre-upgrade snapshot), the job that makes its logins, bucket, role, synced secrets, the RDS CA bundle its pods mount, the LB controller and a NodePool", app)
 	}
 }
 
@@ -411,7 +414,7 @@ func TestSecretsReachPodsOnlyThroughTheirNamespacesStore(t *testing.T) {
 	pg := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-pgbouncer-config")
 	ini := str(pg.Inputs, "spec", "target", "template", "data", "pgbouncer.ini")
 	assert.Contains(t, ini, "airflow-metadata = host="+p.Outputs["airflowDatabase"].(string)+" dbname=airflow port=5432")
-	assert.Contains(t, ini, "server_tls_sslmode = require")
+	assert.Contains(t, ini, "server_tls_sslmode = verify-full")
 	conn := findByName(t, p, "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-metadata")
 	assert.Contains(t, str(conn.Inputs, "spec", "target", "template", "data", "connection"), "@airflow-pgbouncer.airflow:6543/airflow-metadata", "Airflow connects through PgBouncer")
 }

@@ -38,6 +38,9 @@ func BenchmarkPlatforms(b *testing.B) {
 					if err != nil {
 						return err
 					}
+					if err := stacks.LoadCABundle(cfg, "", plan.DeployMachine{}); err != nil {
+						return err
+					}
 					cfg.Name = fmt.Sprintf("bench%d", k)
 					if _, err := stacks.DeployInstance(ctx, cfg, fmt.Sprintf("p%d-", k)); err != nil {
 						return err

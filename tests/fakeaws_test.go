@@ -413,6 +413,9 @@ func TestAutoNamesTooLongForAWSAreRefused(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if err := stacks.LoadCABundle(cfg, "", plan.DeployMachine{}); err != nil {
+			return err
+		}
 		_, err = stacks.DeployInstance(ctx, cfg, strings.Repeat("x", 40)+"-")
 		return err
 	}

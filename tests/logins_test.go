@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataplatform/dataplatform/components/airbyte"
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/plan"
 )
@@ -223,7 +224,7 @@ func TestSharedInstanceKeepsADatabasePerApp(t *testing.T) {
 			assert.Equal(t, p.Outputs["airbyteDatabase"], p.Outputs["airflowDatabase"])
 		}
 		assert.Equal(t, map[string]string{"airbyte": "airbyte", "airflow": "airflow"}, loginJobDatabases(t, p), stack)
-		assert.Equal(t, "airbyte", str(values(t, p, "airbyte"), "global", "database", "name"), stack)
+		assert.Equal(t, "airbyte"+airbyte.JDBCParams, str(values(t, p, "airbyte"), "global", "database", "name"), stack)
 		// Each primary has its alarms once, however many apps it serves.
 		for _, db := range primaries {
 			n := 0

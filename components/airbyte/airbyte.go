@@ -70,6 +70,9 @@ type AirbyteArgs struct {
 	// JobRole is the IRSA role of the job pods, which run connector code
 	// (see JobPolicies). Required.
 	JobRole *identity.IrsaRole
+	// CABundle is RDS's certificate authorities (PEM): every component
+	// that connects to the database verifies it against them. Required.
+	CABundle string
 	// KMSKeyARN encrypts the connector secrets Airbyte writes. Required.
 	KMSKeyARN pulumi.StringInput
 	// SecretSync is the operator; Airbyte's namespace gets a SecretStore
@@ -111,8 +114,8 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Logins == nil || args.Role == nil || args.JobRole == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" {
-		problems.Addf("args", "database, logins, role, jobRole, secretSync, bucketName, kmsKeyArn and region are required")
+	if args.Database == nil || args.Logins == nil || args.Role == nil || args.JobRole == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" || args.CABundle == "" {
+		problems.Addf("args", "database, logins, role, jobRole, secretSync, bucketName, kmsKeyArn, region and caBundle are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -163,7 +166,11 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 
-	deps := append(append([]pulumi.Resource{ns, dbSecret, args.Database.Instance}, accounts...), args.Role.Ready...)
+	ca, err := database.NewCAConfigMap(ctx, name+"-rds-ca", namespace, args.CABundle, parent)
+	if err != nil {
+		return nil, err
+	}
+	deps := append(append([]pulumi.Resource{ns, dbSecret, ca, args.Database.Instance}, accounts...), args.Role.Ready...)
 	deps = append(deps, args.JobRole.Ready...)
 	if args.LoginJob != nil {
 		deps = append(deps, args.LoginJob)
@@ -462,7 +469,48 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 			v.WorkloadLauncher.Connector = &ConnectorValues{Image: ConnectorImage{Registry: &empty}}
 		}
 	}
+	verifyDatabase(&v)
 	return v
+}
+
+// JDBCParams make the Java services' JDBC driver verify the server
+// (sslmode verify-full: the chain to RDS's CA, and the host name) against
+// the bundle mounted at database.CAFile.
+const JDBCParams = "?sslmode=verify-full&sslrootcert=" + database.CAFile
+
+// TemporalTLS are Temporal's variables for verified TLS: the server reads
+// SQL_TLS_ENABLED, SQL_CA and SQL_HOST_VERIFICATION (config_template.yaml
+// of temporalio/temporal 1.27: sslmode verify-full with sslrootcert), and
+// the auto-setup schema tool POSTGRES_TLS_CA_FILE and
+// POSTGRES_TLS_DISABLE_HOST_VERIFICATION, which the chart hard-codes to
+// "true" for an external database: these come after the chart's, so they
+// win.
+var TemporalTLS = map[string]string{
+	"SQL_TLS_ENABLED":                        "true",
+	"SQL_CA":                                 database.CAFile,
+	"SQL_HOST_VERIFICATION":                  "true",
+	"SQL_TLS_DISABLE_HOST_VERIFICATION":      "false",
+	"POSTGRES_TLS_CA_FILE":                   database.CAFile,
+	"POSTGRES_TLS_DISABLE_HOST_VERIFICATION": "false",
+}
+
+// verifyDatabase makes every component that connects to the database
+// verify its certificate: the chart builds DATABASE_URL (and the replica
+// URL) as jdbc:postgresql://host:port/name and offers no parameters, so
+// the parameters ride on the database name, which only that URL and the
+// enterprise edition's Keycloak read; each such component mounts the
+// bundle; Temporal gets its variables.
+func verifyDatabase(v *ChartValues) {
+	v.Global.Database.Name += JDBCParams
+	volumes := []map[string]any{database.CAVolume()}
+	mounts := []map[string]any{database.CAVolumeMount()}
+	v.Server.ExtraVolumes, v.Server.ExtraVolumeMounts = volumes, mounts
+	v.WorkloadLauncher.ExtraVolumes, v.WorkloadLauncher.ExtraVolumeMounts = volumes, mounts
+	for _, c := range []*PodValues{&v.Worker, &v.WorkloadAPIServer, &v.Cron, &v.Bootloader, &v.Temporal} {
+		c.ExtraVolumes, c.ExtraVolumeMounts = volumes, mounts
+	}
+	v.Bootloader.ExtraVolumeMount = true
+	v.Temporal.EnvVars = TemporalTLS
 }
 
 func secretTags(extra map[string]string) []Tag {

@@ -37,11 +37,23 @@ type ChartValues struct {
 	Ingress           IngressValues `json:"ingress"`
 }
 
-// PodValues set a component's pod annotations, service account and resources.
+// PodValues set a component's pod annotations, service account and
+// resources, and what its container needs to verify the database.
 type PodValues struct {
 	PodAnnotations     map[string]string `json:"podAnnotations,omitempty"`
 	ServiceAccountName string            `json:"serviceAccountName,omitempty"`
 	Resources          *Resources        `json:"resources,omitempty"`
+	// ExtraVolumes and ExtraVolumeMounts mount RDS's certificate
+	// authorities (database.CAVolume) into the component's container.
+	ExtraVolumes      []map[string]any `json:"extraVolumes,omitempty"`
+	ExtraVolumeMounts []map[string]any `json:"extraVolumeMounts,omitempty"`
+	// ExtraVolumeMount must be true for the bootloader's mounts to render:
+	// its template tests this misspelt key before writing extraVolumeMounts
+	// (airbyte-bootloader/pod.yaml of chart 2.2.0).
+	ExtraVolumeMount bool `json:"extraVolumeMount,omitempty"`
+	// EnvVars are plain variables the chart renders after its own (the last
+	// of two variables of one name wins in the container).
+	EnvVars map[string]string `json:"env_vars,omitempty"`
 }
 
 // Resources are a container's requests and limits, as Kubernetes writes them.
@@ -219,6 +231,10 @@ type ServerValues struct {
 	Resources                 *Resources                 `json:"resources,omitempty"`
 	PodAnnotations            map[string]string          `json:"podAnnotations,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	// ExtraVolumes and ExtraVolumeMounts mount RDS's certificate
+	// authorities (database.CAVolume) into the component's container.
+	ExtraVolumes      []map[string]any `json:"extraVolumes,omitempty"`
+	ExtraVolumeMounts []map[string]any `json:"extraVolumeMounts,omitempty"`
 }
 
 // TopologySpreadConstraint spreads pods across a topology.
@@ -244,6 +260,10 @@ type WorkloadLauncherValues struct {
 	PodAnnotations     map[string]string `json:"podAnnotations,omitempty"`
 	Affinity           *Affinity         `json:"affinity,omitempty"`
 	Connector          *ConnectorValues  `json:"connector,omitempty"`
+	// ExtraVolumes and ExtraVolumeMounts mount RDS's certificate
+	// authorities (database.CAVolume) into the component's container.
+	ExtraVolumes      []map[string]any `json:"extraVolumes,omitempty"`
+	ExtraVolumeMounts []map[string]any `json:"extraVolumeMounts,omitempty"`
 }
 
 // Affinity is a pod's affinity block.

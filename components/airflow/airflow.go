@@ -88,6 +88,10 @@ type AirflowArgs struct {
 	TaskRole *identity.IrsaRole
 	// PlatformSecretARN is the secret with the generated Airflow* values. Required.
 	PlatformSecretARN pulumi.StringInput
+	// CABundle is RDS's certificate authorities (PEM): PgBouncer, Airflow's
+	// only client of the database, verifies the server against them.
+	// Required.
+	CABundle string
 	// SecretSync is the operator; Airflow's namespace gets a SecretStore of
 	// its own that reads only Airflow's secrets (its logins, the platform
 	// secret, the git credentials). Required.
@@ -139,8 +143,8 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Logins == nil || args.Role == nil || args.TaskRole == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" {
-		problems.Addf("args", "platform, region, database, logins, role, taskRole, secretSync, logBucketName and platformSecretArn are required")
+	if args.Database == nil || args.Logins == nil || args.Role == nil || args.TaskRole == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" || args.CABundle == "" {
+		problems.Addf("args", "platform, region, database, logins, role, taskRole, secretSync, logBucketName, platformSecretArn and caBundle are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -346,10 +350,15 @@ func podLauncher(ctx *pulumi.Context, name string, namespace pulumi.StringInput,
 // alone start task pods.
 const PodLauncherRoleName = ReleaseName + "-scheduler-pod-launcher"
 
+// PgBouncerCAFile is where the chart mounts pgbouncer.ssl.ca in PgBouncer's
+// container (pgbouncer-deployment.yaml of chart 1.21.0).
+const PgBouncerCAFile = "/etc/pgbouncer/root.crt"
+
 // PgBouncerIni is the PgBouncer configuration, as an External Secrets
 // template: the chart's own pgbouncer.ini with our database behind the
-// "airflow-metadata" alias, TLS required to RDS, and the master user as the
-// stats user. {{ .username }} is filled in by the operator.
+// "airflow-metadata" alias, TLS to RDS with the server's certificate and
+// host name verified against RDS's CA (PgBouncerCAFile), and the app's
+// login as the stats user. {{ .username }} is filled in by the operator.
 func PgBouncerIni(host pulumi.StringInput, dbName string, poolSize int) pulumi.StringOutput {
 	return pulumi.Sprintf(`[databases]
 %s = host=%s dbname=%s port=%d pool_size=%d
@@ -366,9 +375,10 @@ max_client_conn = 200
 verbose = 0
 log_disconnections = 0
 log_connections = 0
-server_tls_sslmode = require
+server_tls_sslmode = verify-full
+server_tls_ca_file = %s
 server_tls_ciphers = normal
-`, PgBouncerDatabase, host, dbName, database.Port, poolSize, PgBouncerPort)
+`, PgBouncerDatabase, host, dbName, database.Port, poolSize, PgBouncerPort, PgBouncerCAFile)
 }
 
 // Values are the chart values: KubernetesExecutor, the metadata database
@@ -420,10 +430,13 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		Postgresql:             Enabled{Enabled: false},
 		Redis:                  Enabled{Enabled: false},
 		PgBouncer: PgBouncer{
-			Enabled:                true,
-			PodAnnotations:         rollOn,
-			Replicas:               cfg.Replicas.PgBouncer,
-			ConfigSecretName:       PgBouncerConfigSecretName,
+			Enabled:          true,
+			PodAnnotations:   rollOn,
+			Replicas:         cfg.Replicas.PgBouncer,
+			ConfigSecretName: PgBouncerConfigSecretName,
+			// The chart mounts it at PgBouncerCAFile (its certificates
+			// Secret, made even with a config Secret of our own).
+			SSL:                    &PgBouncerSSL{CA: args.CABundle},
 			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName, Resources: cfg.Size("pgbouncerExporter").Requirements()},
 			Resources:              cfg.Size("pgbouncer").Requirements(),
 		},

@@ -73,6 +73,8 @@ func ExampleNewAirflow() {
 			Platform: "analytics", Region: "us-east-1",
 			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role, TaskRole: taskRole,
 			PlatformSecretARN: sec.AirflowSecretARN, SecretSync: sync, SnapshotBeforeUpgrade: true,
+			// A real program: database.DownloadCABundle("us-east-1").
+			CABundle: string(mocks.RDSCABundle("us-east-1")),
 		}, pulumi.Providers(k8s))
 		if err != nil {
 			return err

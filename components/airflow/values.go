@@ -71,10 +71,17 @@ type PgBouncer struct {
 	PodAnnotations            map[string]string          `json:"podAnnotations,omitempty"`
 	Replicas                  int                        `json:"replicas"`
 	ConfigSecretName          string                     `json:"configSecretName"`
+	SSL                       *PgBouncerSSL              `json:"ssl,omitempty"`
 	MetricsExporterSidecar    MetricsExporterSidecar     `json:"metricsExporterSidecar"`
 	PodDisruptionBudget       *PodDisruptionBudget       `json:"podDisruptionBudget,omitempty"`
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 	Resources                 *Resources                 `json:"resources,omitempty"`
+}
+
+// PgBouncerSSL is pgbouncer.ssl: CA is the PEM bundle PgBouncer verifies
+// the database server against.
+type PgBouncerSSL struct {
+	CA string `json:"ca,omitempty"`
 }
 
 // MetricsExporterSidecar is PgBouncer's metrics exporter.

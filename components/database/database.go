@@ -247,7 +247,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		MonitoringRoleArn:                  monitoringRole,
 		AutoMinorVersionUpgrade:            pulumi.Bool(true),
 		AllowMajorVersionUpgrade:           pulumi.Bool(false),
-		CaCertIdentifier:                   pulumi.String("rds-ca-rsa2048-g1"),
+		CaCertIdentifier:                   pulumi.String(CAIdentifier),
 		IamDatabaseAuthenticationEnabled:   pulumi.Bool(false),
 		Tags:                               tags.Named(t, id),
 	}, parent, protect, pulumi.DependsOn(logGroups))
@@ -275,7 +275,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 			MonitoringInterval:          pulumi.Int(cfg.MonitoringIntervalSeconds),
 			MonitoringRoleArn:           monitoringRole,
 			AutoMinorVersionUpgrade:     pulumi.Bool(true),
-			CaCertIdentifier:            pulumi.String("rds-ca-rsa2048-g1"),
+			CaCertIdentifier:            pulumi.String(CAIdentifier),
 			Tags:                        tags.Named(t, id+"-replica"),
 		}, parent, protect)
 		if err != nil {

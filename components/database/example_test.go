@@ -85,8 +85,14 @@ func ExampleNewLoginJob() {
 		if err != nil {
 			return err
 		}
+		// RDS's CAs in the job's namespace (a real program downloads them:
+		// database.DownloadCABundle("us-east-1")).
+		ca, err := database.NewCAConfigMap(ctx, "db-admin-rds-ca", pulumi.String("db-admin"), string(mocks.RDSCABundle("us-east-1")), pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
 		_, err = database.NewLoginJob(ctx, "metrics-logins", &database.LoginJobArgs{
-			Logins: l, Namespace: pulumi.String("db-admin"), Store: store, MajorVersion: "17",
+			Logins: l, Namespace: pulumi.String("db-admin"), Store: store, CA: ca, MajorVersion: "17",
 		}, pulumi.Providers(k8s))
 		return err
 	}

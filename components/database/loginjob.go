@@ -33,6 +33,10 @@ type LoginJobArgs struct {
 	// Store is Namespace's SecretStore, which must be allowed to read the
 	// master secret and both logins' secrets. Required.
 	Store *secretsync.Store
+	// CA is the ConfigMap of RDS's certificate authorities in Namespace
+	// (NewCAConfigMap): the job verifies the server's certificate and host
+	// name against it (sslmode verify-full). Required.
+	CA pulumi.Resource
 	// MajorVersion is the PostgreSQL major version, for the client. Required.
 	MajorVersion string
 	// CreateDatabases lets the app create databases of its own (Airbyte's
@@ -111,8 +115,8 @@ done
 // has completed. The job runs again (a new Job) when the generation or the
 // instance changes.
 func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...pulumi.ResourceOption) (*LoginJob, error) {
-	if args == nil || args.Logins == nil || args.Namespace == nil || args.Store == nil || args.MajorVersion == "" {
-		return nil, fmt.Errorf("login job %s: logins, namespace, store and majorVersion are required", name)
+	if args == nil || args.Logins == nil || args.Namespace == nil || args.Store == nil || args.CA == nil || args.MajorVersion == "" {
+		return nil, fmt.Errorf("login job %s: logins, namespace, store, ca and majorVersion are required", name)
 	}
 	j := &LoginJob{}
 	if err := ctx.RegisterComponentResource(LoginJobTypeToken, name, j, opts...); err != nil {
@@ -174,7 +178,10 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 					Tolerations:                  tolerations(args.Tolerations),
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					SecurityContext:              corev1.PodSecurityContextArgs{RunAsNonRoot: pulumi.Bool(true), RunAsUser: runAs, RunAsGroup: runAs},
-					Volumes:                      corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")}}},
+					Volumes: corev1.VolumeArray{
+						corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")}},
+						corev1.VolumeArgs{Name: pulumi.String(CAConfigMapName), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(CAConfigMapName)}},
+					},
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:    pulumi.String("psql"),
 						Image:   pulumi.String(ClientImage(args.MajorVersion)),
@@ -183,7 +190,10 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 							plain("PGHOST", l.Database.Address),
 							plain("PGPORT", pulumi.String(fmt.Sprint(Port))),
 							plain("PGDATABASE", pulumi.String(l.DatabaseName)),
-							plain("PGSSLMODE", pulumi.String("require")),
+							// The server's certificate chains to RDS's CA and names
+							// the instance's host.
+							plain("PGSSLMODE", pulumi.String("verify-full")),
+							plain("PGSSLROOTCERT", pulumi.String(CAFile)),
 							plain("PGCONNECT_TIMEOUT", pulumi.String("10")),
 							fromSecret("PGUSER", l.App+"-db-master", "username"),
 							fromSecret("PGPASSWORD", l.App+"-db-master", "password"),
@@ -198,7 +208,10 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 						},
 						// The root filesystem is read-only: psql and the shell
 						// get a writable home and temporary directory.
-						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
+						VolumeMounts: corev1.VolumeMountArray{
+							corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+							corev1.VolumeMountArgs{Name: pulumi.String(CAConfigMapName), MountPath: pulumi.String(CADir), ReadOnly: pulumi.Bool(true)},
+						},
 						Resources: corev1.ResourceRequirementsArgs{
 							Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
 							Limits:   pulumi.StringMap{"memory": pulumi.String("128Mi")},
@@ -212,7 +225,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 				},
 			},
 		},
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{master, logins, l.Database.Instance}, args.WaitFor...)))
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{master, logins, args.CA, l.Database.Instance}, args.WaitFor...)))
 	if err != nil {
 		return nil, err
 	}

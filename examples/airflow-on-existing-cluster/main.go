@@ -8,11 +8,14 @@
 //	pulumi config set oidcIssuer oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE
 //	pulumi config set vpcId vpc-...; pulumi config set --path 'databaseSubnetIds[0]' subnet-...
 //	pulumi config set nodeSecurityGroupId sg-...; pulumi config set host airflow.example.com
+//	# optional, where truststore.pki.rds.amazonaws.com is out of reach:
+//	pulumi config set caBundleFile us-east-1-bundle.pem
 //	pulumi up
 package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -36,6 +39,28 @@ const chartDir = "../../charts"
 
 func main() {
 	pulumi.Run(program)
+}
+
+// caBundle returns RDS's certificate authorities for the region, which
+// PgBouncer and the login job verify the database against: the file
+// config caBundleFile names, or AWS's trust store.
+func caBundle(cfg *config.Config, region string) (string, error) {
+	var bundle []byte
+	var err error
+	source := database.TrustStoreURL(region)
+	if f := cfg.Get("caBundleFile"); f != "" {
+		source = f
+		bundle, err = os.ReadFile(f)
+	} else {
+		bundle, err = database.DownloadCABundle(region)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := database.CheckCABundle(bundle, region, source); err != nil {
+		return "", err
+	}
+	return string(bundle), nil
 }
 
 func program(ctx *pulumi.Context) error {
@@ -140,8 +165,16 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	bundle, err := caBundle(cfg, region.Name)
+	if err != nil {
+		return err
+	}
+	ca, err := database.NewCAConfigMap(ctx, "db-admin-rds-ca", adminNS.Metadata.Name().Elem(), bundle, pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
 	job, err := database.NewLoginJob(ctx, "airflow-logins", &database.LoginJobArgs{
-		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), Store: adminStore, MajorVersion: "17",
+		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), Store: adminStore, CA: ca, MajorVersion: "17",
 	}, pulumi.Providers(k8s))
 	if err != nil {
 		return err
@@ -159,6 +192,7 @@ func program(ctx *pulumi.Context) error {
 		Role:                  role,
 		TaskRole:              taskRole,
 		PlatformSecretARN:     sec.AirflowSecretARN,
+		CABundle:              bundle,
 		SecretSync:            sync,
 		SnapshotBeforeUpgrade: true,
 		Tags:                  tags,

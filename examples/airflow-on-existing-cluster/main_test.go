@@ -1,17 +1,22 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
 // TestProgramRunsUnderMocks runs the example offline, as CI does on every change.
 func TestProgramRunsUnderMocks(t *testing.T) {
 	const ns = "airflow-on-existing-cluster:"
+	bundle := filepath.Join(t.TempDir(), "us-east-1-bundle.pem")
+	require.NoError(t, os.WriteFile(bundle, mocks.RDSCABundle("us-east-1"), 0o600))
 	p, err := plan.Run(plan.Options{
 		Project: "airflow-on-existing-cluster", Stack: "dev", Program: program,
 		Config: map[string]string{
@@ -23,6 +28,7 @@ func TestProgramRunsUnderMocks(t *testing.T) {
 			ns + "databaseSubnetIds":   `["subnet-0a3a3a3a3a3a3a3a3","subnet-0b3b3b3b3b3b3b3b3"]`,
 			ns + "nodeSecurityGroupId": "sg-0123456789abcdef0",
 			ns + "host":                "airflow.example.com",
+			ns + "caBundleFile":        bundle,
 		},
 		SecretKeys: []string{ns + "kubeconfig"},
 	})
