@@ -184,7 +184,7 @@ func TestLoginJobOnPostgres(t *testing.T) {
 	runApp("lj2", "blue1", "green0")
 	runApp("lj2", "blue1", "green0")
 	assert.Equal(t, "lj2_owner", must("lj2_blue", "blue1", "lj2_app", "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))
-	for _, c := range []struct{ user, pw, db string }{{"lj2_blue", "blue1", "lj_app"}, {"lj_blue", "blue1", "lj2_app"}} {
+	for _, c := range []struct{ user, pw, db string }{{"lj2_blue", "blue1", "lj_app"}, {"lj_blue", "blue1", "lj2_app"}, {"lj2_blue", "blue1", "lj_app_temporal"}} {
 		out, err := psql(c.user, c.pw, c.db, "SELECT 1")
 		assert.Error(t, err, "%s connects to %s", c.user, c.db)
 		assert.Contains(t, out, "permission denied for database")

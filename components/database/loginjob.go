@@ -93,8 +93,9 @@ SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \ge
 
 // loginScript makes the app's database (databaseSQL), runs loginSQL in
 // it, then hands what the master user owns in the app's databases (its
-// own and those it made, such as Temporal's) to the owner role: tables a
-// platform made before it had logins.
+// own and those it made, such as Temporal's) to the owner role (tables a
+// platform made before it had logins), and takes CONNECT on each from
+// PUBLIC (databases the app made since the job last ran).
 const loginScript = `set -eu
 psql -v ON_ERROR_STOP=1 -d postgres -v db="$PGDATABASE" <<'SQL'
 ` + databaseSQL + `SQL
@@ -107,6 +108,7 @@ SQL
 )
 for db in $dbs; do
   echo 'REASSIGN OWNED BY CURRENT_USER TO :"owner"' | psql -v ON_ERROR_STOP=1 -v owner="$OWNER" -d "$db"
+  echo 'REVOKE CONNECT, TEMPORARY ON DATABASE :"db" FROM PUBLIC' | psql -v ON_ERROR_STOP=1 -v db="$db" -d "$db"
 done
 `
 
