@@ -188,6 +188,18 @@ func TestDevRoutesEveryZoneThroughOneNatInstance(t *testing.T) {
 	assert.Empty(t, p.Find("aws:ec2/natGateway:NatGateway"))
 	assert.Equal(t, "t4g.nano", str(insts[0].Inputs, "instanceType"))
 	assert.Contains(t, insts[0].IgnoreChanges, "ami", "a new Amazon Linux release must not replace dev's egress at every up")
+	assert.Contains(t, insts[0].Dependencies, findByName(t, p, "aws:ec2/route:Route", "network-public-default").URN,
+		"the instance boots once its subnet routes to the internet: its user data installs a package")
+	assert.Equal(t, "standard", str(insts[0].Inputs, "creditSpecification", "cpuCredits"), "a burstable type never bills surplus credits")
+
+	// A type that is not burstable takes no credit specification (EC2 refuses one).
+	opts := stackOptions(t, "dev")
+	setNetwork("natInstanceType", "c7gn.medium")(t, opts)
+	big, err := plan.Run(opts)
+	require.NoError(t, err)
+	inst := big.Find("aws:ec2/instance:Instance")[0]
+	assert.Equal(t, "c7gn.medium", str(inst.Inputs, "instanceType"))
+	assert.Nil(t, inst.Inputs["creditSpecification"])
 
 	// Negative controls: each broken input is reported.
 	for _, c := range []struct {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -27,6 +28,7 @@ type natNet struct {
 	vpc           *ec2.Vpc
 	igw           *ec2.InternetGateway
 	public        []*ec2.Subnet
+	publicReady   []pulumi.Resource
 	privateCIDRs  []string
 	tags          map[string]string
 }
@@ -147,6 +149,12 @@ func newNatInstance(ctx *pulumi.Context, n natNet, opts ...pulumi.ResourceOption
 	}, opts...); err != nil {
 		return egress{}, err
 	}
+	// Standard credits on a burstable type: the price is the list price,
+	// never a surplus (EC2 refuses a credit specification on other types).
+	var credits ec2.InstanceCreditSpecificationPtrInput
+	if strings.HasPrefix(n.cfg.NatInstanceType, "t") {
+		credits = &ec2.InstanceCreditSpecificationArgs{CpuCredits: pulumi.String("standard")}
+	}
 	inst, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
 		Ami:                      pulumi.String(ami.Value),
 		InstanceType:             pulumi.String(n.cfg.NatInstanceType),
@@ -156,8 +164,7 @@ func newNatInstance(ctx *pulumi.Context, n natNet, opts ...pulumi.ResourceOption
 		SourceDestCheck:          pulumi.Bool(false),
 		UserData:                 pulumi.String(natUserData(n.cfg.CidrBlock)),
 		UserDataReplaceOnChange:  pulumi.Bool(true),
-		// Standard credits: the price is the list price, never a surplus.
-		CreditSpecification: &ec2.InstanceCreditSpecificationArgs{CpuCredits: pulumi.String("standard")},
+		CreditSpecification:      credits,
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
 			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
 		},
@@ -167,7 +174,7 @@ func newNatInstance(ctx *pulumi.Context, n natNet, opts ...pulumi.ResourceOption
 		MaintenanceOptions: &ec2.InstanceMaintenanceOptionsArgs{AutoRecovery: pulumi.String("default")},
 		Tags:               tags.Named(n.tags, n.cluster+"-nat"),
 		VolumeTags:         tags.Named(n.tags, n.cluster+"-nat"),
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{n.igw}), pulumi.IgnoreChanges([]string{"ami"}))...)
+	}, append(opts, pulumi.DependsOn(n.publicReady), pulumi.IgnoreChanges([]string{"ami"}))...)
 	if err != nil {
 		return egress{}, err
 	}

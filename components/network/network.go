@@ -194,17 +194,22 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ec2.NewRoute(ctx, name+"-public-default", &ec2.RouteArgs{
+	publicRoute, err := ec2.NewRoute(ctx, name+"-public-default", &ec2.RouteArgs{
 		RouteTableId:         publicRT.ID(),
 		DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
 		GatewayId:            igw.ID(),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
+	// What a NAT instance needs to reach the internet as it boots.
+	publicReady := []pulumi.Resource{igw, publicRoute}
 	for i, s := range public {
-		if err := associate(ctx, fmt.Sprintf("%s-public-%s", name, zones[i]), s, publicRT, parent); err != nil {
+		assoc, err := associate(ctx, fmt.Sprintf("%s-public-%s", name, zones[i]), s, publicRT, parent)
+		if err != nil {
 			return nil, err
 		}
+		publicReady = append(publicReady, assoc)
 	}
 
 	// NAT, in the public subnets.
@@ -213,7 +218,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		privateCIDRs = append(privateCIDRs, b.String())
 	}
 	out, err := newEgress(ctx, natNet{name: name, cluster: args.ClusterName, cfg: cfg, zones: zones, vpc: vp, igw: igw,
-		public: public, privateCIDRs: privateCIDRs, tags: t}, parent)
+		public: public, publicReady: publicReady, privateCIDRs: privateCIDRs, tags: t}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +244,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			}
 			v.EgressReady = append(v.EgressReady, route)
 		}
-		if err := associate(ctx, fmt.Sprintf("%s-private-%s", name, z), private[i], rt, parent); err != nil {
+		if _, err := associate(ctx, fmt.Sprintf("%s-private-%s", name, z), private[i], rt, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -253,7 +258,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	for i, s := range database {
-		if err := associate(ctx, fmt.Sprintf("%s-database-%s", name, zones[i]), s, databaseRT, parent); err != nil {
+		if _, err := associate(ctx, fmt.Sprintf("%s-database-%s", name, zones[i]), s, databaseRT, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -362,12 +367,11 @@ func newSubnet(ctx *pulumi.Context, name string, vp *ec2.Vpc, cidr, zone string,
 	}, opts...)
 }
 
-func associate(ctx *pulumi.Context, name string, s *ec2.Subnet, rt *ec2.RouteTable, opts ...pulumi.ResourceOption) error {
-	_, err := ec2.NewRouteTableAssociation(ctx, name, &ec2.RouteTableAssociationArgs{
+func associate(ctx *pulumi.Context, name string, s *ec2.Subnet, rt *ec2.RouteTable, opts ...pulumi.ResourceOption) (*ec2.RouteTableAssociation, error) {
+	return ec2.NewRouteTableAssociation(ctx, name, &ec2.RouteTableAssociationArgs{
 		SubnetId:     s.ID(),
 		RouteTableId: rt.ID(),
 	}, opts...)
-	return err
 }
 
 func ids(subnets []*ec2.Subnet) pulumi.StringArrayOutput {
