@@ -104,6 +104,11 @@ var globalBreaks = map[string]func(t *testing.T, rs []mocks.Record) string{
 		r.Inputs["policy"] = resource.NewProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"getobject","Principal":"*","Resource":"*"}]}`)
 		return r.Name
 	},
+	"record/aws:ec2/instance:Instance/creditSpecification": func(t *testing.T, rs []mocks.Record) string {
+		r := pick(t, rs, "aws:ec2/instance:Instance", "")
+		r.Inputs["instanceType"] = resource.NewProperty("c7gn.medium")
+		return r.Name
+	},
 	"record/aws:eks/nodeGroup:NodeGroup/architecture": func(t *testing.T, rs []mocks.Record) string {
 		r := pick(t, rs, "aws:eks/nodeGroup:NodeGroup", "")
 		r.Inputs["instanceTypes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty("m7i.large")})

@@ -20,6 +20,7 @@ const (
 	rulePolicySize       = "policy/size"
 	rulePolicyForm       = "policy/form"
 	ruleNodeArch         = "record/aws:eks/nodeGroup:NodeGroup/architecture"
+	ruleCreditSpec       = "record/aws:ec2/instance:Instance/creditSpecification"
 	ruleNodeScaling      = "record/aws:eks/nodeGroup:NodeGroup/scaling"
 	ruleRDSStorage       = "record/aws:rds/instance:Instance/maxAllocatedStorage"
 	ruleRDSWindows       = "record/aws:rds/instance:Instance/windows"
@@ -45,6 +46,7 @@ var globalRules = []RuleInfo{
 	{rulePolicySize, "aws:*", "policy documents", "IAM quotas (trust policy 2,048, managed policy 6,144, inline policies 10,240 characters without white space), S3 bucket policy 20 KB, SQS policy 8,192 bytes, KMS key policy 32 KB, SNS topic policy 30 KB"},
 	{rulePolicyForm, "aws:*", "policy documents", "IAM JSON policy grammar: Version 2012-10-17, Effect Allow or Deny, actions of the form service:Action"},
 	{ruleNodeArch, "aws:eks/nodeGroup:NodeGroup", "amiType, instanceTypes", "EKS CreateNodegroup: an ARM_64 AMI type needs Graviton (arm64) instance types, an x86_64 one x86 types"},
+	{ruleCreditSpec, "aws:ec2/instance:Instance", "creditSpecification, instanceType", "EC2 RunInstances CreditSpecification: only burstable performance (T) instance types take one"},
 	{ruleNodeScaling, "aws:eks/nodeGroup:NodeGroup", "scalingConfig", "EKS NodegroupScalingConfig: minSize <= desiredSize <= maxSize"},
 	{ruleRDSStorage, "aws:rds/instance:Instance", "maxAllocatedStorage", "RDS storage autoscaling: MaxAllocatedStorage must exceed AllocatedStorage"},
 	{ruleRDSWindows, "aws:rds/instance:Instance", "backupWindow, maintenanceWindow", "RDS: each window at least 30 minutes, and they must not overlap"},
@@ -261,6 +263,11 @@ var armFamily = regexp.MustCompile(`^[a-z]+\d+[a-z]*g[a-z]*\.`)
 func checkRecordRules(r *Record, env Env, add addFunc) {
 	in := r.Inputs
 	switch r.Type {
+	case "aws:ec2/instance:Instance":
+		cs, ok := in["creditSpecification"]
+		if typ := stringAt(in, "instanceType"); ok && unwrap(cs).IsObject() && stringAt(unwrap(cs).ObjectValue(), "cpuCredits") != "" && !strings.HasPrefix(typ, "t") {
+			add("creditSpecification", ruleCreditSpec, "%s is not a burstable type (%s)", typ, globalSource(ruleCreditSpec))
+		}
 	case "aws:eks/nodeGroup:NodeGroup":
 		ami := stringAt(in, "amiType")
 		arm := strings.Contains(ami, "ARM_64")
