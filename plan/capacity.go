@@ -39,7 +39,7 @@ type Claim struct {
 // anyone uses the platform: the pods of Deployments and StatefulSets (not
 // Jobs, hooks, nor the pods of syncs and tasks), with where they land.
 func (p *Plan) AlwaysOn() []Demand {
-	c := &clusterView{p: p, objects: p.ClusterObjects(), owners: map[string]Resource{}}
+	c := p.clusterView()
 	sources := c.nodeSources()
 	weights := map[string]float64{}
 	for _, r := range p.Resources {

@@ -68,10 +68,7 @@ type clusterView struct {
 // cluster (see ObjectChecks) and returns what fails. plan.Run runs it; tests
 // run it again on a plan whose objects they broke.
 func (p *Plan) CheckObjects() []mocks.Violation {
-	c := &clusterView{p: p, objects: p.ClusterObjects(), owners: map[string]Resource{}}
-	for _, r := range p.Resources {
-		c.owners[r.URN] = r
-	}
+	c := p.clusterView()
 	var out []mocks.Violation
 	for _, chk := range objectChecks {
 		out = append(out, chk.run(c)...)
@@ -83,6 +80,16 @@ func (p *Plan) CheckObjects() []mocks.Violation {
 		return out[i].Input < out[j].Input
 	})
 	return out
+}
+
+// clusterView gathers what the checks read: the plan's objects, and their
+// owners by URN.
+func (p *Plan) clusterView() *clusterView {
+	c := &clusterView{p: p, objects: p.ClusterObjects(), owners: map[string]Resource{}}
+	for _, r := range p.Resources {
+		c.owners[r.URN] = r
+	}
+	return c
 }
 
 // violation reports a problem with object o, charged to its owner.

@@ -50,10 +50,7 @@ type DatabaseClient struct {
 // DatabaseClients lists every container of the plan's pods that connects
 // to the database, and how each verifies the server.
 func (p *Plan) DatabaseClients() []DatabaseClient {
-	c := &clusterView{p: p, objects: p.ClusterObjects(), owners: map[string]Resource{}}
-	for _, r := range p.Resources {
-		c.owners[r.URN] = r
-	}
+	c := p.clusterView()
 	var out []DatabaseClient
 	for _, o := range c.objects {
 		if o.Kind != "Pod" {
