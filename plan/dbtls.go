@@ -50,39 +50,40 @@ type DatabaseClient struct {
 // DatabaseClients lists every container of the plan's pods that connects
 // to the database, and how each verifies the server.
 func (p *Plan) DatabaseClients() []DatabaseClient {
-	c := p.clusterView()
 	var out []DatabaseClient
-	for _, o := range c.objects {
-		if o.Kind != "Pod" {
-			continue
-		}
+	p.clusterView().eachDatabaseClient(func(o ClusterObject, ctr container, kinds, problems []string) {
 		pod := o.Key()
 		if o.Derived {
 			pod = o.From
 		}
-		for _, ctr := range c.containers(o) {
-			if kinds, problems := c.databaseClient(o, ctr); len(kinds) > 0 {
-				out = append(out, DatabaseClient{Pod: pod, Container: ctr.name, Clients: kinds, Problems: problems})
-			}
-		}
-	}
+		out = append(out, DatabaseClient{Pod: pod, Container: ctr.name, Clients: kinds, Problems: problems})
+	})
 	return out
 }
 
 func checkDatabaseTLS(c *clusterView) []mocks.Violation {
 	var out []mocks.Violation
+	c.eachDatabaseClient(func(o ClusterObject, ctr container, _, problems []string) {
+		for _, problem := range problems {
+			out = append(out, c.violation(o, RuleDatabaseTLS, "container %s: %s", ctr.name, problem))
+		}
+	})
+	return out
+}
+
+// eachDatabaseClient calls f for every container of a pod that connects to
+// the database, with how it connects and its problems.
+func (c *clusterView) eachDatabaseClient(f func(o ClusterObject, ctr container, kinds, problems []string)) {
 	for _, o := range c.objects {
 		if o.Kind != "Pod" {
 			continue
 		}
 		for _, ctr := range c.containers(o) {
-			_, problems := c.databaseClient(o, ctr)
-			for _, problem := range problems {
-				out = append(out, c.violation(o, RuleDatabaseTLS, "container %s: %s", ctr.name, problem))
+			if kinds, problems := c.databaseClient(o, ctr); len(kinds) > 0 {
+				f(o, ctr, kinds, problems)
 			}
 		}
 	}
-	return out
 }
 
 // databaseClient says how one container talks to the database (kinds),
