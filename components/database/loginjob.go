@@ -83,19 +83,17 @@ SELECT format('ALTER ROLE %I SET role = %L', r, :'owner') FROM unnest(ARRAY[:'bl
 
 // databaseSQL runs in RDS's "postgres" database before loginSQL: it makes
 // the app's database if the instance lacks it (an instance shared by
-// several apps has none of its own), and takes CONNECT from PUBLIC, so
-// that only the app's owner role (and its logins) and the master user may
-// connect: on a shared instance, no other app's login.
+// several apps has none of its own).
 const databaseSQL = `
 SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
-SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \gexec
 `
 
 // loginScript makes the app's database (databaseSQL), runs loginSQL in
-// it, then hands what the master user owns in the app's databases (its
-// own and those it made, such as Temporal's) to the owner role (tables a
-// platform made before it had logins), and takes CONNECT on each from
-// PUBLIC (databases the app made since the job last ran).
+// it, then, in each of the app's databases (its own and those it made,
+// such as Temporal's), hands what the master user owns to the owner role
+// (tables a platform made before it had logins) and takes CONNECT from
+// PUBLIC, so that only the app's owner role (and its logins) and the
+// master user may connect: on a shared instance, no other app's login.
 const loginScript = `set -eu
 psql -v ON_ERROR_STOP=1 -d postgres -v db="$PGDATABASE" <<'SQL'
 ` + databaseSQL + `SQL
