@@ -53,6 +53,8 @@ var objectChecks = []objectCheck{
 	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture},
 	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits},
 	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS},
+	{RuleExpansion, "no container's command, arguments or environment values hold \"$$\", which the kubelet reduces to \"$\"", checkExpansion},
+	{RuleMasterSharedObjects, "no job that connects as an RDS master user runs REASSIGN OWNED, which would hand the instance's postgres and template1 databases to an app", checkMasterSharedObjects},
 	{RuleDisruption, "every long-running app component has one PodDisruptionBudget matching its replicas, running user code carries karpenter.sh/do-not-disrupt, and nothing with a volume of its own may run on spot", checkDisruption},
 }
 

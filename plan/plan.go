@@ -71,6 +71,10 @@ type Resource struct {
 	Protect bool `json:"protect"`
 	// RetainOnDelete keeps the cloud resource when Pulumi deletes it.
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// ID is the physical ID the fake AWS (or Kubernetes) gave a custom
+	// resource: what `pulumi up` would learn after creating it (a real
+	// preview shows it as unknown). The test bed plays AWS with these IDs.
+	ID string `json:"id,omitempty"`
 	// Remote marks a multi-language component (pulumi-eks's cluster): its
 	// children are created by its own plugin, and waiting for it means
 	// waiting for all of them.
@@ -252,6 +256,7 @@ func Run(opts Options) (*Plan, error) {
 			RetainOnDelete: r.RetainOnDelete,
 			Remote:         r.Remote,
 			IgnoreChanges:  r.IgnoreChanges,
+			ID:             customID(r),
 			Inputs:         plainMap(r.Inputs),
 		})
 	}
@@ -375,6 +380,14 @@ func parentOf(urn string) string {
 		return ""
 	}
 	return urn
+}
+
+// customID is a custom resource's physical ID, or "" for a component.
+func customID(r mocks.Record) string {
+	if !r.Custom {
+		return ""
+	}
+	return r.ID
 }
 
 // JSON renders the plan as one indented JSON document. The same plan always
@@ -539,4 +552,49 @@ func normalize(v any) any {
 		return string(b)
 	}
 	return out
+}
+
+// Set changes one config value of opts the way `pulumi config set --path`
+// would: path is "namespace:key" or "namespace:key.field.field" (an object
+// field of a structured value, made when missing), and value is JSON when
+// it parses as JSON (a number, a boolean, an object), else a string.
+func (o *Options) Set(path, value string) error {
+	key, fields, _ := strings.Cut(path, ".")
+	if !strings.Contains(key, ":") {
+		return fmt.Errorf("-set %s: want namespace:key[.field...]=value, such as dataplatform:database.loginGeneration=2", path)
+	}
+	var v any = value
+	var parsed any
+	if json.Unmarshal([]byte(value), &parsed) == nil {
+		v = parsed
+	}
+	if fields == "" {
+		if s, ok := v.(string); ok {
+			o.Config[key] = s
+			return nil
+		}
+		b, _ := json.Marshal(v)
+		o.Config[key] = string(b)
+		return nil
+	}
+	root := map[string]any{}
+	if cur := o.Config[key]; cur != "" {
+		if err := json.Unmarshal([]byte(cur), &root); err != nil {
+			return fmt.Errorf("-set %s: %s is not an object", path, key)
+		}
+	}
+	m := root
+	parts := strings.Split(fields, ".")
+	for _, f := range parts[:len(parts)-1] {
+		next, ok := m[f].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[f] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+	b, _ := json.Marshal(root)
+	o.Config[key] = string(b)
+	return nil
 }

@@ -370,13 +370,13 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	}
 	out := map[string]pulumi.Resource{}
 	for _, app := range []struct {
-		name     string
-		logins   *database.Logins
-		createDB bool
-	}{{"airbyte", p.AirbyteLogins, true}, {"airflow", p.AirflowLogins, false}} {
+		name      string
+		logins    *database.Logins
+		databases []string
+	}{{"airbyte", p.AirbyteLogins, airbyte.TemporalDatabases}, {"airflow", p.AirflowLogins, nil}} {
 		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
 			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store, CA: ca,
-			MajorVersion: p.Config.Database.MajorVersion(), CreateDatabases: app.createDB, Tolerations: tolerations, WaitFor: nodes,
+			MajorVersion: p.Config.Database.MajorVersion(), Databases: app.databases, Tolerations: tolerations, WaitFor: nodes,
 		}, k8s)
 		if err != nil {
 			return nil, err

@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/components/airbyte"
-	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
@@ -102,93 +99,6 @@ func TestPodsRollWhenTheirDatabaseLoginRotates(t *testing.T) {
 	})
 	got := strings.Join(violations(vs, plan.RuleRotation), "\n")
 	assert.Contains(t, got, "pods of Deployment airbyte/airbyte-worker: read Secret airbyte-db-credentials, which holds credentials airbyte_blue")
-}
-
-// TestLoginJobOnPostgres runs the login job's script against a real
-// PostgreSQL server, as the RDS master user would: a role with CREATEROLE
-// and CREATEDB that is not a superuser. It needs psql and a server: set
-// DATAPLATFORM_TEST_POSTGRES=1 and libpq's PGHOST, PGPORT, PGUSER and
-// PGPASSWORD to a superuser's to run it (it makes and drops roles and
-// databases named lj_*).
-func TestLoginJobOnPostgres(t *testing.T) {
-	if os.Getenv("DATAPLATFORM_TEST_POSTGRES") == "" {
-		t.Skip("set DATAPLATFORM_TEST_POSTGRES=1 and PGHOST, PGPORT, PGUSER, PGPASSWORD to run the login job against PostgreSQL")
-	}
-	p := stackPlan(t, "prod")
-	containers, _ := at(findByName(t, p, "kubernetes:batch/v1:Job", "airbyte-logins").Inputs, "spec", "template", "spec", "containers").([]any)
-	require.Len(t, containers, 1)
-	script := plan.Strings(containers[0].(map[string]any)["command"])[2]
-	// psql runs sql as user (the superuser if "") in database db.
-	psql := func(user, password, db, sql string) (string, error) {
-		cmd := exec.Command("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql)
-		cmd.Env = os.Environ()
-		if user != "" {
-			cmd.Env = append(cmd.Env, "PGUSER="+user, "PGPASSWORD="+password)
-		}
-		if db != "" {
-			cmd.Env = append(cmd.Env, "PGDATABASE="+db)
-		}
-		out, err := cmd.CombinedOutput()
-		return strings.TrimSpace(string(out)), err
-	}
-	must := func(user, password, db, sql string) string {
-		t.Helper()
-		out, err := psql(user, password, db, sql)
-		require.NoError(t, err, "%s as %s: %s", sql, user, out)
-		return out
-	}
-	for _, sql := range []string{"DROP DATABASE IF EXISTS lj_app", "DROP DATABASE IF EXISTS lj_app_temporal", "DROP DATABASE IF EXISTS lj2_app",
-		"DROP ROLE IF EXISTS lj_blue", "DROP ROLE IF EXISTS lj_green", "DROP ROLE IF EXISTS lj_owner",
-		"DROP ROLE IF EXISTS lj2_blue", "DROP ROLE IF EXISTS lj2_green", "DROP ROLE IF EXISTS lj2_owner", "DROP ROLE IF EXISTS lj_master",
-		"CREATE ROLE lj_master LOGIN CREATEROLE CREATEDB PASSWORD 'master-pw'", "CREATE DATABASE lj_app OWNER lj_master"} {
-		must("", "", "postgres", sql)
-	}
-	// A platform deployed before it had logins: the master user owns tables
-	// and a database of Temporal's.
-	must("lj_master", "master-pw", "lj_app", "CREATE TABLE legacy(i int)")
-	must("lj_master", "master-pw", "lj_app", "CREATE DATABASE lj_app_temporal")
-	runApp := func(app, blue, green string) {
-		t.Helper()
-		env := append(os.Environ(), "PGDATABASE="+app+"_app", "PGUSER=lj_master", "PGPASSWORD=master-pw",
-			"OWNER="+app+"_owner", "BLUE="+app+"_blue", "GREEN="+app+"_green", "CREATEDB=true")
-		for name, pw := range map[string]string{"BLUE_VERIFIER": blue, "GREEN_VERIFIER": green} {
-			v, err := database.ScramVerifier(pw, []byte("sixteen bytes!!!"))
-			require.NoError(t, err)
-			env = append(env, name+"="+v)
-		}
-		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
-	run := func(blue, green string) { t.Helper(); runApp("lj", blue, green) }
-	run("blue1", "green0")
-	run("blue1", "green0") // again: the job is idempotent
-	assert.Equal(t, "lj_owner", must("lj_blue", "blue1", "lj_app", "SELECT current_user"), "a login acts as the owner role")
-	must("lj_blue", "blue1", "lj_app", "CREATE TABLE made_by_blue(i int)")
-	must("lj_green", "green0", "lj_app", "INSERT INTO made_by_blue VALUES (1)")
-	must("lj_green", "green0", "lj_app", "INSERT INTO legacy VALUES (1)")
-	must("lj_blue", "blue1", "lj_app_temporal", "CREATE TABLE t(i int)")
-	must("lj_blue", "blue1", "lj_app", "CREATE DATABASE lj_app_visibility")
-	must("", "", "postgres", "DROP DATABASE lj_app_visibility")
-	// Generation 2: green gets a new password; blue still works.
-	run("blue1", "green2")
-	must("lj_green", "green2", "lj_app", "SELECT 1")
-	must("lj_blue", "blue1", "lj_app", "SELECT 1")
-	_, err := psql("lj_green", "green0", "lj_app", "SELECT 1")
-	assert.Error(t, err, "the replaced password no longer logs in")
-
-	// A second app on the same instance (database.sharedInstance): its job
-	// makes its database, and neither app's logins may connect to the
-	// other's.
-	runApp("lj2", "blue1", "green0")
-	runApp("lj2", "blue1", "green0")
-	assert.Equal(t, "lj2_owner", must("lj2_blue", "blue1", "lj2_app", "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))
-	for _, c := range []struct{ user, pw, db string }{{"lj2_blue", "blue1", "lj_app"}, {"lj_blue", "blue1", "lj2_app"}, {"lj2_blue", "blue1", "lj_app_temporal"}} {
-		out, err := psql(c.user, c.pw, c.db, "SELECT 1")
-		assert.Error(t, err, "%s connects to %s", c.user, c.db)
-		assert.Contains(t, out, "permission denied for database")
-	}
 }
 
 // loginJobDatabases returns the database each app's login job makes and

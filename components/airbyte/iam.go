@@ -172,3 +172,12 @@ const (
 	WorkloadOutputPrefix  = "workload/output/"
 	ActivityPayloadPrefix = "activity-payloads/"
 )
+
+// TemporalDatabases are the databases Airbyte's Temporal keeps its state
+// and visibility records in: the defaults of DBNAME and VISIBILITY_DBNAME
+// in the auto-setup image's auto-setup.sh (temporalio/auto-setup 1.27.2, the
+// chart's image), which the chart does not set. The login job makes them
+// for Airbyte's owner role (database.LoginJobArgs.Databases); Temporal's
+// schema tool then only adds its tables (its create-database step ignores
+// an existing database).
+var TemporalDatabases = []string{"temporal", "temporal_visibility"}

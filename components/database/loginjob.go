@@ -2,6 +2,7 @@ package database
 
 import (
 	"fmt"
+	"strings"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -39,9 +40,12 @@ type LoginJobArgs struct {
 	CA pulumi.Resource
 	// MajorVersion is the PostgreSQL major version, for the client. Required.
 	MajorVersion string
-	// CreateDatabases lets the app create databases of its own (Airbyte's
-	// Temporal creates temporal and temporal_visibility).
-	CreateDatabases bool
+	// Databases are further databases of the app, besides its own, that the
+	// job makes and hands to the app's owner role before the app runs (such
+	// as Temporal's temporal and temporal_visibility, which Airbyte's
+	// Temporal would otherwise create, open to every login of the
+	// instance). The owner role cannot create databases itself.
+	Databases []string
 	// Tolerations let the job onto tainted nodes (such as the core nodes,
 	// which exist before any app's).
 	Tolerations []map[string]string
@@ -62,18 +66,15 @@ type LoginJob struct {
 // loginSQL makes the roles idempotently. It runs as the RDS master user,
 // with psql variables for the names and the passwords' SCRAM verifiers
 // (never in the job's spec; the passwords themselves never reach the
-// server, its logs or pg_stat_statements): the owner role (NOLOGIN) owns the database, its public schema and
-// what the master user still owns (a platform deployed before the logins);
-// both logins are members that act as the owner (SET role), so whatever one
+// server, its logs or pg_stat_statements): the owner role (NOLOGIN), and
+// both logins as members that act as the owner (SET role), so whatever one
 // creates the other can use. The master user grants itself the owner role:
 // since PostgreSQL 16 the creator of a role may administer it but not act
-// as it, which handing the database to it requires.
+// as it, which handing databases and objects to it requires.
 const loginSQL = `
-SELECT format('CREATE ROLE %I NOLOGIN', :'owner') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
-SELECT format('ALTER ROLE %I %s', :'owner', CASE WHEN :'createdb' = 'true' THEN 'CREATEDB' ELSE 'NOCREATEDB' END) \gexec
+SELECT format('CREATE ROLE %I NOLOGIN NOCREATEDB', :'owner') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
+SELECT format('ALTER ROLE %I NOCREATEDB', :'owner') \gexec
 SELECT format('GRANT %I TO %I', :'owner', current_user) WHERE NOT pg_has_role(current_user, :'owner', 'USAGE') \gexec
-SELECT format('ALTER DATABASE %I OWNER TO %I', current_database(), :'owner') \gexec
-SELECT format('ALTER SCHEMA public OWNER TO %I', :'owner') \gexec
 SELECT format('CREATE ROLE %I LOGIN', r) FROM unnest(ARRAY[:'blue', :'green']) AS r WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'blue', :'blue_verifier') \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'green', :'green_verifier') \gexec
@@ -81,32 +82,84 @@ SELECT format('GRANT %I TO %I', :'owner', r) FROM unnest(ARRAY[:'blue', :'green'
 SELECT format('ALTER ROLE %I SET role = %L', r, :'owner') FROM unnest(ARRAY[:'blue', :'green']) AS r \gexec
 `
 
-// databaseSQL runs in RDS's "postgres" database before loginSQL: it makes
-// the app's database if the instance lacks it (an instance shared by
-// several apps has none of its own).
+// databaseSQL runs in RDS's "postgres" database: it makes one of the app's
+// databases if the instance lacks it (an instance shared by several apps
+// has none of its own; Temporal's are made here too, so that they are
+// never open to other apps' logins).
 const databaseSQL = `
 SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 `
 
-// loginScript makes the app's database (databaseSQL), runs loginSQL in
-// it, then, in each of the app's databases (its own and those it made,
-// such as Temporal's), hands what the master user owns to the owner role
-// (tables a platform made before it had logins) and takes CONNECT from
-// PUBLIC, so that only the app's owner role (and its logins) and the
-// master user may connect: on a shared instance, no other app's login.
+// handOverSQL runs in each of the app's databases once the owner role
+// exists. It refuses a database that belongs to another role (another
+// app's, on a shared instance); gives the database and its public schema to
+// the owner role; hands over, object by object, what the master user still
+// owns in it (tables of a platform deployed before it had logins); and
+// takes CONNECT and TEMPORARY from PUBLIC, so that only the owner role (and
+// its logins) and the master user may connect. Not REASSIGN OWNED: that
+// also reassigns the shared objects the master user owns, which on RDS are
+// the instance's postgres and template1 databases (and, on a shared
+// instance, any other app's database it still owns), handing them to this
+// app. Its DO block is quoted $handover$, not $$: the kubelet reduces $$ to
+// $ in a container's command.
+const handOverSQL = `
+SELECT set_config('dataplatform.owner', :'owner', false) \g /dev/null
+DO $handover$
+DECLARE
+  owner text := current_setting('dataplatform.owner');
+  me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  dbowner text := (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database());
+  r record;
+BEGIN
+  IF dbowner NOT IN (current_user, owner) THEN
+    RAISE EXCEPTION 'database % belongs to %, not to % or %', current_database(), dbowner, owner, current_user;
+  END IF;
+  EXECUTE format('ALTER DATABASE %I OWNER TO %I', current_database(), owner);
+  EXECUTE format('ALTER SCHEMA public OWNER TO %I', owner);
+  FOR r IN SELECT n.nspname FROM pg_namespace n WHERE n.nspowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, owner);
+  END LOOP;
+  FOR r IN SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END AS kind, t.oid::regtype AS name
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.typowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('ALTER %s %s OWNER TO %I', r.kind, r.name, owner);
+  END LOOP;
+  FOR r IN SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+        WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind, n.nspname, c.relname
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relowner = me AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+          AND (d.deptype = 'e' OR (c.relkind = 'S' AND d.deptype IN ('a', 'i')))) LOOP
+    EXECUTE format('ALTER %s %I.%I OWNER TO %I', r.kind, r.nspname, r.relname, owner);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.name, owner);
+  END LOOP;
+  EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+END
+$handover$;
+`
+
+// loginScript makes each of the app's databases ($DATABASES: its own
+// first, then those its software uses, such as Temporal's) from RDS's
+// postgres database, makes the roles (loginSQL) in the app's own database,
+// then hands each of the app's databases over (handOverSQL).
 const loginScript = `set -eu
-psql -v ON_ERROR_STOP=1 -d postgres -v db="$PGDATABASE" <<'SQL'
+for db in $DATABASES; do
+  psql -v ON_ERROR_STOP=1 -d postgres -v db="$db" <<'SQL'
 ` + databaseSQL + `SQL
+done
 psql -v ON_ERROR_STOP=1 -v owner="$OWNER" -v blue="$BLUE" -v green="$GREEN" \
-  -v blue_verifier="$BLUE_VERIFIER" -v green_verifier="$GREEN_VERIFIER" -v createdb="$CREATEDB" <<'SQL'
+  -v blue_verifier="$BLUE_VERIFIER" -v green_verifier="$GREEN_VERIFIER" <<'SQL'
 ` + loginSQL + `SQL
-dbs=$(psql -At -v ON_ERROR_STOP=1 -v owner="$OWNER" <<'SQL'
-SELECT datname FROM pg_database WHERE NOT datistemplate AND pg_get_userbyid(datdba) IN (current_user, :'owner')
-SQL
-)
-for db in $dbs; do
-  echo 'REASSIGN OWNED BY CURRENT_USER TO :"owner"' | psql -v ON_ERROR_STOP=1 -v owner="$OWNER" -d "$db"
-  echo 'REVOKE CONNECT, TEMPORARY ON DATABASE :"db" FROM PUBLIC' | psql -v ON_ERROR_STOP=1 -v db="$db" -d "$db"
+for db in $DATABASES; do
+  psql -v ON_ERROR_STOP=1 -d "$db" -v owner="$OWNER" <<'SQL'
+` + handOverSQL + `SQL
 done
 `
 
@@ -202,7 +255,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 							plain("GREEN", pulumi.String(LoginName(l.App, Colors[1]))),
 							fromSecret("BLUE_VERIFIER", l.App+"-db-logins", "blue_verifier"),
 							fromSecret("GREEN_VERIFIER", l.App+"-db-logins", "green_verifier"),
-							plain("CREATEDB", pulumi.String(fmt.Sprint(args.CreateDatabases))),
+							plain("DATABASES", pulumi.String(strings.Join(append([]string{l.DatabaseName}, args.Databases...), " "))),
 							plain("HOME", pulumi.String("/tmp")),
 							plain("TMPDIR", pulumi.String("/tmp")),
 						},

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dataplatform/dataplatform/insights"
 	"github.com/dataplatform/dataplatform/plan"
@@ -28,6 +29,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	criticalPath := fs.Bool("critical-path", false, "print the modelled deploy time: the longest chain of creations, and a fully serial deploy")
 	account := fs.String("account", "", "plan for this AWS account instead of the example one the stack files are written for (shows what to set before a real deploy)")
 	deployRole := fs.String("deploy-role", "", "the IAM role `pulumi up` runs as (default pulumi-deploy-<stack>)")
+	var sets []string
+	fs.Func("set", "change a config value for this plan only, as `pulumi config set --path` would: -set 'dataplatform:database.loginGeneration=2' (repeatable)", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("want path=value")
+		}
+		sets = append(sets, s)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -37,6 +46,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	opts.Account, opts.CallerRole = *account, *deployRole
+	for _, s := range sets {
+		path, value, _ := strings.Cut(s, "=")
+		if err := opts.Set(path, value); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+	}
 	p, err := plan.Run(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan of stack %q failed:\n%v\n", *stack, err)

@@ -1,0 +1,122 @@
+package bed
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dataplatform/dataplatform/testbed/internal/kube"
+)
+
+// Airflow's namespace and release, as the chart renders them.
+const (
+	airflowNS = "airflow"
+	// dagID is the test bed's DAG: one task that reads a connection and a
+	// variable (from Secrets Manager) and writes them to its log (in S3).
+	dagID = "testbed_reads_a_connection"
+)
+
+// testDAG is the DAG the bed puts where git-sync would check the DAG
+// repository out (the repository is the user's; git-sync cannot reach it
+// here).
+const testDAG = `from airflow.sdk import Connection, Variable, dag, task
+import pendulum
+
+
+@dag(dag_id="` + dagID + `", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+def testbed():
+    @task
+    def read_connection():
+        conn = Connection.get("testbed_source")
+        print(f"TESTBED connection testbed_source host={conn.host} login={conn.login}")
+        print("TESTBED variable testbed_greeting=" + Variable.get("testbed_greeting"))
+
+    read_connection()
+
+
+testbed()
+`
+
+// airflowPod starts (or runs) one container of an Airflow workload, in a
+// host named after the workload, and points its Services at it.
+func (b *Bed) airflowPod(kind, name, container string, run bool, extraEnv ...string) (string, error) {
+	o, err := b.workload(kind, airflowNS, name)
+	if err != nil {
+		return "", err
+	}
+	pod, err := kube.PodOf(o)
+	if err != nil {
+		return "", err
+	}
+	if err := b.putDAG(name); err != nil {
+		return "", err
+	}
+	r := PodRun{Object: &o, Container: container, Name: name + "-" + container, Host: name, Env: extraEnv}
+	if run {
+		return b.RunPod(r, 15*time.Minute)
+	}
+	if _, err := b.StartPod(r); err != nil {
+		return "", err
+	}
+	if _, err := b.host(name); err != nil {
+		return "", err
+	}
+	return "", b.serve(pod, name)
+}
+
+// putDAG writes the test DAG into the pod's dags volume, at the path the
+// chart's git-sync checks the repository out to (repo/<subPath>): the
+// stand-in for git-sync.
+func (b *Bed) putDAG(host string) error {
+	d := b.path("pods", host, "volumes", "dags", "repo", "dags")
+	if err := os.MkdirAll(d, 0o777); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(d, dagID+".py"), []byte(testDAG), 0o644)
+}
+
+// startAirflow brings Airflow up as the chart's release does: PgBouncer,
+// the migration job (a post-install hook), the first admin on dev, then
+// the API server, scheduler, DAG processor and triggerer, each after its
+// wait-for-airflow-migrations init container.
+func (b *Bed) startAirflow() error {
+	if _, err := b.airflowPod("Deployment", "airflow-pgbouncer", "pgbouncer", false); err != nil {
+		return err
+	}
+	if err := waitTCP(b.State.Hosts["airflow-pgbouncer"]+":6543", 30*time.Second); err != nil {
+		return fmt.Errorf("PgBouncer: %w", err)
+	}
+	if _, err := b.airflowPod("Job", "airflow-run-airflow-migrations", "run-airflow-migrations", true); err != nil {
+		return err
+	}
+	if _, ok := b.objectOK("Job", airflowNS, "airflow-create-user"); ok {
+		if _, err := b.airflowPod("Job", "airflow-create-user", "create-user", true); err != nil {
+			return err
+		}
+	}
+	// The scheduler runs tasks with the LocalExecutor here: the
+	// KubernetesExecutor needs a cluster (the cluster test bed runs it).
+	executor := "AIRFLOW__CORE__EXECUTOR=LocalExecutor"
+	for _, c := range []struct{ name, container string }{
+		{"airflow-api-server", "api-server"}, {"airflow-scheduler", "scheduler"},
+		{"airflow-dag-processor", "dag-processor"}, {"airflow-triggerer", "triggerer"},
+	} {
+		if _, err := b.airflowPod("Deployment", c.name, "wait-for-airflow-migrations", true); err != nil {
+			return err
+		}
+		var extra []string
+		if c.name == "airflow-scheduler" {
+			extra = []string{executor}
+		}
+		if _, err := b.airflowPod("Deployment", c.name, c.container, false, extra...); err != nil {
+			return err
+		}
+	}
+	return waitTCP(b.State.Hosts["airflow-api-server"]+":8080", 120*time.Second)
+}
+
+func (b *Bed) objectOK(kind, ns, name string) (any, bool) {
+	o, err := b.workload(kind, ns, name)
+	return o, err == nil
+}

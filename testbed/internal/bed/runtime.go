@@ -1,0 +1,275 @@
+package bed
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The test bed's network: a bridge on this machine and a network namespace
+// per host (an RDS instance, the AWS endpoints, Cognito, the load balancer)
+// and per pod, each with an address of its own, so that every program
+// listens on the address and port the plan gives it, as on a VPC, and
+// reaches the others by the names the plan uses (each namespace's
+// /etc/hosts maps them).
+const (
+	bridge    = "tb0"
+	subnet    = "10.88"
+	bridgeIP  = subnet + ".0.1"
+	nsPrefix  = "tb-"
+	netPrefix = 16
+)
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// netUp makes the bridge.
+func netUp() error {
+	_ = run("ip", "link", "del", bridge)
+	if err := run("ip", "link", "add", bridge, "type", "bridge"); err != nil {
+		return err
+	}
+	if err := run("ip", "addr", "add", fmt.Sprintf("%s/%d", bridgeIP, netPrefix), "dev", bridge); err != nil {
+		return err
+	}
+	return run("ip", "link", "set", bridge, "up")
+}
+
+// addNetns makes host i's namespace, attached to the bridge, and returns
+// its address.
+func addNetns(name string, i int) (string, error) {
+	ns := nsPrefix + name
+	ip := fmt.Sprintf("%s.%d.%d", subnet, 1+i/200, 10+i%200)
+	hostSide, podSide := fmt.Sprintf("tbh%d", i), fmt.Sprintf("tbp%d", i)
+	_ = run("ip", "netns", "del", ns)
+	steps := [][]string{
+		{"ip", "netns", "add", ns},
+		{"ip", "link", "add", hostSide, "type", "veth", "peer", "name", podSide},
+		{"ip", "link", "set", hostSide, "master", bridge},
+		{"ip", "link", "set", hostSide, "up"},
+		{"ip", "link", "set", podSide, "netns", ns},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", podSide, "name", "eth0"},
+		{"ip", "netns", "exec", ns, "ip", "addr", "add", fmt.Sprintf("%s/%d", ip, netPrefix), "dev", "eth0"},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up"},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"},
+		{"ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", bridgeIP},
+	}
+	for _, s := range steps {
+		if err := run(s[0], s[1:]...); err != nil {
+			return "", err
+		}
+	}
+	return ip, nil
+}
+
+// netDown removes every namespace of the bed and the bridge.
+func netDown() {
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], nsPrefix) {
+			_ = run("ip", "netns", "del", f[0])
+		}
+	}
+	_ = run("ip", "link", "del", bridge)
+}
+
+// Bind is a file or directory of this machine mounted into a process's root.
+type Bind struct {
+	Src, Dst string
+	RO       bool
+}
+
+// Spec is a process to run in the bed: in a host's namespace, in a root
+// that is this machine's filesystem seen through an overlay (writes are
+// the process's own and vanish with it), with Binds at the paths a pod's
+// volume mounts or a server's files take, and nothing of our environment.
+type Spec struct {
+	Name string
+	// Host names the network namespace (a host of the bed).
+	Host string
+	Argv []string
+	Env  []string
+	Dir  string
+	UID  *int
+	GID  *int
+	// Binds are mounted in order.
+	Binds []Bind
+	// ReadOnlyRoot mounts the root read-only (the pod's
+	// readOnlyRootFilesystem); binds stay as they are.
+	ReadOnlyRoot bool
+	// Dirs are directories the image has, with their owners (its home and
+	// working directories), made in the root before the binds.
+	Dirs []Dir
+	// Passwd are the image's own users, as /etc/passwd lines.
+	Passwd []string
+}
+
+// Dir is a directory of an image, owned by uid:gid, with mode (default
+// 0775).
+type Dir struct {
+	Path     string
+	UID, GID int
+	Mode     os.FileMode
+}
+
+// script is the shell that builds the process's root and starts tbexec
+// in it. It runs as root inside `ip netns exec <ns> unshare -m`.
+func (b *Bed) script(s Spec, dir string) (string, error) {
+	spec := map[string]any{"argv": s.Argv, "env": s.Env, "dir": s.Dir, "uid": s.UID, "gid": s.GID, "groups": []int{}}
+	if s.GID != nil {
+		spec["groups"] = []int{*s.GID}
+	}
+	sb, err := json.Marshal(spec)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spec.json"), sb, 0o644); err != nil {
+		return "", err
+	}
+	q := strconv.Quote
+	var w strings.Builder
+	fmt.Fprintf(&w, "set -eu\nD=%s\nmkdir -p $D/mnt\nmount -t tmpfs tbroot $D/mnt\nmkdir -p $D/mnt/upper $D/mnt/work $D/mnt/root\n", q(dir))
+	w.WriteString("mount -t overlay overlay -o lowerdir=/,upperdir=$D/mnt/upper,workdir=$D/mnt/work $D/mnt/root\nR=$D/mnt/root\n")
+	w.WriteString("mount -t proc proc $R/proc\nmount --rbind /dev $R/dev\nmount --rbind /sys $R/sys\nmount -t tmpfs tmp $R/dev/shm\n")
+	for _, line := range s.Passwd {
+		fmt.Fprintf(&w, "echo %s >> $R/etc/passwd\n", q(line))
+	}
+	for _, d := range s.Dirs {
+		mode := d.Mode
+		if mode == 0 {
+			mode = 0o775
+		}
+		fmt.Fprintf(&w, "T=\"$R$(chroot $R realpath -m %s)\"\nmkdir -p \"$T\"\nchown %d:%d \"$T\"\nchmod %o \"$T\"\n", q(d.Path), d.UID, d.GID, mode)
+	}
+	binds := append([]Bind{{Src: b.path("hosts"), Dst: "/etc/hosts", RO: true}, {Src: b.path("resolv.conf"), Dst: "/etc/resolv.conf", RO: true}}, s.Binds...)
+	for _, bd := range binds {
+		st, err := os.Stat(bd.Src)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", s.Name, err)
+		}
+		// The target is resolved inside the root, so that a symlink such as
+		// /var/run -> /run points into it, not at this machine's.
+		fmt.Fprintf(&w, "T=\"$R$(chroot $R realpath -m %s)\"\n", q(bd.Dst))
+		if st.IsDir() {
+			w.WriteString("mkdir -p \"$T\"\n")
+		} else {
+			w.WriteString("mkdir -p \"$(dirname \"$T\")\"\n[ -e \"$T\" ] || touch \"$T\"\n")
+		}
+		fmt.Fprintf(&w, "mount --bind %s \"$T\"\n", q(bd.Src))
+		if bd.RO {
+			w.WriteString("mount -o remount,bind,ro \"$T\"\n")
+		}
+	}
+	if s.ReadOnlyRoot {
+		w.WriteString("mount -o remount,bind,ro $R\n")
+	}
+	fmt.Fprintf(&w, "exec chroot $R %s %s\n", q(b.Tools.TBExec), q(filepath.Join(dir, "spec.json")))
+	return w.String(), nil
+}
+
+// Proc is a process the bed started.
+type Proc struct {
+	Name string `json:"name"`
+	PID  int    `json:"pid"`
+	Log  string `json:"log"`
+}
+
+func (b *Bed) prepare(s Spec) (*exec.Cmd, string, error) {
+	dir := b.path("procs", s.Name)
+	_ = os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", err
+	}
+	sh, err := b.script(s, dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "run.sh"), []byte(sh), 0o755); err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command("ip", "netns", "exec", nsPrefix+s.Host, "unshare", "-m", "--propagation", "private", "sh", filepath.Join(dir, "run.sh"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return cmd, b.path("logs", s.Name+".log"), nil
+}
+
+// Start starts a long-running process and returns at once; its output goes
+// to logs/<name>.log.
+func (b *Bed) Start(s Spec) (*Proc, error) {
+	cmd, logPath, err := b.prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	p := &Proc{Name: s.Name, PID: cmd.Process.Pid, Log: logPath}
+	go func() { _ = cmd.Wait() }()
+	b.State.Procs = append(b.State.Procs, p)
+	return p, b.save()
+}
+
+// Run runs a process to completion (a Job's pod, a client) and returns its
+// combined output; a non-zero exit is an error that carries the output.
+func (b *Bed) Run(s Spec, timeout time.Duration) (string, error) {
+	cmd, logPath, err := b.prepare(s)
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = fmt.Errorf("timed out after %s", timeout)
+		<-done
+	}
+	_ = os.WriteFile(logPath, []byte(out.String()), 0o644)
+	if err != nil {
+		return out.String(), fmt.Errorf("%s: %v\n%s", s.Name, err, tail(out.String(), 40))
+	}
+	return out.String(), nil
+}
+
+// Stop ends a process group: SIGTERM, then SIGKILL after grace.
+func Stop(pid int, grace time.Duration) {
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(-pid, 0) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
