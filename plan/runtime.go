@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/dataplatform/dataplatform/internal/mocks"
@@ -101,4 +102,64 @@ func excerpt(s, sub string) string {
 	i := strings.Index(s, sub)
 	from, to := max(0, i-20), min(len(s), i+len(sub)+20)
 	return fmt.Sprintf("…%s…", s[from:to])
+}
+
+// RuleSignInClaims is the check that every user attribute an app's sign-in
+// code reads from the user pool's tokens is one its app client may read.
+// Cognito leaves out of a client's tokens every custom attribute its
+// ReadAttributes do not list (UserPoolClientType ReadAttributes), and the
+// app then sees a federated user in no group. It reads Airflow's rendered
+// webserver_config.py: the client it names and the claims it reads.
+const RuleSignInClaims = "k8s/sso-claims"
+
+var (
+	configClientID = regexp.MustCompile(`client_id="([^"]+)"`)
+	configClaim    = regexp.MustCompile(`claims(?:\.get\(|\[)"([^"]+)"`)
+)
+
+// tokenClaims are claims Cognito puts in tokens that are not user
+// attributes, so no ReadAttributes governs them.
+var tokenClaims = map[string]bool{"sub": true, "cognito:groups": true, "cognito:username": true, "identities": true, "token_use": true}
+
+// cognitoStandard are the attributes a client reads when its ReadAttributes
+// are unset: the standard ones and the two *_verified flags.
+var cognitoStandard = map[string]bool{"address": true, "birthdate": true, "email": true, "email_verified": true, "family_name": true,
+	"gender": true, "given_name": true, "locale": true, "middle_name": true, "name": true, "nickname": true, "phone_number": true,
+	"phone_number_verified": true, "picture": true, "preferred_username": true, "profile": true, "updated_at": true, "website": true, "zoneinfo": true}
+
+func checkSignInClaims(c *clusterView) []mocks.Violation {
+	var out []mocks.Violation
+	for _, o := range c.objects {
+		if o.Kind != "ConfigMap" {
+			continue
+		}
+		text, _ := At(o.Body, "data", "webserver_config.py").(string)
+		m := configClientID.FindStringSubmatch(text)
+		if m == nil {
+			continue
+		}
+		var client *Resource
+		for i, r := range c.p.Resources {
+			if r.Type == "aws:cognito/userPoolClient:UserPoolClient" && r.ID == m[1] {
+				client = &c.p.Resources[i]
+			}
+		}
+		if client == nil {
+			out = append(out, c.violation(o, RuleSignInClaims, "webserver_config.py signs in with client %s, which the plan does not create", m[1]))
+			continue
+		}
+		readable := cognitoStandard
+		if list, ok := client.Inputs["readAttributes"]; ok {
+			readable = map[string]bool{}
+			for _, a := range Strings(list) {
+				readable[a] = true
+			}
+		}
+		for _, claim := range configClaim.FindAllStringSubmatch(text, -1) {
+			if !tokenClaims[claim[1]] && !readable[claim[1]] {
+				out = append(out, c.violation(o, RuleSignInClaims, "webserver_config.py reads the claim %q, which app client %q may not read: Cognito leaves it out of its tokens (add it to the client's ReadAttributes)", claim[1], client.Name))
+			}
+		}
+	}
+	return out
 }

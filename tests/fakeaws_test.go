@@ -212,6 +212,19 @@ var globalBreaks = map[string]func(t *testing.T, rs []mocks.Record) string{
 		r.Inputs["principalArn"] = node.Inputs["nodeRoleArn"]
 		return r.Name
 	},
+	"across/cognito-mapped-attributes": func(t *testing.T, rs []mocks.Record) string {
+		// A provider that fills custom:groups (one of the pool's groups,
+		// turned into an identity provider), and the Airflow client signing
+		// users in through it without write access to the attribute.
+		idp := pick(t, rs, "aws:cognito/userGroup:UserGroup", "sso-airbyte")
+		idp.Type = "aws:cognito/identityProvider:IdentityProvider"
+		idp.Inputs = resource.PropertyMap{"providerName": resource.NewProperty("Okta"), "attributeMapping": resource.NewProperty(resource.PropertyMap{
+			"custom:groups": resource.NewProperty("groups"), "username": resource.NewProperty("sub")})}
+		c := pick(t, rs, "aws:cognito/userPoolClient:UserPoolClient", "sso-airflow")
+		c.Inputs["supportedIdentityProviders"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty("Okta")})
+		delete(c.Inputs, "writeAttributes")
+		return c.Name
+	},
 	"across/parameter-group-family": func(t *testing.T, rs []mocks.Record) string {
 		pg := pick(t, rs, "aws:rds/parameterGroup:ParameterGroup", "airbyte-db")
 		pg.Inputs["family"] = resource.NewProperty("postgres16")

@@ -162,6 +162,40 @@ func TestAnExternalIdentityProviderIsFederatedWithItsSecretKeptSecret(t *testing
 	}
 }
 
+// A federated user's groups reach Airflow only if the Airflow client may
+// read custom:groups, and the user signs in at all only if every client
+// may write what the provider's mapping fills (the test bed found both
+// missing: Cognito's defaults cover the standard attributes only).
+func TestTheSignInClientsReadAndWriteWhatTheAppsUse(t *testing.T) {
+	opts := stackOptions(t, "prod")
+	setSection(t, opts, "dataplatform:sso", map[string]any{
+		"enabled": true, "protect": true,
+		"externalProvider": map[string]any{"name": "Okta", "issuer": "https://example.okta.com", "clientId": "0oa1example",
+			"clientSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/sso/okta-AbCdEf"},
+	})
+	p, err := plan.Run(opts)
+	require.NoError(t, err, "the fake AWS accepts the clients (rule across/cognito-mapped-attributes)")
+	for _, c := range p.Find("aws:cognito/userPoolClient:UserPoolClient") {
+		assert.Contains(t, c.Inputs["readAttributes"], "custom:groups", c.Name)
+		assert.Subset(t, c.Inputs["writeAttributes"], []any{"email", "custom:groups"}, c.Name)
+	}
+	assert.Empty(t, violations(p.CheckObjects(), plan.RuleSignInClaims))
+	assert.Nil(t, findByName(t, stackPlan(t, "prod"), "aws:cognito/userPoolClient:UserPoolClient", "sso-airflow").Inputs["writeAttributes"],
+		"without a provider, the clients keep Cognito's default write attributes")
+
+	// Negative control: the Airflow client with Cognito's default read
+	// attributes.
+	vs := breakObjects(t, "prod", func(p *plan.Plan) {
+		for i := range p.Resources {
+			if p.Resources[i].Type == "aws:cognito/userPoolClient:UserPoolClient" && p.Resources[i].Name == "sso-airflow" {
+				delete(p.Resources[i].Inputs, "readAttributes")
+			}
+		}
+	})
+	assert.Contains(t, strings.Join(violations(vs, plan.RuleSignInClaims), "\n"),
+		`webserver_config.py reads the claim "custom:groups", which app client "sso-airflow" may not read`)
+}
+
 func recordID(t *testing.T, p *plan.Plan, typ, name string) string {
 	t.Helper()
 	for _, r := range p.Records() {

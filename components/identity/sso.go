@@ -232,10 +232,27 @@ func externalProvider(ctx *pulumi.Context, name string, pool *cognito.UserPool, 
 	}, parent)
 }
 
+// MappedAttributes are the pool attributes an external provider's
+// attribute mapping fills ("username" is the user's name, not an
+// attribute): every app client must be allowed to write them, or Cognito
+// fails the federated sign-in (UserPoolClientType WriteAttributes: "this
+// array must include all attributes that you have mapped to IdP
+// attributes").
+var MappedAttributes = []string{"email", "custom:groups"}
+
+// ReadAttributes are what the apps read of a user from the pool's tokens:
+// the e-mail, the names, and the custom:groups attribute, which carries a
+// federated user's groups. Custom attributes are in no client's tokens
+// unless listed (UserPoolClientType ReadAttributes: without it "your app
+// can read the values of email_verified, phone_number_verified, and the
+// standard attributes"); the test bed found a federated user's groups
+// missing from Airflow's sign-in.
+var ReadAttributes = []string{"email", "email_verified", "family_name", "given_name", "custom:groups"}
+
 // client creates an app's client: the authorization code flow with
 // OpenID scopes, a secret, and short-lived tokens.
 func (s *SignIn) client(ctx *pulumi.Context, name string, app SignInApp, providers pulumi.StringArray, args *SignInArgs, parent pulumi.ResourceOption, deps []pulumi.Resource) error {
-	c, err := cognito.NewUserPoolClient(ctx, name+"-"+app.Name, &cognito.UserPoolClientArgs{
+	clientArgs := &cognito.UserPoolClientArgs{
 		Name:                            pulumi.String(app.Name),
 		UserPoolId:                      s.Pool.ID(),
 		GenerateSecret:                  pulumi.Bool(true),
@@ -245,6 +262,7 @@ func (s *SignIn) client(ctx *pulumi.Context, name string, app SignInApp, provide
 		CallbackUrls:                    pulumi.ToStringArray(app.CallbackURLs),
 		LogoutUrls:                      pulumi.ToStringArray(app.LogoutURLs),
 		SupportedIdentityProviders:      providers,
+		ReadAttributes:                  pulumi.ToStringArray(ReadAttributes),
 		ExplicitAuthFlows:               pulumi.ToStringArray([]string{"ALLOW_REFRESH_TOKEN_AUTH"}),
 		PreventUserExistenceErrors:      pulumi.String("ENABLED"),
 		IdTokenValidity:                 pulumi.Int(60),
@@ -253,7 +271,13 @@ func (s *SignIn) client(ctx *pulumi.Context, name string, app SignInApp, provide
 		TokenValidityUnits: &cognito.UserPoolClientTokenValidityUnitsArgs{
 			IdToken: pulumi.String("minutes"), AccessToken: pulumi.String("minutes"), RefreshToken: pulumi.String("hours"),
 		},
-	}, parent, pulumi.DependsOn(deps))
+	}
+	if args.Config.ExternalProvider != nil {
+		// Users sign in through the federated provider: the client must
+		// write what its mapping fills.
+		clientArgs.WriteAttributes = pulumi.ToStringArray(MappedAttributes)
+	}
+	c, err := cognito.NewUserPoolClient(ctx, name+"-"+app.Name, clientArgs, parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return err
 	}

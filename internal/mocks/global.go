@@ -36,6 +36,7 @@ const (
 	ruleInlinePerRole    = "across/inline-policies-per-role"
 	ruleAccessEntryOnce  = "across/access-entry-once"
 	ruleParameterFamily  = "across/parameter-group-family"
+	ruleMappedAttributes = "across/cognito-mapped-attributes"
 	managedPoliciesLimit = 10
 )
 
@@ -62,6 +63,7 @@ var globalRules = []RuleInfo{
 	{ruleInlinePerRole, "aws:iam/rolePolicy:RolePolicy", "policy", "IAM quotas: inline policies of a role 10,240 characters in all"},
 	{ruleAccessEntryOnce, "aws:eks/accessEntry:AccessEntry", "principalArn", "EKS CreateAccessEntry: ResourceInUseException for a principal that has an entry, including those EKS creates for managed node group roles and for the cluster's creator"},
 	{ruleParameterFamily, "aws:rds/instance:Instance", "parameterGroupName", "RDS: the parameter group's family must match the engine's major version"},
+	{ruleMappedAttributes, "aws:cognito/userPoolClient:UserPoolClient", "writeAttributes", "Cognito UserPoolClientType WriteAttributes: a client whose users sign in through an identity provider must be allowed to write every attribute the provider's AttributeMapping fills (unset, only the standard attributes), or Cognito fails the sign-in"},
 }
 
 var arnPattern = regexp.MustCompile(`^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$`)
@@ -536,6 +538,7 @@ func checkAcross(records []Record, env Env) []Violation {
 		}
 	}
 	out = append(out, checkAccessEntries(records, env)...)
+	out = append(out, checkMappedAttributes(records)...)
 	return out
 }
 
@@ -589,6 +592,53 @@ func checkAccessEntries(records []Record, env Env) []Violation {
 		r := &records[i]
 		if r.Type == "aws:eks/accessEntry:AccessEntry" {
 			note(stringAt(r.Inputs, "clusterName"), stringAt(r.Inputs, "principalArn"), entry{r, "access entry " + strconv.Quote(r.Name)})
+		}
+	}
+	return out
+}
+
+// checkMappedAttributes reports an app client that signs users in through
+// an identity provider but may not write an attribute the provider's
+// mapping fills: Cognito then fails every federated sign-in.
+func checkMappedAttributes(records []Record) []Violation {
+	mapped := map[string][]string{} // provider name -> pool attributes it fills
+	for i := range records {
+		r := &records[i]
+		if r.Type != "aws:cognito/identityProvider:IdentityProvider" {
+			continue
+		}
+		if m, ok := r.Inputs["attributeMapping"]; ok && m.IsObject() {
+			for k := range m.ObjectValue() {
+				if string(k) != "username" {
+					mapped[stringAt(r.Inputs, "providerName")] = append(mapped[stringAt(r.Inputs, "providerName")], string(k))
+				}
+			}
+		}
+	}
+	var out []Violation
+	for i := range records {
+		r := &records[i]
+		if r.Type != "aws:cognito/userPoolClient:UserPoolClient" {
+			continue
+		}
+		writable := map[string]bool{}
+		explicit := false
+		if v, ok := r.Inputs["writeAttributes"]; ok && v.IsArray() {
+			explicit = true
+			for _, a := range stringsAt(r.Inputs, "writeAttributes") {
+				writable[a] = true
+			}
+		}
+		for _, p := range stringsAt(r.Inputs, "supportedIdentityProviders") {
+			attrs := mapped[p]
+			sort.Strings(attrs)
+			for _, a := range attrs {
+				if explicit && writable[a] || !explicit && !strings.HasPrefix(a, "custom:") {
+					continue
+				}
+				out = append(out, Violation{URN: r.URN, Type: r.Type, Name: r.Name, Input: "writeAttributes", Rule: ruleMappedAttributes,
+					Message: fmt.Sprintf("users sign in through %s, whose attribute mapping fills %s, which this client may not write: Cognito fails their sign-in (%s)", p, a, globalSource(ruleMappedAttributes))})
+			}
 		}
 	}
 	return out
