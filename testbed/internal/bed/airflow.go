@@ -41,6 +41,10 @@ testbed()
 // airflowPod starts (or runs) one container of an Airflow workload, in a
 // host named after the workload, and points its Services at it.
 func (b *Bed) airflowPod(kind, name, container string, run bool, extraEnv ...string) (string, error) {
+	return b.airflowPodWith(kind, name, container, run, nil, extraEnv...)
+}
+
+func (b *Bed) airflowPodWith(kind, name, container string, run bool, binds []Bind, extraEnv ...string) (string, error) {
 	o, err := b.workload(kind, airflowNS, name)
 	if err != nil {
 		return "", err
@@ -52,7 +56,7 @@ func (b *Bed) airflowPod(kind, name, container string, run bool, extraEnv ...str
 	if err := b.putDAG(name); err != nil {
 		return "", err
 	}
-	r := PodRun{Object: &o, Container: container, Name: name + "-" + container, Host: name, Env: extraEnv}
+	r := PodRun{Object: &o, Container: container, Name: name + "-" + container, Host: name, Env: extraEnv, Binds: binds}
 	if run {
 		return b.RunPod(r, 15*time.Minute)
 	}
@@ -94,7 +98,23 @@ func (b *Bed) startAirflow() error {
 		if _, err := b.airflowPod("Job", "airflow-create-user", "create-user", true); err != nil {
 			return err
 		}
+		// The first admin: the name the job's arguments give, the password
+		// its environment reads.
+		rn, err := b.Container("Job", airflowNS, "airflow-create-user", "create-user")
+		if err != nil {
+			return err
+		}
+		argv := append(append([]string{}, rn.Command...), rn.Args...)
+		for i, a := range argv {
+			if a == "-u" && i+1 < len(argv) {
+				b.State.Airflow.AdminUsername = argv[i+1]
+			}
+			if a == "-p" && i+1 < len(argv) {
+				b.State.Airflow.AdminPassword = argv[i+1]
+			}
+		}
 	}
+	b.State.Airflow.DagID = dagID
 	// The scheduler runs tasks with the LocalExecutor here: the
 	// KubernetesExecutor needs a cluster (the cluster test bed runs it).
 	executor := "AIRFLOW__CORE__EXECUTOR=LocalExecutor"
@@ -106,10 +126,14 @@ func (b *Bed) startAirflow() error {
 			return err
 		}
 		var extra []string
+		var binds []Bind
 		if c.name == "airflow-scheduler" {
+			// The LocalExecutor runs the tasks in the scheduler's pod,
+			// which then needs the DAGs the task pods' git-sync would fetch.
 			extra = []string{executor}
+			binds = []Bind{{Src: b.path("pods", c.name, "volumes", "dags"), Dst: "/opt/airflow/dags", RO: true}}
 		}
-		if _, err := b.airflowPod("Deployment", c.name, c.container, false, extra...); err != nil {
+		if _, err := b.airflowPodWith("Deployment", c.name, c.container, false, binds, extra...); err != nil {
 			return err
 		}
 	}

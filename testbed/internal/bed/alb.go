@@ -73,18 +73,21 @@ func (b *Bed) startALB(namespaces ...string) error {
 				return fmt.Errorf("%s: %w", o.Key(), err)
 			}
 			target := fmt.Sprintf("http://%s.%s:%d", backend.Name, o.Namespace(), port)
+			// ssl-redirect: the HTTP listener answers with a redirect to
+			// HTTPS, as the controller's redirect action does.
+			redirect := ing.Metadata.Annotations["alb.ingress.kubernetes.io/ssl-redirect"]
+			scheme := "http"
 			for _, lp := range ports {
 				for proto, n := range lp {
-					srv, err := b.albServer(proto, n, rule.Host, target)
+					srv, err := b.albServer(proto, n, rule.Host, target, redirect)
 					if err != nil {
 						return err
 					}
 					servers = append(servers, srv)
+					if proto == "HTTPS" {
+						scheme = "https"
+					}
 				}
-			}
-			scheme := "http"
-			if _, ok := ports[0]["HTTPS"]; ok {
-				scheme = "https"
 			}
 			if o.Namespace() == airflowNS {
 				b.State.Airflow.URL = scheme + "://" + rule.Host
@@ -103,7 +106,10 @@ func (b *Bed) startALB(namespaces ...string) error {
 	})
 }
 
-func (b *Bed) albServer(proto string, port int, host, target string) (string, error) {
+func (b *Bed) albServer(proto string, port int, host, target, redirect string) (string, error) {
+	if proto == "HTTP" && redirect != "" {
+		return fmt.Sprintf("  server {\n    listen %d;\n    server_name %s;\n    return 301 https://$host:%s$request_uri;\n  }", port, host, redirect), nil
+	}
 	tls := ""
 	if proto == "HTTPS" {
 		pair, err := b.ca.Issue(host)
@@ -114,7 +120,9 @@ func (b *Bed) albServer(proto string, port int, host, target string) (string, er
 		if err != nil {
 			return "", err
 		}
-		tls = fmt.Sprintf(" ssl;\n    ssl_certificate %s;\n    ssl_certificate_key %s", cert, key)
+		// The ssl-policy ELBSecurityPolicy-TLS13-1-2-2021-06 admits TLS 1.2
+		// and 1.3 only.
+		tls = fmt.Sprintf(" ssl;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_certificate %s;\n    ssl_certificate_key %s", cert, key)
 	}
 	return fmt.Sprintf(`  server {
     listen %d%s;

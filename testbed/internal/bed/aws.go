@@ -62,12 +62,15 @@ func (b *Bed) startAWS() error {
 		return err
 	}
 	fake := filepath.Join(b.Tools.RepoDir, "testbed", "aws", "fakeaws.py")
-	if _, err := b.Start(Spec{Name: "moto", Host: awsHost, Argv: []string{b.Tools.MotoVenv + "/bin/python", fake, "-H", "127.0.0.1", "-p", "5000"},
+	if _, err := b.Start(Spec{Name: "moto", Host: awsHost, Argv: []string{b.Tools.MotoVenv + "/bin/python", fake, "-H", "0.0.0.0", "-p", "5000"},
 		Env: []string{"PATH=" + b.Tools.MotoVenv + "/bin:/usr/bin:/bin", "HOME=/tmp", "MOTO_ACCOUNT_ID=" + b.account(),
 			// Requests after the setup's are signed and authorized
 			// against the roles' policies.
 			fmt.Sprintf("INITIAL_NO_AUTH_ACTION_COUNT=%d", 3)}}); err != nil {
 		return err
+	}
+	if err := waitTCP(ip+":5000", 60*time.Second); err != nil {
+		return fmt.Errorf("moto: %w", err)
 	}
 	conf := fmt.Sprintf(nginxTLSProxy, strings.Join(names, " "), cert, key, "http://127.0.0.1:5000")
 	if err := b.startNginx(awsHost, "aws-nginx", conf); err != nil {

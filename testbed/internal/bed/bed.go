@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dataplatform/dataplatform/testbed/internal/eso"
@@ -121,6 +122,8 @@ type Bed struct {
 	State   State
 	// ca signs every server certificate; other is a CA nothing trusts.
 	ca, other *pki.CA
+	// mu guards State: tests start pods at once.
+	mu sync.Mutex
 }
 
 // Open reads the state of the bed in dir (after Up).
@@ -155,6 +158,12 @@ func (b *Bed) path(parts ...string) string {
 }
 
 func (b *Bed) save() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.saveLocked()
+}
+
+func (b *Bed) saveLocked() error {
 	js, err := json.MarshalIndent(b.State, "", "  ")
 	if err != nil {
 		return err
@@ -164,6 +173,8 @@ func (b *Bed) save() error {
 
 // host makes a network namespace for a host or pod and records its address.
 func (b *Bed) host(name string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if ip, ok := b.State.Hosts[name]; ok {
 		return ip, nil
 	}
@@ -172,7 +183,7 @@ func (b *Bed) host(name string) (string, error) {
 		return "", err
 	}
 	b.State.Hosts[name] = ip
-	return ip, b.save()
+	return ip, b.saveLocked()
 }
 
 // resolve points DNS names at an address, in every host's /etc/hosts.
@@ -184,8 +195,27 @@ func (b *Bed) resolve(ip string, names ...string) error {
 }
 
 func (b *Bed) writeHosts() error {
+	text := hostsText(b.State.Names)
+	if err := os.WriteFile(b.path("hosts"), []byte(text), 0o644); err != nil {
+		return err
+	}
+	if _, ok := b.State.Hosts[LaptopHost]; ok {
+		if err := os.MkdirAll(NetnsDir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(NetnsDir+"/hosts", []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	// No DNS server: every name the bed knows is in /etc/hosts, and any
+	// other fails at once, as an address outside the VPC's reach would.
+	return os.WriteFile(b.path("resolv.conf"), []byte("options timeout:1 attempts:1\n"), 0o644)
+}
+
+// hostsText is an /etc/hosts of names, by address.
+func hostsText(names map[string]string) string {
 	byIP := map[string][]string{}
-	for n, ip := range b.State.Names {
+	for n, ip := range names {
 		byIP[ip] = append(byIP[ip], n)
 	}
 	ips := make([]string, 0, len(byIP))
@@ -199,12 +229,7 @@ func (b *Bed) writeHosts() error {
 		sort.Strings(byIP[ip])
 		fmt.Fprintf(&w, "%s %s\n", ip, strings.Join(byIP[ip], " "))
 	}
-	if err := os.WriteFile(b.path("hosts"), []byte(w.String()), 0o644); err != nil {
-		return err
-	}
-	// No DNS server: every name the bed knows is in /etc/hosts, and any
-	// other fails at once, as an address outside the VPC's reach would.
-	return os.WriteFile(b.path("resolv.conf"), []byte("options timeout:1 attempts:1\n"), 0o644)
+	return w.String()
 }
 
 // Down stops every process and removes the network.
@@ -219,6 +244,7 @@ func Down(dir string) error {
 		}
 	}
 	netDown()
+	_ = os.RemoveAll(NetnsDir)
 	return nil
 }
 

@@ -83,6 +83,10 @@ type PodRun struct {
 	// the bed runs differently), and Env adds variables after the pod's.
 	Argv []string
 	Env  []string
+	// Binds add files to the pod's (a stand-in's doing: see where set).
+	Binds []Bind
+	// HostsFile replaces the bed's /etc/hosts (see Spec).
+	HostsFile string
 }
 
 // runnable resolves a container against the bed's ConfigMaps and Secrets.
@@ -120,7 +124,7 @@ func (b *Bed) spec(r PodRun) (Spec, *kube.Runnable, error) {
 		return Spec{}, nil, err
 	}
 	s := Spec{Name: r.Name, Host: r.Host, Env: append(append(append([]string{}, img.Env...), rn.Env...), r.Env...),
-		Dir: rn.Container.WorkingDir, ReadOnlyRoot: rn.ReadOnlyRoot, Dirs: img.Dirs, Passwd: img.Passwd}
+		Dir: rn.Container.WorkingDir, ReadOnlyRoot: rn.ReadOnlyRoot, Dirs: img.Dirs, Passwd: img.Passwd, HostsFile: r.HostsFile}
 	// EKS's pod identity webhook (see irsa) comes before the pod's own
 	// variables, as the webhook appends to the container's env and a
 	// container that sets them itself wins.
@@ -129,7 +133,7 @@ func (b *Bed) spec(r PodRun) (Spec, *kube.Runnable, error) {
 		return Spec{}, nil, err
 	}
 	s.Env = append(append(append(append([]string{}, img.Env...), wenv...), rn.Env...), r.Env...)
-	s.Binds = append(s.Binds, wbinds...)
+	s.Binds = append(append(s.Binds, wbinds...), r.Binds...)
 	for _, ts := range append([]string{"/etc/ssl/certs/ca-certificates.crt"}, img.TrustStores...) {
 		s.Binds = append(s.Binds, Bind{Src: b.State.CA, Dst: ts, RO: true})
 	}

@@ -38,12 +38,7 @@ REVOKE CONNECT ON DATABASE rdsadmin FROM PUBLIC;
 // instance of the plan (read replicas are not run: no client of the
 // platform connects to them).
 func (b *Bed) startDatabases(ca *pki.CA) error {
-	params := map[string][]map[string]any{}
-	for _, r := range b.Plan.Find("aws:rds/parameterGroup:ParameterGroup") {
-		var ps []map[string]any
-		_ = planjson.Decode(r.Inputs["parameters"], &ps)
-		params[r.Name] = ps
-	}
+	params := b.parameterGroups()
 	for _, r := range b.Plan.Find("aws:rds/instance:Instance") {
 		if src, _ := r.Inputs["replicateSourceDb"].(string); src != "" {
 			continue
@@ -66,15 +61,7 @@ func (b *Bed) startDatabases(ca *pki.CA) error {
 		if err := b.resolve(ip, db.Address); err != nil {
 			return err
 		}
-		// The instance's parameter group is the one its namePrefix names.
-		pg, _ := r.Inputs["parameterGroupName"].(string)
-		var ps []map[string]any
-		for name, list := range params {
-			if strings.HasPrefix(pg, strings.TrimSuffix(name, "-db")) || len(params) == 1 {
-				ps = list
-			}
-		}
-		if err := b.startDatabase(&db, ca, ps); err != nil {
+		if err := b.startDatabase(&db, ca, params[db.Identifier]); err != nil {
 			return err
 		}
 		b.State.Databases = append(b.State.Databases, db)
@@ -86,6 +73,25 @@ func (b *Bed) startDatabases(ca *pki.CA) error {
 		return fmt.Errorf("the plan has no RDS instance")
 	}
 	return nil
+}
+
+// parameterGroups are the parameters of each primary instance's parameter
+// group (the group whose name its parameterGroupName carries), by the
+// instance's identifier.
+func (b *Bed) parameterGroups() map[string][]map[string]any {
+	out := map[string][]map[string]any{}
+	for _, r := range b.Plan.Find("aws:rds/instance:Instance") {
+		id, _ := r.Inputs["identifier"].(string)
+		name, _ := r.Inputs["parameterGroupName"].(string)
+		for _, pg := range b.Plan.Find("aws:rds/parameterGroup:ParameterGroup") {
+			if prefix, _ := pg.Inputs["namePrefix"].(string); prefix != "" && strings.HasPrefix(name, prefix) {
+				var ps []map[string]any
+				_ = planjson.Decode(pg.Inputs["parameters"], &ps)
+				out[id] = ps
+			}
+		}
+	}
+	return out
 }
 
 // addressOf finds the instance's endpoint among the plan's values: the
@@ -129,7 +135,7 @@ func (b *Bed) masterPassword(db Database) string {
 }
 
 func (b *Bed) startDatabase(db *Database, ca *pki.CA, params []map[string]any) error {
-	dir := b.path("rds", db.Identifier)
+	dir := b.path("rds", db.Host)
 	db.Data, db.Socket = filepath.Join(dir, "data"), filepath.Join(dir, "run")
 	for _, d := range []string{dir, db.Socket} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -268,4 +274,46 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Scratch is a set of fresh RDS-shaped instances, one for each of the
+// plan's, answering the plan's addresses for the processes that use its
+// HostsFile (the bed's own instances keep serving everything else).
+type Scratch struct {
+	Databases []Database
+	HostsFile string
+}
+
+// ScratchDatabases starts fresh instances named tag, shaped and configured
+// as the plan's (master user and password, database, parameters, TLS).
+func (b *Bed) ScratchDatabases(tag string) (*Scratch, error) {
+	if b.ca == nil {
+		if err := b.loadCA(); err != nil {
+			return nil, err
+		}
+	}
+	params := b.parameterGroups()
+	sc := &Scratch{}
+	names := map[string]string{}
+	for k, v := range b.State.Names {
+		names[k] = v
+	}
+	for _, real := range b.State.Databases {
+		db := Database{Identifier: real.Identifier, Address: real.Address, MasterUsername: real.MasterUsername,
+			MasterPassword: real.MasterPassword, DBName: real.DBName, Host: "rds-" + tag + "-" + real.Identifier}
+		b.StopHost(db.Host)
+		_ = os.RemoveAll(b.path("rds", db.Host))
+		ip, err := b.host(db.Host)
+		if err != nil {
+			return nil, err
+		}
+		db.IP = ip
+		names[db.Address] = ip
+		if err := b.startDatabase(&db, b.ca, params[real.Identifier]); err != nil {
+			return nil, err
+		}
+		sc.Databases = append(sc.Databases, db)
+	}
+	sc.HostsFile = b.path("hosts-" + tag)
+	return sc, os.WriteFile(sc.HostsFile, []byte(hostsText(names)), 0o644)
 }

@@ -26,16 +26,31 @@ const (
 	netPrefix = 16
 )
 
+// rootNetns names this machine's own network namespace, where the bridge
+// is: the tests run in the laptop's, and reach the machine's through it.
+const rootNetns = nsPrefix + "root"
+
+// run runs a command in this machine's own network namespace; `ip netns`
+// commands themselves run as they are (in a namespace's private mount
+// namespace, the handle they make would be lost).
 func run(name string, args ...string) error {
-	out, err := exec.Command(name, args...).CombinedOutput()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", rootNetns, name}, args...)...)
+	if name == "ip" && len(args) > 0 && args[0] == "netns" {
+		cmd = exec.Command(name, args...)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
 
-// netUp makes the bridge.
+// netUp names this machine's namespace and makes the bridge.
 func netUp() error {
+	_ = exec.Command("ip", "netns", "del", rootNetns).Run()
+	if out, err := exec.Command("ip", "netns", "attach", rootNetns, fmt.Sprint(os.Getpid())).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns attach %s: %v: %s", rootNetns, err, out)
+	}
 	_ = run("ip", "link", "del", bridge)
 	if err := run("ip", "link", "add", bridge, "type", "bridge"); err != nil {
 		return err
@@ -53,6 +68,7 @@ func addNetns(name string, i int) (string, error) {
 	ip := fmt.Sprintf("%s.%d.%d", subnet, 1+i/200, 10+i%200)
 	hostSide, podSide := fmt.Sprintf("tbh%d", i), fmt.Sprintf("tbp%d", i)
 	_ = run("ip", "netns", "del", ns)
+	_ = run("ip", "link", "del", hostSide) // left by a bed that did not come down
 	steps := [][]string{
 		{"ip", "netns", "add", ns},
 		{"ip", "link", "add", hostSide, "type", "veth", "peer", "name", podSide},
@@ -75,13 +91,14 @@ func addNetns(name string, i int) (string, error) {
 
 // netDown removes every namespace of the bed and the bridge.
 func netDown() {
+	_ = run("ip", "link", "del", bridge)
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], nsPrefix) {
-			_ = run("ip", "netns", "del", f[0])
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], nsPrefix) && f[0] != rootNetns {
+			_ = exec.Command("ip", "netns", "del", f[0]).Run()
 		}
 	}
-	_ = run("ip", "link", "del", bridge)
+	_ = exec.Command("ip", "netns", "del", rootNetns).Run()
 }
 
 // Bind is a file or directory of this machine mounted into a process's root.
@@ -113,6 +130,9 @@ type Spec struct {
 	Dirs []Dir
 	// Passwd are the image's own users, as /etc/passwd lines.
 	Passwd []string
+	// HostsFile replaces the bed's /etc/hosts for this process (a test
+	// that points a name elsewhere: a fresh instance, an impostor).
+	HostsFile string
 }
 
 // Dir is a directory of an image, owned by uid:gid, with mode (default
@@ -152,7 +172,11 @@ func (b *Bed) script(s Spec, dir string) (string, error) {
 		}
 		fmt.Fprintf(&w, "T=\"$R$(chroot $R realpath -m %s)\"\nmkdir -p \"$T\"\nchown %d:%d \"$T\"\nchmod %o \"$T\"\n", q(d.Path), d.UID, d.GID, mode)
 	}
-	binds := append([]Bind{{Src: b.path("hosts"), Dst: "/etc/hosts", RO: true}, {Src: b.path("resolv.conf"), Dst: "/etc/resolv.conf", RO: true}}, s.Binds...)
+	hosts := b.path("hosts")
+	if s.HostsFile != "" {
+		hosts = s.HostsFile
+	}
+	binds := append([]Bind{{Src: hosts, Dst: "/etc/hosts", RO: true}, {Src: b.path("resolv.conf"), Dst: "/etc/resolv.conf", RO: true}}, s.Binds...)
 	for _, bd := range binds {
 		st, err := os.Stat(bd.Src)
 		if err != nil {
@@ -181,6 +205,7 @@ func (b *Bed) script(s Spec, dir string) (string, error) {
 // Proc is a process the bed started.
 type Proc struct {
 	Name string `json:"name"`
+	Host string `json:"host"`
 	PID  int    `json:"pid"`
 	Log  string `json:"log"`
 }
@@ -219,9 +244,11 @@ func (b *Bed) Start(s Spec) (*Proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
-	p := &Proc{Name: s.Name, PID: cmd.Process.Pid, Log: logPath}
+	p := &Proc{Name: s.Name, Host: s.Host, PID: cmd.Process.Pid, Log: logPath}
 	go func() { _ = cmd.Wait() }()
+	b.mu.Lock()
 	b.State.Procs = append(b.State.Procs, p)
+	b.mu.Unlock()
 	return p, b.save()
 }
 
@@ -272,4 +299,41 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// StopHost ends every process the bed started in host.
+func (b *Bed) StopHost(host string) {
+	b.mu.Lock()
+	var keep, stop []*Proc
+	for _, p := range b.State.Procs {
+		if p.Host == host {
+			stop = append(stop, p)
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	b.State.Procs = keep
+	b.mu.Unlock()
+	for _, p := range stop {
+		Stop(p.PID, 10*time.Second)
+	}
+	// And whatever else still runs in its namespace (a server's children
+	// that left the group), until none is left.
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			out, _ := exec.Command("ip", "netns", "pids", nsPrefix+host).Output()
+			pids := strings.Fields(string(out))
+			if len(pids) == 0 {
+				return
+			}
+			for _, p := range pids {
+				var pid int
+				if _, err := fmt.Sscan(p, &pid); err == nil {
+					_ = syscall.Kill(pid, sig)
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dataplatform/dataplatform/testbed/internal/pki"
@@ -47,7 +48,12 @@ func Up(dir string, tools Tools, planPath string, log func(string, ...any)) (*Be
 		name string
 		f    func() error
 	}{
-		{"network", netUp},
+		{"network", func() error {
+			if err := netUp(); err != nil {
+				return err
+			}
+			return b.startLaptop()
+		}},
 		{"certificate authorities", b.makeCAs},
 		{"test values of the plan's secrets", func() error {
 			var err error
@@ -85,10 +91,41 @@ func (b *Bed) makeCAs() error {
 	}
 	b.ca, b.other = ca, other
 	b.State.CA, b.State.OtherCA = b.path("ca", "ca.pem"), b.path("ca", "other-ca.pem")
-	if err := os.WriteFile(b.State.CA, ca.PEM, 0o644); err != nil {
-		return err
+	for _, c := range []struct {
+		ca   *pki.CA
+		path string
+	}{{ca, b.State.CA}, {other, b.State.OtherCA}} {
+		key, err := c.ca.KeyPEM()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.path, c.ca.PEM, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(strings.TrimSuffix(c.path, ".pem")+".key", key, 0o600); err != nil {
+			return err
+		}
 	}
-	return os.WriteFile(b.State.OtherCA, other.PEM, 0o644)
+	return nil
+}
+
+// loadCA reads the bed's CAs back (a bed opened after Up).
+func (b *Bed) loadCA() error {
+	var err error
+	for _, c := range []struct {
+		dst  **pki.CA
+		path string
+	}{{&b.ca, b.State.CA}, {&b.other, b.State.OtherCA}} {
+		cert, e1 := os.ReadFile(c.path)
+		key, e2 := os.ReadFile(strings.TrimSuffix(c.path, ".pem") + ".key")
+		if e1 != nil || e2 != nil {
+			return fmt.Errorf("the bed's CA: %v %v", e1, e2)
+		}
+		if *c.dst, err = pki.LoadCA(c.path, cert, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LoginJobs are the plan's login Jobs (namespace db-admin), by app.
@@ -129,4 +166,15 @@ func (b *Bed) RunLoginJob(app, run string) (string, error) {
 		return "", fmt.Errorf("the plan has no login job for %s", app)
 	}
 	return b.RunPod(PodRun{Object: &job, Container: "psql", Name: fmt.Sprintf("%s-logins-%s", app, run), Host: "db-admin-" + app + "-logins"}, 2*time.Minute)
+}
+
+// RunLoginJobAt runs an app's login Job with the plan's addresses
+// resolved through hostsFile (a Scratch's instances), as the n-th run.
+func (b *Bed) RunLoginJobAt(app, run, hostsFile string) (string, error) {
+	job, ok := b.LoginJobs()[app]
+	if !ok {
+		return "", fmt.Errorf("the plan has no login job for %s", app)
+	}
+	return b.RunPod(PodRun{Object: &job, Container: "psql", Name: fmt.Sprintf("%s-logins-%s", app, run),
+		Host: "db-admin-" + app + "-logins-" + run, HostsFile: hostsFile}, 2*time.Minute)
 }
