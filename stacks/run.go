@@ -376,7 +376,8 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	}{{"airbyte", p.AirbyteLogins, airbyte.TemporalDatabases}, {"airflow", p.AirflowLogins, nil}} {
 		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
 			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store, CA: ca,
-			MajorVersion: p.Config.Database.MajorVersion(), Databases: app.databases, Tolerations: tolerations, WaitFor: nodes,
+			MajorVersion: p.Config.Database.MajorVersion(), Databases: app.databases, CreateDatabases: len(app.databases) > 0,
+			Tolerations: tolerations, WaitFor: nodes,
 		}, k8s)
 		if err != nil {
 			return nil, err

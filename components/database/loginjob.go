@@ -44,8 +44,14 @@ type LoginJobArgs struct {
 	// job makes and hands to the app's owner role before the app runs (such
 	// as Temporal's temporal and temporal_visibility, which Airbyte's
 	// Temporal would otherwise create, open to every login of the
-	// instance). The owner role cannot create databases itself.
+	// instance).
 	Databases []string
+	// CreateDatabases lets the app's owner role create databases. Airbyte's
+	// needs it although the job makes Temporal's databases: Temporal's
+	// schema tool runs CREATE DATABASE for each (ignoring only "already
+	// exists"), and PostgreSQL refuses a role without CREATEDB before it
+	// looks at the name (the test bed found the schema tool failing).
+	CreateDatabases bool
 	// Tolerations let the job onto tainted nodes (such as the core nodes,
 	// which exist before any app's).
 	Tolerations []map[string]string
@@ -72,8 +78,8 @@ type LoginJob struct {
 // since PostgreSQL 16 the creator of a role may administer it but not act
 // as it, which handing databases and objects to it requires.
 const loginSQL = `
-SELECT format('CREATE ROLE %I NOLOGIN NOCREATEDB', :'owner') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
-SELECT format('ALTER ROLE %I NOCREATEDB', :'owner') \gexec
+SELECT format('CREATE ROLE %I NOLOGIN', :'owner') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
+SELECT format('ALTER ROLE %I %s', :'owner', CASE WHEN :'createdb' = 'true' THEN 'CREATEDB' ELSE 'NOCREATEDB' END) \gexec
 SELECT format('GRANT %I TO %I', :'owner', current_user) WHERE NOT pg_has_role(current_user, :'owner', 'USAGE') \gexec
 SELECT format('CREATE ROLE %I LOGIN', r) FROM unnest(ARRAY[:'blue', :'green']) AS r WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'blue', :'blue_verifier') \gexec
@@ -155,7 +161,7 @@ for db in $DATABASES; do
 ` + databaseSQL + `SQL
 done
 psql -v ON_ERROR_STOP=1 -v owner="$OWNER" -v blue="$BLUE" -v green="$GREEN" \
-  -v blue_verifier="$BLUE_VERIFIER" -v green_verifier="$GREEN_VERIFIER" <<'SQL'
+  -v blue_verifier="$BLUE_VERIFIER" -v green_verifier="$GREEN_VERIFIER" -v createdb="$CREATEDB" <<'SQL'
 ` + loginSQL + `SQL
 for db in $DATABASES; do
   psql -v ON_ERROR_STOP=1 -d "$db" -v owner="$OWNER" <<'SQL'
@@ -256,6 +262,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 							fromSecret("BLUE_VERIFIER", l.App+"-db-logins", "blue_verifier"),
 							fromSecret("GREEN_VERIFIER", l.App+"-db-logins", "green_verifier"),
 							plain("DATABASES", pulumi.String(strings.Join(append([]string{l.DatabaseName}, args.Databases...), " "))),
+							plain("CREATEDB", pulumi.String(fmt.Sprint(args.CreateDatabases))),
 							plain("HOME", pulumi.String("/tmp")),
 							plain("TMPDIR", pulumi.String("/tmp")),
 						},

@@ -115,6 +115,12 @@ func (b *Bed) startAirflow() error {
 		}
 	}
 	b.State.Airflow.DagID = dagID
+	return b.startAirflowComponents()
+}
+
+// startAirflowComponents starts Airflow's long-running components, each
+// after its wait-for-airflow-migrations init container.
+func (b *Bed) startAirflowComponents() error {
 	// The scheduler runs tasks with the LocalExecutor here: the
 	// KubernetesExecutor needs a cluster (the cluster test bed runs it).
 	executor := "AIRFLOW__CORE__EXECUTOR=LocalExecutor"

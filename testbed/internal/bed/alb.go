@@ -151,6 +151,7 @@ http {
   proxy_temp_path /tmp/nginx-proxy;
   client_max_body_size 0;
   resolver_timeout 1s;
+  server_names_hash_bucket_size 128;
 %s
 }
 `

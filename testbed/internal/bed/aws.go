@@ -194,6 +194,7 @@ http {
   client_body_temp_path /tmp/nginx-body;
   proxy_temp_path /tmp/nginx-proxy;
   client_max_body_size 0;
+  server_names_hash_bucket_size 128;
   server {
     listen 443 ssl;
     server_name %s;

@@ -38,13 +38,64 @@ func (b *Bed) Container(kind, namespace, name, container string) (*kube.Runnable
 
 // RunIn runs argv in a new pod made from a workload's container (its image,
 // environment, volumes and user), in a host of its own (as a second pod
-// of the workload would run), and returns the output.
-func (b *Bed) RunIn(kind, namespace, name, container, host string, argv []string, extraEnv ...string) (string, error) {
+// of the workload would run), and returns the output. An option that is
+// WithHosts(file) resolves names through file; any other is a NAME=value
+// added to the environment.
+func (b *Bed) RunIn(kind, namespace, name, container, host string, argv []string, opts ...string) (string, error) {
 	o, err := b.workload(kind, namespace, name)
 	if err != nil {
 		return "", err
 	}
-	return b.RunPod(PodRun{Object: &o, Container: container, Name: host + "-" + fmt.Sprint(time.Now().UnixNano()), Host: host, Argv: argv, Env: extraEnv}, 3*time.Minute)
+	r := PodRun{Object: &o, Container: container, Name: host + "-" + fmt.Sprint(time.Now().UnixNano()), Host: host, Argv: argv}
+	for _, opt := range opts {
+		if f, ok := strings.CutPrefix(opt, hostsOption); ok {
+			r.HostsFile = f
+		} else {
+			r.Env = append(r.Env, opt)
+		}
+	}
+	return b.RunPod(r, 3*time.Minute)
+}
+
+const hostsOption = "\x00hosts="
+
+// WithHosts is an option of RunIn: resolve names through file.
+func WithHosts(file string) string { return hostsOption + file }
+
+// WorkloadObject is a workload of the plan, for a PodRun.
+func (b *Bed) WorkloadObject(kind, namespace, name string) (planjson.Object, error) {
+	return b.workload(kind, namespace, name)
+}
+
+// PgBouncerThrough starts a PgBouncer from the plan's (its rendered
+// configuration) in host, with names resolved through hostsFile, and asks
+// it for Airflow's database as Airflow does (its connection string's login
+// and database, in plain text inside the cluster); it returns psql's
+// output and error.
+func (b *Bed) PgBouncerThrough(hostsFile, host string) (string, error) {
+	o, err := b.workload("Deployment", airflowNS, "airflow-pgbouncer")
+	if err != nil {
+		return "", err
+	}
+	b.StopHost(host)
+	if _, err := b.StartPod(PodRun{Object: &o, Container: "pgbouncer", Name: host, Host: host, HostsFile: hostsFile}); err != nil {
+		return "", err
+	}
+	ip := b.State.Hosts[host]
+	if err := waitTCP(ip+":6543", 30*time.Second); err != nil {
+		return "", err
+	}
+	defer b.StopHost(host)
+	conn, err := b.Secret(airflowNS, "airflow-metadata", "connection")
+	if err != nil {
+		return "", err
+	}
+	// The same URL, at this PgBouncer's address.
+	i, j := strings.Index(conn, "@"), strings.Index(conn, ":6543")
+	url := conn[:i+1] + ip + conn[j:]
+	out, err := b.Client(LaptopHost, []string{"PGCONNECT_TIMEOUT=10"}, b.Tools.Psql, "-X", "-At", "-c", "SELECT 1", url)
+	logs, _ := os.ReadFile(b.path("logs", host+".log"))
+	return out + "\n" + string(logs), err
 }
 
 // Client runs a command of this machine's tools (psql, python, java) in a
@@ -154,4 +205,34 @@ func (b *Bed) ObjectsOf(kind, namespace string) []planjson.Object {
 		}
 	}
 	return out
+}
+
+// StartTemporal starts Airbyte's Temporal from its rendered Deployment (the
+// auto-setup image's steps: schema setup as Airbyte's login, then the
+// server), and points its Service at it.
+func (b *Bed) StartTemporal() error {
+	o, err := b.workload("Deployment", "airbyte", "airbyte-temporal")
+	if err != nil {
+		return err
+	}
+	pod, err := kube.PodOf(o)
+	if err != nil {
+		return err
+	}
+	b.StopHost("airbyte-temporal")
+	if _, err := b.StartPod(PodRun{Object: &o, Container: "airbyte-temporal", Name: "airbyte-temporal", Host: "airbyte-temporal"}); err != nil {
+		return err
+	}
+	return b.serve(pod, "airbyte-temporal")
+}
+
+// TemporalSchemaThrough runs the auto-setup image's schema steps only,
+// with names resolved through hostsFile, and returns the output.
+func (b *Bed) TemporalSchemaThrough(hostsFile, host string) (string, error) {
+	o, err := b.workload("Deployment", "airbyte", "airbyte-temporal")
+	if err != nil {
+		return "", err
+	}
+	return b.RunPod(PodRun{Object: &o, Container: "airbyte-temporal", Name: host, Host: host, HostsFile: hostsFile,
+		Argv: []string{"/bin/bash", "/etc/temporal/testbed-autosetup.sh", "schema-only"}}, 3*time.Minute)
 }

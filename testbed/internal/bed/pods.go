@@ -25,6 +25,9 @@ type image struct {
 	UID, GID   int
 	Dirs       []Dir
 	Passwd     []string
+	// WorkDir is the image's WORKDIR; Binds are files of the image.
+	WorkDir string
+	Binds   []Bind
 	// TrustStores are the image's files of trusted CAs (the public CAs
 	// that sign AWS's and Cognito's endpoints); the bed's CA takes their
 	// place.
@@ -46,10 +49,30 @@ func (b *Bed) images() map[string]image {
 		// as the image's is: the pod's view of /root may be entered.
 		Dirs: []Dir{{Path: "/opt/airflow", UID: 50000}, {Path: "/home/airflow", UID: 50000}, {Path: "/root", Mode: 0o711}},
 	}
+	java := image{About: "Airbyte's services are not run (their images need a container runtime); a probe runs their JDBC connection with pgjdbc 42.7.8 (the driver Airbyte 2.2.0 ships) on OpenJDK 17 from Debian, with the service's environment",
+		Env: []string{"PATH=" + path, "LANG=C.UTF-8", "HOME=/tmp"}, UID: 1000}
 	return map[string]image{
 		"public.ecr.aws/docker/library/postgres": {About: "psql 15.18 from Debian (the image has psql 17)", Env: []string{"PATH=" + path, "LANG=C.UTF-8"}},
-		"apache/airflow":                         airflow,
-		"apache/airflow:airflow-pgbouncer":       {About: "PgBouncer 1.18 from Debian (the image has 1.23.1)", Env: []string{"PATH=" + path}},
+		"airbyte/server":                         java,
+		"airbyte/worker":                         java,
+		"airbyte/workload-launcher":              java,
+		"airbyte/workload-api-server":            java,
+		"airbyte/cron":                           java,
+		"airbyte/bootloader":                     java,
+		"temporalio/auto-setup": {About: "temporal-server and temporal-sql-tool v1.27.2 built from the Go module proxy, run by the bed's own rendition of the image's entrypoint and auto-setup steps (testbed/temporal/autosetup.sh), dockerize by testbed/cmd/dockerize",
+			Env:        []string{"PATH=" + b.Tools.Temporal + "/bin:" + filepath.Dir(b.Tools.TBExec) + ":" + path, "TEMPORAL_HOME=/etc/temporal", "HOME=/etc/temporal"},
+			UID:        1000,
+			Passwd:     []string{"temporal:x:1000:1000:temporal:/etc/temporal:/bin/bash"},
+			Dirs:       []Dir{{Path: "/etc/temporal", UID: 1000, GID: 1000}, {Path: "/etc/temporal/config", UID: 1000, GID: 1000}},
+			Entrypoint: []string{"/bin/bash", "/etc/temporal/testbed-autosetup.sh"},
+			WorkDir:    "/etc/temporal",
+			Binds: []Bind{
+				{Src: b.Tools.Temporal + "/docker/config_template.yaml", Dst: "/etc/temporal/config/config_template.yaml", RO: true},
+				{Src: b.Tools.Temporal + "/schema", Dst: "/etc/temporal/schema", RO: true},
+				{Src: filepath.Join(b.Tools.RepoDir, "testbed", "temporal", "autosetup.sh"), Dst: "/etc/temporal/testbed-autosetup.sh", RO: true},
+			}},
+		"apache/airflow":                   airflow,
+		"apache/airflow:airflow-pgbouncer": {About: "PgBouncer 1.18 from Debian (the image has 1.23.1)", Env: []string{"PATH=" + path}},
 	}
 }
 
@@ -105,7 +128,7 @@ func (b *Bed) runnable(r PodRun) (*kube.Runnable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pod.Resolve(r.Container, data, kube.Fields{PodName: r.Host, PodIP: b.State.Hosts[r.Host], NodeName: "testbed"})
+	return pod.Resolve(r.Container, data, kube.Fields{PodName: r.Host, PodIP: b.State.Hosts[r.Host], NodeName: "testbed", HostIP: bridgeIP})
 }
 
 // spec turns a container into a process spec: its volumes as files under
@@ -133,7 +156,10 @@ func (b *Bed) spec(r PodRun) (Spec, *kube.Runnable, error) {
 		return Spec{}, nil, err
 	}
 	s.Env = append(append(append(append([]string{}, img.Env...), wenv...), rn.Env...), r.Env...)
-	s.Binds = append(append(s.Binds, wbinds...), r.Binds...)
+	s.Binds = append(append(append(img.Binds, s.Binds...), wbinds...), r.Binds...)
+	if s.Dir == "" {
+		s.Dir = img.WorkDir
+	}
 	for _, ts := range append([]string{"/etc/ssl/certs/ca-certificates.crt"}, img.TrustStores...) {
 		s.Binds = append(s.Binds, Bind{Src: b.State.CA, Dst: ts, RO: true})
 	}
@@ -226,7 +252,7 @@ func (b *Bed) data() (*kube.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := kube.NewData(append(append([]planjson.Object{}, b.Objects...), synced...))
+	d := kube.NewData(append(append(append([]planjson.Object{}, b.Objects...), synced...), b.madeAtRuntime()...))
 	ca, err := os.ReadFile(b.State.CA)
 	if err != nil {
 		return nil, err
@@ -262,4 +288,38 @@ func primaryGroup(uid int) int {
 		}
 	}
 	return 0
+}
+
+// madeAtRuntime are the Secrets an app makes for itself once it runs,
+// which its pods read but the plan cannot show: Airbyte's bootloader makes
+// airbyte-auth-secrets (AB_KUBERNETES_SECRET_NAME, with
+// AB_AUTH_SECRET_CREATION_ENABLED) holding the keys its configuration
+// names. The bootloader does not run here, so the bed makes it, with test
+// values, for every key an Airbyte pod reads of it.
+func (b *Bed) madeAtRuntime() []planjson.Object {
+	cm, ok := planjson.Find(b.Objects, "ConfigMap", "airbyte", "airbyte-airbyte-env")
+	if !ok {
+		return nil
+	}
+	env := planjson.Strings(cm.Map["data"])
+	name := env["AB_KUBERNETES_SECRET_NAME"]
+	if name == "" || env["AB_AUTH_SECRET_CREATION_ENABLED"] != "true" {
+		return nil
+	}
+	data := map[string]any{}
+	for _, o := range b.Objects {
+		pod, err := kube.PodOf(o)
+		if err != nil || o.Namespace() != "airbyte" {
+			continue
+		}
+		for _, c := range append(pod.Spec.InitContainers, pod.Spec.Containers...) {
+			for _, e := range c.Env {
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == name {
+					data[e.ValueFrom.SecretKeyRef.Key] = b.derive("airbyte-auth", e.ValueFrom.SecretKeyRef.Key)
+				}
+			}
+		}
+	}
+	return []planjson.Object{{Map: map[string]any{"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": name, "namespace": "airbyte"}, "stringData": data}}}
 }

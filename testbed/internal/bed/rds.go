@@ -135,6 +135,12 @@ func (b *Bed) masterPassword(db Database) string {
 }
 
 func (b *Bed) startDatabase(db *Database, ca *pki.CA, params []map[string]any) error {
+	return b.startDatabaseAs(db, ca, []string{db.Address}, params)
+}
+
+// startDatabaseAs starts an instance whose certificate, from ca, names
+// certNames (an impostor's may name another host, or come from another CA).
+func (b *Bed) startDatabaseAs(db *Database, ca *pki.CA, certNames []string, params []map[string]any) error {
 	dir := b.path("rds", db.Host)
 	db.Data, db.Socket = filepath.Join(dir, "data"), filepath.Join(dir, "run")
 	for _, d := range []string{dir, db.Socket} {
@@ -142,7 +148,7 @@ func (b *Bed) startDatabase(db *Database, ca *pki.CA, params []map[string]any) e
 			return err
 		}
 	}
-	pair, err := ca.Issue(db.Address)
+	pair, err := ca.Issue(certNames...)
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func NewData(objs []planjson.Object) *Data {
 
 // Fields are the pod's own values the downward API gives (fieldRef).
 type Fields struct {
-	PodName, PodIP, NodeName string
+	PodName, PodIP, NodeName, HostIP string
 }
 
 // Runnable is a container ready to run: its environment in order, the
@@ -341,6 +341,8 @@ func (p Pod) Resolve(container string, d *Data, f Fields) (*Runnable, error) {
 				set(e.Name, f.PodIP)
 			case "spec.nodeName":
 				set(e.Name, f.NodeName)
+			case "status.hostIP":
+				set(e.Name, f.HostIP)
 			case "spec.serviceAccountName":
 				set(e.Name, p.Spec.ServiceAccountName)
 			default:
