@@ -205,6 +205,14 @@ async function login(ctx, uid) {
   // UserPoolClientType WriteAttributes: "If your app client does not have
   // write access to a mapped attribute, Amazon Cognito throws an error").
   const client = clientsById.get(details.params.client_id);
+  // The client's SupportedIdentityProviders: its users sign in through
+  // these only (COGNITO: the pool's own users; a provider's name: its
+  // federated users).
+  const via = user.federated ? user.federated.provider : 'COGNITO';
+  if (client?.identity_providers && !client.identity_providers.includes(via)) {
+    ctx.status = 400;
+    return renderErrorPage(ctx, 'invalid_request', `Login option is not available: ${via} is not an identity provider of this app client`);
+  }
   const unwritable = Object.keys(mapped(user)).filter((a) => !canWrite(client, a));
   if (unwritable.length) {
     ctx.status = 400;

@@ -23,8 +23,11 @@ var b *bed.Bed
 func TestMain(m *testing.M) {
 	dir := os.Getenv("TESTBED_DIR")
 	cache := os.Getenv("TESTBED_CACHE")
-	if dir == "" || cache == "" {
-		fmt.Fprintln(os.Stderr, "TESTBED_DIR and TESTBED_CACHE must name a running bed and its tools (testbed/run sets them)")
+	if cache == "" {
+		cache = "/var/cache/dataplatform-testbed"
+	}
+	if dir == "" {
+		fmt.Fprintln(os.Stderr, "TESTBED_DIR must name a running bed (testbed/up prints it; testbed/run sets it)")
 		os.Exit(2)
 	}
 	tools, err := bed.ReadTools(cache)

@@ -107,6 +107,27 @@ func signIn(t *testing.T, ctx context.Context, u bed.User) string {
 	return landed
 }
 
+// signInRefused signs in as u, expects the user pool to refuse, and
+// returns what its page says.
+func signInRefused(t *testing.T, ctx context.Context, u bed.User) string {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(b.State.Airflow.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("btn-signin-cognito")),
+		chromedp.Sleep(500*time.Millisecond),
+		chromedp.Click(chromedp.ID("btn-signin-cognito")),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), u.Username),
+		chromedp.SendKeys(chromedp.ID("password"), u.Password),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("errorMessage")),
+	)
+	if err != nil {
+		t.Fatalf("%s: %v (%s)", u.Username, err, page(ctx))
+	}
+	return page(ctx)
+}
+
 // page describes where the browser is and what it shows.
 func page(ctx context.Context) string {
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
@@ -182,6 +203,12 @@ func TestUsersSignInThroughTheUserPoolWithTheirGroupsRole(t *testing.T) {
 	for _, u := range b.State.Users {
 		t.Run(u.Username, func(t *testing.T) {
 			ctx := browser(t)
+			if u.Refused {
+				if text := signInRefused(t, ctx, u); !strings.Contains(text, "not an identity provider of this app client") {
+					t.Fatalf("%s was not refused as a user of a provider the client does not admit: %s", u.Username, text)
+				}
+				return
+			}
 			landed := signIn(t, ctx, u)
 			if !strings.HasPrefix(landed, b.State.Airflow.URL+"/") {
 				t.Fatalf("landed at %s, not in Airflow at %s", landed, b.State.Airflow.URL)

@@ -27,6 +27,7 @@ func main() {
 	planPath := fs.String("plan", "", "the stack's plan, written by go run ./cmd/plan -stack <stack> -json")
 	dir := fs.String("dir", Dir(), "the bed's state directory")
 	cache := fs.String("cache", Cache(), "the installed tools (testbed/install)")
+	repo := fs.String("repo", "", "the project's checkout, whose testbed/ scripts the bed runs (default: the one testbed/install ran from)")
 	_ = fs.Parse(os.Args[2:])
 	logf := func(f string, a ...any) { fmt.Printf(f+"\n", a...) }
 	switch os.Args[1] {
@@ -34,6 +35,9 @@ func main() {
 		tools, err := bed.ReadTools(*cache)
 		if err != nil {
 			fail(err)
+		}
+		if *repo != "" {
+			tools.RepoDir = *repo
 		}
 		if *planPath == "" {
 			fail(fmt.Errorf("-plan is required"))

@@ -46,6 +46,8 @@ type Tools struct {
 // State is what `testbed up` leaves for the tests and for `testbed down`.
 type State struct {
 	Stack string `json:"stack"`
+	// RepoDir is the checkout whose testbed/ scripts the bed runs.
+	RepoDir string `json:"repoDir"`
 	// Seed derives the test values of secrets.
 	Seed string `json:"seed"`
 	// Hosts are the bed's hosts and pods, by name, with their addresses.
@@ -103,6 +105,9 @@ type User struct {
 	// Role is the Airflow role the platform should give the user ("" for
 	// none).
 	Role string `json:"role"`
+	// Refused users may not sign in at all (a pool user where the clients
+	// admit only the federated provider's).
+	Refused bool `json:"refused,omitempty"`
 }
 
 // AirflowState is what the tests need of Airflow.
@@ -135,6 +140,9 @@ func Open(dir string, tools Tools) (*Bed, error) {
 	}
 	if err := json.Unmarshal(raw, &b.State); err != nil {
 		return nil, err
+	}
+	if b.State.RepoDir != "" {
+		b.Tools.RepoDir = b.State.RepoDir
 	}
 	if b.Plan, err = planjson.Read(b.path("plan.json")); err != nil {
 		return nil, err
@@ -238,9 +246,12 @@ func Down(dir string) error {
 	if err == nil {
 		var s State
 		if json.Unmarshal(raw, &s) == nil {
-			for i := len(s.Procs) - 1; i >= 0; i-- {
-				Stop(s.Procs[i].PID, 10*time.Second)
+			var wg sync.WaitGroup
+			for _, p := range s.Procs {
+				wg.Add(1)
+				go func() { defer wg.Done(); Stop(p.PID, 10*time.Second) }()
 			}
+			wg.Wait()
 		}
 	}
 	netDown()

@@ -133,6 +133,9 @@ func (b *Bed) cognitoClients() ([]map[string]any, error) {
 			"client_id": c.ID, "client_secret": secret, "name": name,
 			"redirect_uris": c.Inputs["callbackUrls"], "logout_uris": c.Inputs["logoutUrls"], "scopes": c.Inputs["allowedOauthScopes"],
 		}
+		if p, ok := c.Inputs["supportedIdentityProviders"]; ok {
+			m["identity_providers"] = p
+		}
 		if a, ok := c.Inputs["readAttributes"]; ok {
 			m["read_attributes"] = a
 		}
@@ -170,15 +173,22 @@ func (b *Bed) testUsers() []User {
 		return User{Username: name + "@testbed.example", Email: name + "@testbed.example", Password: "Pw-" + b.derive("user", name),
 			Sub: uuidFrom(b.derive("sub", name)), Groups: g, Role: role}
 	}
+	federated := len(b.Plan.Find("aws:cognito/identityProvider:IdentityProvider")) > 0
 	var out []User
 	for _, g := range names {
 		out = append(out, mk(strings.TrimPrefix(g, "airflow-"), []string{g}, groups[g]))
 	}
 	out = append(out, mk("nogroup", []string{}, ""))
-	if len(b.Plan.Find("aws:cognito/identityProvider:IdentityProvider")) > 0 && len(names) > 0 {
-		u := mk("federated", []string{names[len(names)-1]}, groups[names[len(names)-1]])
-		u.Federated = true
-		out = append(out, u)
+	if federated {
+		// Users of the company provider, whose groups come in its groups
+		// claim, and a user of the pool itself, whom the clients (which
+		// sign users in through the provider only) must refuse.
+		for i := range out {
+			out[i].Federated = true
+		}
+		native := mk("native", []string{names[0]}, "")
+		native.Refused = true
+		out = append(out, native)
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func Up(dir string, tools Tools, planPath string, log func(string, ...any)) (*Be
 	seed := make([]byte, 16)
 	_, _ = rand.Read(seed)
 	b := &Bed{Dir: dir, Tools: tools, Plan: p, Objects: p.Objects(), State: State{
-		Stack: p.Stack, Seed: hex.EncodeToString(seed), Hosts: map[string]string{}, Names: map[string]string{},
+		Stack: p.Stack, Seed: hex.EncodeToString(seed), Hosts: map[string]string{}, Names: map[string]string{}, RepoDir: tools.RepoDir,
 	}}
 	if err := b.writeHosts(); err != nil {
 		return nil, err
