@@ -163,3 +163,60 @@ func checkSignInClaims(c *clusterView) []mocks.Violation {
 	}
 	return out
 }
+
+// RuleAirflowBehindTLS is the check that Airflow, signing users in with
+// OAuth behind a load balancer that terminates TLS, trusts the load
+// balancer's X-Forwarded-* headers for its sign-in ([fab]
+// enable_proxy_fix in airflow.cfg: FAB's werkzeug ProxyFix; otherwise the
+// callback URL it sends the identity provider is http://, which Cognito,
+// registering https callbacks only, refuses), and keeps its session cookie
+// to HTTPS (SESSION_COOKIE_SECURE in webserver_config.py). The test bed
+// found the first resting on the chart's default alone (the
+// ENABLE_PROXY_FIX of webserver_config.py has no effect in Airflow 3), and
+// the cookie sent without Secure.
+const RuleAirflowBehindTLS = "k8s/airflow-behind-tls"
+
+var iniKey = regexp.MustCompile(`(?m)^\s*([A-Za-z_]+)\s*=\s*(.*?)\s*$`)
+
+// iniValue returns key of section in an airflow.cfg.
+func iniValue(text, section, key string) string {
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			in = t == "["+section+"]"
+			continue
+		}
+		if m := iniKey.FindStringSubmatch(line); in && m != nil && m[1] == key {
+			return m[2]
+		}
+	}
+	return ""
+}
+
+func checkAirflowBehindTLS(c *clusterView) []mocks.Violation {
+	var out []mocks.Violation
+	https := map[string]bool{} // namespaces whose Ingress listens on HTTPS
+	for _, o := range c.objects {
+		if o.Kind == "Ingress" && strings.Contains(o.Annotations()["alb.ingress.kubernetes.io/listen-ports"], "HTTPS") {
+			https[o.Namespace] = true
+		}
+	}
+	for _, o := range c.objects {
+		if o.Kind != "ConfigMap" || !https[o.Namespace] {
+			continue
+		}
+		if web, _ := At(o.Body, "data", "webserver_config.py").(string); strings.Contains(web, "AUTH_OAUTH") {
+			if !regexp.MustCompile(`(?m)^SESSION_COOKIE_SECURE\s*=\s*True`).MatchString(web) {
+				out = append(out, c.violation(o, RuleAirflowBehindTLS, "webserver_config.py signs users in over HTTPS but does not set SESSION_COOKIE_SECURE = True: the session cookie may travel over plain HTTP"))
+			}
+			for _, x := range c.objects {
+				cfg, _ := At(x.Body, "data", "airflow.cfg").(string)
+				if x.Kind == "ConfigMap" && x.Namespace == o.Namespace && cfg != "" && !strings.EqualFold(iniValue(cfg, "fab", "enable_proxy_fix"), "True") {
+					out = append(out, c.violation(x, RuleAirflowBehindTLS, "airflow.cfg has [fab] enable_proxy_fix = %q behind a load balancer that terminates TLS: FAB would send Cognito an http:// callback URL, which it refuses", iniValue(cfg, "fab", "enable_proxy_fix")))
+				}
+			}
+		}
+	}
+	return out
+}

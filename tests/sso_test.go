@@ -55,7 +55,6 @@ func TestAirflowSignsInWithOAuthAndCreatesNoAdmin(t *testing.T) {
 		`AUTH_USER_REGISTRATION_ROLE = "Public"`,
 		`os.environ["AIRFLOW_SSO_CLIENT_SECRET"]`,
 		"SECURITY_MANAGER_CLASS = CognitoSecurityManager",
-		"ENABLE_PROXY_FIX = True",
 		"https://cognito-idp.us-east-1.amazonaws.com/",
 		`client_id="` + recordID(t, p, "aws:cognito/userPoolClient:UserPoolClient", "sso-airflow") + `"`,
 	} {
@@ -194,6 +193,25 @@ func TestTheSignInClientsReadAndWriteWhatTheAppsUse(t *testing.T) {
 	})
 	assert.Contains(t, strings.Join(violations(vs, plan.RuleSignInClaims), "\n"),
 		`webserver_config.py reads the claim "custom:groups", which app client "sso-airflow" may not read`)
+}
+
+// Behind the load balancer, Airflow's sign-in sends Cognito its https
+// callback only if FAB trusts X-Forwarded-Proto ([fab] enable_proxy_fix),
+// and its session cookie must be Secure (the test bed reads both off the
+// running Airflow).
+func TestAirflowTrustsTheLoadBalancerForSignInAndKeepsItsCookieSecure(t *testing.T) {
+	assert.Empty(t, violations(stackPlan(t, "prod").CheckObjects(), plan.RuleAirflowBehindTLS))
+	vs := breakObjects(t, "prod", func(p *plan.Plan) {
+		cm := objectNamed(t, p, "airflow", "ConfigMap", "airflow-config")
+		data := cm.Body["data"].(map[string]any)
+		data["airflow.cfg"] = strings.Replace(data["airflow.cfg"].(string), "[fab]\nenable_proxy_fix = True", "[fab]\nenable_proxy_fix = False", 1)
+		web := objectNamed(t, p, "airflow", "ConfigMap", "airflow-api-server-config")
+		wd := web.Body["data"].(map[string]any)
+		wd["webserver_config.py"] = strings.Replace(wd["webserver_config.py"].(string), "SESSION_COOKIE_SECURE = True", "", 1)
+	})
+	got := strings.Join(violations(vs, plan.RuleAirflowBehindTLS), "\n")
+	assert.Contains(t, got, `airflow.cfg has [fab] enable_proxy_fix = "False" behind a load balancer that terminates TLS`)
+	assert.Contains(t, got, "does not set SESSION_COOKIE_SECURE = True")
 }
 
 func recordID(t *testing.T, p *plan.Plan, typ, name string) string {

@@ -459,6 +459,11 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 				"backend_kwargs": pulumi.String(string(kwargs)),
 			},
 			"core": {"load_examples": pulumi.String("False")},
+			// Behind the load balancer, FAB (sign-in, its callback URL)
+			// trusts X-Forwarded-Proto, -Host and -Port (werkzeug's
+			// ProxyFix); the API server's uvicorn does not read them (the
+			// chart passes no --proxy-headers), and needs not.
+			"fab": {"enable_proxy_fix": pulumi.String("True")},
 		},
 		Dags: Dags{GitSync: GitSync{Enabled: false}},
 		CreateUserJob: CreateUserJob{

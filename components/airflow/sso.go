@@ -42,8 +42,12 @@ import re
 from flask_appbuilder.security.manager import AUTH_OAUTH
 from airflow.providers.fab.auth_manager.security_manager.override import FabAirflowSecurityManagerOverride
 
-# Behind the load balancer: trust X-Forwarded-Proto, so redirect URLs are https.
-ENABLE_PROXY_FIX = True
+# The load balancer terminates TLS: FAB's session cookie is sent over HTTPS
+# only, and not with cross-site requests. (The callback URL is https
+# because airflow.cfg's [fab] enable_proxy_fix trusts X-Forwarded-Proto.)
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 AUTH_TYPE = AUTH_OAUTH
 AUTH_USER_REGISTRATION = True
 AUTH_USER_REGISTRATION_ROLE = "Public"
@@ -103,8 +107,6 @@ func ssoValues(v *ChartValues, s *identity.SignIn) {
 	v.APIServer.APIServerConfig = pulumi.Sprintf(config, s.Clients["airflow"].ID(), s.HostedDomain(), s.Issuer())
 	v.APIServer.Env = append(v.APIServer.Env,
 		ComponentEnv{Name: ssoSecretEnv, ValueFrom: &ValueFrom{SecretKeyRef: SecretKeyRef{Name: SSOSecretName, Key: "client-secret"}}},
-		// Uvicorn trusts the load balancer's X-Forwarded-* headers.
-		ComponentEnv{Name: "FORWARDED_ALLOW_IPS", Value: "*"},
 	)
 	off := false
 	v.CreateUserJob = CreateUserJob{Enabled: &off}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/dataplatform/dataplatform/testbed/internal/bed"
@@ -128,6 +130,25 @@ func signInRefused(t *testing.T, ctx context.Context, u bed.User) string {
 	return page(ctx)
 }
 
+// cookies are the browser's cookies for Airflow's address.
+func cookies(t *testing.T, ctx context.Context) []*network.Cookie {
+	t.Helper()
+	cs, err := chromedp.Run(ctx, chromedp.Action[[]*network.Cookie](func(ctx context.Context, tg *chromedp.Target) ([]*network.Cookie, error) {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return nil, err
+		}
+		res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{b.State.Airflow.URL + "/"}})
+		return res.Cookies, err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) == 0 {
+		t.Fatal("the browser holds no cookie of Airflow's")
+	}
+	return cs
+}
+
 // page describes where the browser is and what it shows.
 func page(ctx context.Context) string {
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
@@ -228,6 +249,12 @@ func TestUsersSignInThroughTheUserPoolWithTheirGroupsRole(t *testing.T) {
 			status, body := call(t, ctx, "GET", "/api/v2/dags", nil)
 			if (u.Role != "") != (status == 200) {
 				t.Fatalf("GET /api/v2/dags as %s (role %s): %d %.300s", u.Username, role, status, body)
+			}
+			// Its session cookie goes over HTTPS only, and not to scripts.
+			for _, c := range cookies(t, ctx) {
+				if c.Name == "session" && (!c.Secure || !c.HTTPOnly) {
+					t.Errorf("Airflow's session cookie is Secure=%v HttpOnly=%v over HTTPS", c.Secure, c.HTTPOnly)
+				}
 			}
 			connections, _ := call(t, ctx, "GET", "/api/v2/connections", nil)
 			if mayEditConnections := u.Role == "Admin" || u.Role == "Op"; mayEditConnections != (connections == 200) {
