@@ -66,36 +66,18 @@ func poolCapacity(p *plan.Plan, prices PriceTable, add func(r plan.Resource, wha
 		t.maxCPU, t.maxGiB = math.Max(t.maxCPU, d.CPU), math.Max(t.maxGiB, d.MemoryGiB)
 		t.pods += d.Replicas
 	}
-	disk := 0.0
-	for _, r := range p.Find("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass") {
-		for _, m := range plan.Maps(plan.At(r.Inputs, "spec", "blockDeviceMappings")) {
-			disk = plan.StringToGiB(plan.StringAt(m, "ebs", "volumeSize"))
-		}
-	}
+	disk := nodeDisk(p)
 	for _, pool := range p.Find("kubernetes:karpenter.sh/v1:NodePool") {
 		name := plan.StringAt(pool.Inputs, "metadata", "name")
 		t := totals[name]
 		if t == nil {
 			continue
 		}
-		allowed := poolShapes(pool)
-		best, bestN, bestUSD := "", 0, math.Inf(1)
-		for _, s := range allowed {
-			key := "ec2.instance." + s.name + ".hour"
-			pr, ok := prices.Prices[key]
-			ac, am := s.vcpu-NodeOverhead.CPU, s.gib-NodeOverhead.GiB
-			if !ok || ac < t.maxCPU || am < t.maxGiB {
-				continue
-			}
-			n := int(math.Max(math.Ceil(t.cpu/ac), math.Ceil(t.gib/am)))
-			usd := float64(n) * (prices.HoursPerMonth*pr.USD + disk*prices.Prices["ec2.ebs.gp3.gbmonth"].USD)
-			if usd < bestUSD {
-				best, bestN, bestUSD = s.name, n, usd
-			}
-		}
-		if best == "" {
+		chosen, bestN, ok := poolNodes(p, prices, pool)
+		if !ok {
 			continue
 		}
+		best := chosen.name
 		key := "ec2.instance." + best + ".hour"
 		n := float64(bestN)
 		add(pool, fmt.Sprintf("always-on capacity: %d pods requesting %.2f vCPU and %.1f GiB, on %d × %s on-demand (the cheapest the pool allows), %.0f GiB gp3 each",

@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataplatform/dataplatform/insights"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
@@ -285,4 +287,26 @@ func TestProdSendsRetryableWorkToTheSpotPool(t *testing.T) {
 	// And the values still pass the chart's schema.
 	schema, defaults := airflowSchema(t)
 	assert.NoError(t, schema.Validate(asJSON(t, coalesce(defaults, af))))
+}
+
+// The nodes an idle platform runs on (cmd/plan -nodes, which the cluster
+// test bed makes) are the ones the estimate prices: the core group at its
+// desired size, and per NodePool the type and count its always-on pods
+// need.
+func TestTheIdleNodesAreTheOnesTheEstimatePrices(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		est := insights.EstimateCost(p, insights.Prices())
+		text := ""
+		for _, l := range est.Lines {
+			text += l.What + "\n"
+		}
+		for _, n := range insights.Nodes(p, insights.Prices()) {
+			if n.Count == 0 {
+				continue
+			}
+			assert.Contains(t, text, fmt.Sprintf("%d × %s", n.Count, n.InstanceType), "%s: %s", stack, n.Source)
+			assert.Less(t, n.AllocatableCPU, n.CPU)
+		}
+	}
 }

@@ -328,3 +328,34 @@ func sorted(s ...string) []string {
 	sort.Strings(s)
 	return s
 }
+
+// The user pool sends users back only to the callbacks the plan registers
+// for Airflow's client, as Cognito does: a sign-in that names any other
+// redirect_uri gets an error page, never a redirect.
+func TestTheUserPoolRefusesACallbackThePlanDoesNotRegister(t *testing.T) {
+	if !stackHasSSO() {
+		t.Skipf("stack %s has no user pool", b.State.Stack)
+	}
+	var client struct{ id, callback string }
+	for _, c := range b.Plan.Find("aws:cognito/userPoolClient:UserPoolClient") {
+		if c.Inputs["name"] == "airflow" {
+			client.id = c.ID
+			client.callback = fmt.Sprint(c.Inputs["callbackUrls"].([]any)[0])
+		}
+	}
+	authorize := "https://" + b.Plan.Output("ssoSignInDomain") + "/oauth2/authorize?response_type=code&scope=openid&client_id=" + client.id + "&redirect_uri="
+	for redirect, refused := range map[string]bool{client.callback: false, client.callback + "x": true, "https://evil.testbed.invalid/cb": true} {
+		out, err := b.Client(bed.LaptopHost, nil, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--max-time", "10",
+			"--cacert", b.State.CA, authorize+url.QueryEscape(redirect))
+		if err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+		status, location, _ := strings.Cut(strings.TrimSpace(out), " ")
+		if refused && (status != "400" || strings.Contains(location, redirect)) {
+			t.Errorf("redirect_uri %s: %s %s, want an error page", redirect, status, location)
+		}
+		if !refused && !strings.HasPrefix(status, "30") {
+			t.Errorf("redirect_uri %s (registered): %s, want the sign-in page", redirect, status)
+		}
+	}
+}
