@@ -52,11 +52,26 @@ func TestADagRunReadsItsConnectionAndItsLogLandsInS3(t *testing.T) {
 		}
 		return fmt.Errorf("state %q", state)
 	})
-	logPath := "/api/v2/dags/" + dag + "/dagRuns/" + run.ID + "/taskInstances/read_connection/logs/1"
-	_, logs := call(t, ctx, "GET", logPath+"?full_content=true", nil)
+	logPath := "/api/v2/dags/" + dag + "/dagRuns/" + run.ID + "/taskInstances/read_connection/logs/1?full_content=true"
 	if state != "success" {
+		_, logs := call(t, ctx, "GET", logPath, nil)
 		t.Fatalf("the run %s: %s; the task's log:\n%s", run.ID, state, logs)
 	}
+	// The task's supervisor uploads the log when the task process has
+	// ended, which may be a moment after the run is marked done.
+	bucket := b.Plan.Output("airflowLogBucket")
+	var logs string
+	eventually(t, 2*time.Minute, "the task's log is in S3 and the API server serves it from there", func() error {
+		if keys := s3Keys(t, bucket, "logs/dag_id="+dag+"/"); len(keys) == 0 {
+			return fmt.Errorf("no object under s3://%s/logs/dag_id=%s/", bucket, dag)
+		}
+		_, logs = call(t, ctx, "GET", logPath, nil)
+		// The API server found it in S3 (its sources), not on the worker.
+		if !strings.Contains(logs, "s3://"+bucket+"/logs/dag_id="+dag) {
+			return fmt.Errorf("the API server did not read the log from s3://%s/logs/: %.600s", bucket, logs)
+		}
+		return nil
+	})
 	for _, want := range []string{
 		"TESTBED connection testbed_source host=source.testbed.internal login=reader",
 		"TESTBED variable testbed_greeting=hello from Secrets Manager",
@@ -64,15 +79,6 @@ func TestADagRunReadsItsConnectionAndItsLogLandsInS3(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the task's log, as the API server serves it, lacks %q:\n%s", want, logs)
 		}
-	}
-	// The API server found it in S3 (its sources), not on the worker.
-	bucket := strings.TrimPrefix(b.Plan.Output("airflowLogBucket"), "")
-	if !strings.Contains(logs, "s3://"+bucket+"/logs/dag_id="+dag) {
-		t.Errorf("the API server did not read the log from s3://%s/logs/:\n%.2000s", bucket, logs)
-	}
-	keys := s3Keys(t, bucket, "logs/dag_id="+dag+"/")
-	if len(keys) == 0 {
-		t.Fatalf("no object under s3://%s/logs/dag_id=%s/", bucket, dag)
 	}
 }
 

@@ -191,19 +191,41 @@ func (b *Bed) host(name string) (string, error) {
 		return "", err
 	}
 	b.State.Hosts[name] = ip
-	return ip, b.saveLocked()
+	if err := b.saveLocked(); err != nil {
+		return "", err
+	}
+	return ip, b.writeHostsLocked()
 }
 
 // resolve points DNS names at an address, in every host's /etc/hosts.
 func (b *Bed) resolve(ip string, names ...string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, n := range names {
 		b.State.Names[n] = ip
 	}
-	return b.writeHosts()
+	return b.writeHostsLocked()
 }
 
+func (b *Bed) writeHostsLocked() error { return b.writeHostsFrom(b.State.Hosts, b.State.Names) }
+
 func (b *Bed) writeHosts() error {
-	text := hostsText(b.State.Names)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.writeHostsLocked()
+}
+
+func (b *Bed) writeHostsFrom(hosts, bedNames map[string]string) error {
+	// Every host's own name too: a pod resolves its hostname, as the
+	// kubelet's /etc/hosts lets it.
+	names := map[string]string{}
+	for h, ip := range hosts {
+		names[h] = ip
+	}
+	for n, ip := range bedNames {
+		names[n] = ip
+	}
+	text := hostsText(names)
 	if err := os.WriteFile(b.path("hosts"), []byte(text), 0o644); err != nil {
 		return err
 	}

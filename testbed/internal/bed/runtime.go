@@ -159,7 +159,9 @@ func (b *Bed) script(s Spec, dir string) (string, error) {
 	}
 	q := strconv.Quote
 	var w strings.Builder
-	fmt.Fprintf(&w, "set -eu\nD=%s\nmkdir -p $D/mnt\nmount -t tmpfs tbroot $D/mnt\nmkdir -p $D/mnt/upper $D/mnt/work $D/mnt/root\n", q(dir))
+	// The pod's own hostname, as the kubelet sets it (its UTS namespace).
+	fmt.Fprintf(&w, "set -eu\nhostname %s\nD=%s\n", q(s.Host), q(dir))
+	w.WriteString("mkdir -p $D/mnt\nmount -t tmpfs tbroot $D/mnt\nmkdir -p $D/mnt/upper $D/mnt/work $D/mnt/root\n")
 	w.WriteString("mount -t overlay overlay -o lowerdir=/,upperdir=$D/mnt/upper,workdir=$D/mnt/work $D/mnt/root\nR=$D/mnt/root\n")
 	w.WriteString("mount -t proc proc $R/proc\nmount --rbind /dev $R/dev\nmount --rbind /sys $R/sys\nmount -t tmpfs tmp $R/dev/shm\n")
 	for _, line := range s.Passwd {
@@ -223,7 +225,7 @@ func (b *Bed) prepare(s Spec) (*exec.Cmd, string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "run.sh"), []byte(sh), 0o755); err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command("ip", "netns", "exec", nsPrefix+s.Host, "unshare", "-m", "--propagation", "private", "sh", filepath.Join(dir, "run.sh"))
+	cmd := exec.Command("ip", "netns", "exec", nsPrefix+s.Host, "unshare", "-m", "-u", "--propagation", "private", "sh", filepath.Join(dir, "run.sh"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	return cmd, b.path("logs", s.Name+".log"), nil
 }
