@@ -11,17 +11,18 @@ import (
 // requests, how many pods, and the node sources they may run on.
 type Demand struct {
 	// Workload is "Kind namespace/name".
-	Workload string
+	Workload string `json:"workload"`
 	// Replicas is how many pods run (DaemonSets: one per node, 0 here).
-	Replicas int
+	Replicas int `json:"replicas"`
 	// CPU (cores) and MemoryGiB one pod requests: its containers' sum, or
 	// its largest init container if that is more.
-	CPU, MemoryGiB float64
+	CPU       float64 `json:"cpu"`
+	MemoryGiB float64 `json:"memoryGiB"`
 	// Pool is the Karpenter NodePool its pods go to (the heaviest of those
 	// they fit), or "" when they run on a managed node group.
-	Pool string
+	Pool string `json:"pool,omitempty"`
 	// NodeGroup is the managed node group they run on, when Pool is "".
-	NodeGroup string
+	NodeGroup string `json:"nodeGroup,omitempty"`
 }
 
 // Claim is a persistent volume a release or the program creates.

@@ -57,6 +57,7 @@ var objectChecks = []objectCheck{
 	{RuleMasterSharedObjects, "no job that connects as an RDS master user runs REASSIGN OWNED, which would hand the instance's postgres and template1 databases to an app", checkMasterSharedObjects},
 	{RuleSignInClaims, "every user attribute an app's sign-in reads from the pool's tokens is one its app client may read (Cognito leaves the others out)", checkSignInClaims},
 	{RuleAirflowBehindTLS, "Airflow, signing users in behind a load balancer that terminates TLS, trusts its X-Forwarded headers for sign-in and keeps its session cookie to HTTPS", checkAirflowBehindTLS},
+	{RuleHooks, "no pod of a release Helm waits for waits for one of its post-install hooks (Helm runs them only once the pods are ready), and a Job a release keeps is deleted when done", checkHooks},
 	{RuleDisruption, "every long-running app component has one PodDisruptionBudget matching its replicas, running user code carries karpenter.sh/do-not-disrupt, and nothing with a volume of its own may run on spot", checkDisruption},
 }
 

@@ -24,7 +24,7 @@ func TestProdIsHighlyAvailableAndDevStaysSmall(t *testing.T) {
 		assert.Equal(t, label, str(spread, "labelSelector", "matchLabels", "component"))
 		d := dev[component].(map[string]any)
 		assert.Equal(t, 1.0, d["replicas"], "dev %s", component)
-		assert.Equal(t, 0.0, at(d, "podDisruptionBudget", "config", "maxUnavailable"), "dev's single %s is never evicted without warning", component)
+		assert.Equal(t, 1.0, at(d, "podDisruptionBudget", "config", "maxUnavailable"), "dev's single %s may be evicted (a drain restarts it elsewhere), or its node is held for 48 hours", component)
 	}
 
 	p := stackPlan(t, "prod")
@@ -43,7 +43,7 @@ func TestProdIsHighlyAvailableAndDevStaysSmall(t *testing.T) {
 	devPDBs := stackPlan(t, "dev").Find("kubernetes:policy/v1:PodDisruptionBudget")
 	assert.Len(t, devPDBs, 7, "every long-running Airbyte component")
 	for _, r := range devPDBs {
-		assert.Equal(t, 0.0, at(r.Inputs, "spec", "maxUnavailable"), "dev runs one replica of %s: a drain waits rather than take it down", r.Name)
+		assert.Equal(t, 1.0, at(r.Inputs, "spec", "maxUnavailable"), "dev runs one replica of %s: a drain may evict it, or its node is held for 48 hours", r.Name)
 	}
 	assert.Equal(t, 2.0, values(t, p, "karpenter")["replicas"])
 	assert.Equal(t, 2.0, values(t, p, "load-balancer-controller")["replicaCount"])

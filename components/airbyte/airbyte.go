@@ -537,13 +537,12 @@ const DoNotDisrupt = "karpenter.sh/do-not-disrupt"
 var LongRunning = []string{"server", "worker", "workload-api-server", "workload-launcher", "cron", "temporal", "manifest-server"}
 
 // MaxUnavailable is the disruption budget of a component with replicas
-// pods: one at a time from two replicas up; none for a single replica, so
-// that a drain waits (up to the NodePool's terminationGracePeriod) rather
-// than take the only pod down without warning.
+// pods: one at a time, whatever the replicas. A single replica may be
+// evicted too (its Deployment starts it again on another node): a budget
+// of none would hold its node until the NodePool's terminationGracePeriod
+// (48 hours) forces it, and fail an EKS node group update, which gives up
+// after 15 minutes of refused evictions.
 func MaxUnavailable(replicas int) int {
-	if replicas < 2 {
-		return 0
-	}
 	return 1
 }
 

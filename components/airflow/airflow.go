@@ -387,6 +387,7 @@ server_tls_ciphers = normal
 // S3, connections and variables from Secrets Manager, statsd, git-sync, and
 // the ingress. No credential is in the values.
 func Values(cfg Config, args *AirflowArgs) ChartValues {
+	off, zero := false, 0
 	cfg = cfg.WithDefaults()
 	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.Role.RoleARN}
 	sa := func(component string) Component {
@@ -440,7 +441,11 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName, Resources: cfg.Size("pgbouncerExporter").Requirements()},
 			Resources:              cfg.Size("pgbouncer").Requirements(),
 		},
-		MigrateDatabaseJob: Job{Resources: cfg.Size("migrateDatabaseJob").Requirements()},
+		// pulumi-kubernetes installs and upgrades the release as Helm's
+		// --wait does: it waits for the pods before any post-install
+		// hook, and the pods wait for the migrations, so the Jobs are
+		// part of the release (the chart's documentation for --wait).
+		MigrateDatabaseJob: Job{Resources: cfg.Size("migrateDatabaseJob").Requirements(), UseHelmHooks: &off, ApplyCustomEnv: &off, TTLSecondsAfterFinished: &zero},
 		// The chart's own StatsD exporter runs only when nothing else
 		// receives the metrics.
 		Statsd: Enabled{Enabled: args.StatsdHost == ""},
@@ -467,6 +472,7 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		},
 		Dags: Dags{GitSync: GitSync{Enabled: false}},
 		CreateUserJob: CreateUserJob{
+			UseHelmHooks: &off, ApplyCustomEnv: &off, TTLSecondsAfterFinished: &zero,
 			Resources:   cfg.Size("createUserJob").Requirements(),
 			DefaultUser: DefaultUser{Role: "Admin", Username: cfg.Admin.Username, Email: cfg.Admin.Email, FirstName: "Platform", LastName: "Admin", Password: ""},
 			Env: []SecretEnvVar{{Name: adminPasswordEnv, ValueFrom: ValueFrom{SecretKeyRef: SecretKeyRef{
@@ -561,13 +567,14 @@ func withoutPersistence(c Component) Component {
 }
 
 // availability is the PodDisruptionBudget and zone spread of a component
-// with replicas pods labelled component=label: one pod at a time from two
-// replicas up, spread across zones; a single replica allows no voluntary
-// eviction (a drain waits, up to the NodePool's terminationGracePeriod,
-// rather than take the only scheduler or API server down without warning).
+// with replicas pods labelled component=label: one pod at a time, spread
+// across zones from two replicas up. A single replica may be evicted too
+// (a drain restarts it on another node): a budget of none would hold its
+// node until the NodePool's terminationGracePeriod (48 hours), and fail an
+// EKS node group update after 15 minutes (see airbyte.MaxUnavailable).
 func availability(replicas int, label string) (*PodDisruptionBudget, []TopologySpreadConstraint) {
 	if replicas < 2 {
-		return &PodDisruptionBudget{Enabled: true, Config: PDBConfig{MaxUnavailable: 0}}, nil
+		return &PodDisruptionBudget{Enabled: true, Config: PDBConfig{MaxUnavailable: 1}}, nil
 	}
 	return &PodDisruptionBudget{Enabled: true, Config: PDBConfig{MaxUnavailable: 1}},
 		[]TopologySpreadConstraint{{

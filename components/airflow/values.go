@@ -93,6 +93,16 @@ type MetricsExporterSidecar struct {
 // Job is one of the chart's jobs (the database migration).
 type Job struct {
 	Resources *Resources `json:"resources,omitempty"`
+	// UseHelmHooks false makes the Job part of the release rather than a
+	// post-install hook, which Helm runs only once the release's pods are
+	// ready: the pods wait for the migrations (plan check k8s/hooks).
+	UseHelmHooks *bool `json:"useHelmHooks,omitempty"`
+	// ApplyCustomEnv false, with useHelmHooks false, as the chart's
+	// documentation asks for installs that wait.
+	ApplyCustomEnv *bool `json:"applyCustomEnv,omitempty"`
+	// TTLSecondsAfterFinished 0 deletes the finished Job, so the next
+	// upgrade makes it again (a Job's pod template cannot change).
+	TTLSecondsAfterFinished *int `json:"ttlSecondsAfterFinished,omitempty"`
 }
 
 // Resources are a container's requests and limits, as Kubernetes writes them.
@@ -135,6 +145,10 @@ type CreateUserJob struct {
 	Env         []SecretEnvVar `json:"env"`
 	Args        []string       `json:"args"`
 	Resources   *Resources     `json:"resources,omitempty"`
+	// As Job's: part of the release, deleted when done.
+	UseHelmHooks            *bool `json:"useHelmHooks,omitempty"`
+	ApplyCustomEnv          *bool `json:"applyCustomEnv,omitempty"`
+	TTLSecondsAfterFinished *int  `json:"ttlSecondsAfterFinished,omitempty"`
 }
 
 // DefaultUser is the first admin; its password stays empty in the values.
