@@ -150,3 +150,32 @@ func (b *Bed) objectOK(kind, ns, name string) (any, bool) {
 	o, err := b.workload(kind, ns, name)
 	return o, err == nil
 }
+
+// SchedulerInCluster restarts Airflow's scheduler as the chart runs it on
+// EKS: with the executor the plan renders (the KubernetesExecutor, without
+// the bed's LocalExecutor substitution) and the in-cluster credentials the
+// kubelet gives its pod: its service account's token and the cluster's CA
+// at /var/run/secrets/kubernetes.io/serviceaccount (stand-in for the
+// service account admission's token volume, with a token the cluster
+// bed's TokenRequest issued), and KUBERNETES_SERVICE_HOST and _PORT set to
+// the cluster bed's API server (an address substitution: on EKS, the
+// kubernetes Service's IP).
+func (b *Bed) SchedulerInCluster(apiHost string, apiPort int, token string, ca []byte) error {
+	b.StopHost("airflow-scheduler")
+	dir := b.path("pods", "airflow-scheduler", "serviceaccount")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, body := range map[string][]byte{"token": []byte(token), "ca.crt": ca, "namespace": []byte(airflowNS)} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			return err
+		}
+	}
+	binds := []Bind{{Src: dir, Dst: "/var/run/secrets/kubernetes.io/serviceaccount", RO: true}}
+	_, err := b.airflowPodWith("Deployment", "airflow-scheduler", "scheduler", false, binds,
+		"KUBERNETES_SERVICE_HOST="+apiHost, fmt.Sprintf("KUBERNETES_SERVICE_PORT=%d", apiPort))
+	return err
+}
+
+// DagID is the bed's DAG.
+const DagID = dagID

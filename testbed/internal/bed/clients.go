@@ -236,3 +236,9 @@ func (b *Bed) TemporalSchemaThrough(hostsFile, host string) (string, error) {
 	return b.RunPod(PodRun{Object: &o, Container: "airbyte-temporal", Name: host, Host: host, HostsFile: hostsFile,
 		Argv: []string{"/bin/bash", "/etc/temporal/testbed-autosetup.sh", "schema-only"}}, 3*time.Minute)
 }
+
+// Log is the last lines of a process's log (its name: "<pod>-<container>").
+func (b *Bed) Log(name string, lines int) string {
+	body, _ := os.ReadFile(b.path("logs", name+".log"))
+	return tail(string(body), lines)
+}

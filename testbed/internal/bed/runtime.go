@@ -18,10 +18,14 @@ import (
 // listens on the address and port the plan gives it, as on a VPC, and
 // reaches the others by the names the plan uses (each namespace's
 // /etc/hosts maps them).
+// BridgeIP is this machine's address on the bed's bridge: the pods reach
+// what runs outside the bed (the cluster bed's API server) there.
+const BridgeIP = "10.88.0.1"
+
 const (
 	bridge    = "tb0"
 	subnet    = "10.88"
-	bridgeIP  = subnet + ".0.1"
+	bridgeIP  = BridgeIP
 	nsPrefix  = "tb-"
 	netPrefix = 16
 )

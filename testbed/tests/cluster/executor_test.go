@@ -1,0 +1,195 @@
+//go:build testbed
+
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/dataplatform/dataplatform/testbed/internal/bed"
+	"github.com/dataplatform/dataplatform/testbed/internal/cluster"
+)
+
+// appsBed opens the stack's running apps bed (TESTBED_DIR), or returns nil
+// when none runs.
+func appsBed(t *testing.T) *bed.Bed {
+	dir := os.Getenv("TESTBED_DIR")
+	if dir == "" {
+		return nil
+	}
+	tools, err := bed.ReadTools(os.Getenv("TESTBED_CACHE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := bed.Open(dir, tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ab
+}
+
+// renderedPodTemplate is the pod template the plan renders for Airflow's
+// task pods (the chart's pod_template_file.yaml).
+func (b *life) renderedPodTemplate(t *testing.T) corev1.Pod {
+	for _, o := range b.plan.Objects() {
+		if o.Kind() != "ConfigMap" {
+			continue
+		}
+		data, _ := o.Map["data"].(map[string]any)
+		if tpl, ok := data["pod_template_file.yaml"].(string); ok {
+			var pod corev1.Pod
+			if err := yaml.Unmarshal([]byte(tpl), &pod); err != nil {
+				t.Fatal(err)
+			}
+			return pod
+		}
+	}
+	t.Fatal("the plan renders no pod_template_file.yaml")
+	return corev1.Pod{}
+}
+
+// executor: the real Airflow scheduler of the apps bed, with the executor
+// the plan renders (KubernetesExecutor) and its service account's token,
+// launches a DAG's task as a pod in this cluster, and the pod has what the
+// plan's pod template says: the account, the annotations, the placement
+// (node selector, affinity, tolerations; and the real scheduler finds it a
+// node) and the environment. Airflow's own code (the cncf.kubernetes
+// provider's PodGenerator) builds the pod from the rendered template.
+func (b *life) executor(t *testing.T) {
+	ab := appsBed(t)
+	if ab == nil {
+		t.Skip("no apps bed runs (TESTBED_DIR): testbed/run runs this test with the stack's apps bed up")
+	}
+	// testbed/run runs this bed beside the apps tests: the scheduler is
+	// theirs until they are done.
+	if done := os.Getenv("TESTBED_APPS_DONE"); done != "" {
+		for deadline := time.Now().Add(40 * time.Minute); ; time.Sleep(2 * time.Second) {
+			if _, err := os.Stat(done); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the apps tests did not finish (%s)", done)
+			}
+		}
+	}
+	ctx := context.Background()
+	pods, err := b.c.Client.CoreV1().Pods("airflow").List(ctx, metav1.ListOptions{LabelSelector: "component=scheduler"})
+	if err != nil || len(pods.Items) == 0 {
+		t.Fatalf("no scheduler pod in the cluster (%v)", err)
+	}
+	sa := pods.Items[0].Spec.ServiceAccountName
+	token, err := b.c.Token(ctx, "airflow", sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ab.SchedulerInCluster(b.c.Addr, cluster.APIServerPort, token, b.c.CA); err != nil {
+		t.Fatal(err)
+	}
+	for _, argv := range [][]string{{"airflow", "dags", "unpause", bed.DagID}, {"airflow", "dags", "trigger", bed.DagID}} {
+		if out, err := ab.RunIn("Deployment", "airflow", "airflow-scheduler", "scheduler", "airflow-cli", argv); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
+	var task corev1.Pod
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		list, _ := b.c.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "dag_id=" + bed.DagID})
+		if list != nil && len(list.Items) > 0 {
+			task = list.Items[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduler launched no task pod in 3 minutes; its log:\n%s", ab.Log("airflow-scheduler-scheduler", 30))
+		}
+		time.Sleep(2 * time.Second)
+	}
+	tpl := b.renderedPodTemplate(t)
+	var problems []string
+	if task.Spec.ServiceAccountName != tpl.Spec.ServiceAccountName {
+		problems = append(problems, fmt.Sprintf("service account %q, the template's is %q", task.Spec.ServiceAccountName, tpl.Spec.ServiceAccountName))
+	}
+	for k, v := range tpl.Annotations {
+		if task.Annotations[k] != v {
+			problems = append(problems, fmt.Sprintf("annotation %s=%q, the template has %q", k, task.Annotations[k], v))
+		}
+	}
+	if fmt.Sprint(task.Spec.NodeSelector) != fmt.Sprint(tpl.Spec.NodeSelector) {
+		problems = append(problems, fmt.Sprintf("node selector %v, the template's %v", task.Spec.NodeSelector, tpl.Spec.NodeSelector))
+	}
+	if fmt.Sprint(task.Spec.Affinity) != fmt.Sprint(tpl.Spec.Affinity) {
+		problems = append(problems, "affinity differs from the template's")
+	}
+	for _, want := range tpl.Spec.Tolerations {
+		if !hasToleration(task.Spec.Tolerations, want) {
+			problems = append(problems, fmt.Sprintf("lacks the template's toleration %v", want))
+		}
+	}
+	got, want := envNames(task), envNames(tpl)
+	for n := range want {
+		if !got[n] {
+			problems = append(problems, "lacks the template's variable "+n)
+		}
+	}
+	if len(problems) > 0 {
+		t.Errorf("task pod %s differs from the plan's pod template:\n  %s", task.Name, strings.Join(problems, "\n  "))
+	}
+	node := waitScheduled(ctx, t, b, task)
+	var names []string
+	for n := range got {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	t.Logf("task pod %s: account %s, on %s (%s), command %v, environment %v", task.Name, task.Spec.ServiceAccountName, node.Name, nodeSource(node),
+		task.Spec.Containers[0].Args, names)
+}
+
+func hasToleration(list []corev1.Toleration, want corev1.Toleration) bool {
+	for _, t := range list {
+		if t.Key == want.Key && t.Operator == want.Operator && t.Value == want.Value && t.Effect == want.Effect {
+			return true
+		}
+	}
+	return false
+}
+
+func envNames(p corev1.Pod) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range p.Spec.Containers {
+		for _, e := range c.Env {
+			out[e.Name] = true
+		}
+	}
+	return out
+}
+
+// waitScheduled waits for the real scheduler to bind the pod, and returns
+// its node.
+func waitScheduled(ctx context.Context, t *testing.T, b *life, p corev1.Pod) *corev1.Node {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		cur, err := b.c.Client.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+		if err == nil && cur.Spec.NodeName != "" {
+			n, err := b.c.Client.CoreV1().Nodes().Get(ctx, cur.Spec.NodeName, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if time.Now().After(deadline) {
+			if cur == nil {
+				t.Fatalf("task pod %s: %v", p.Name, err)
+			}
+			t.Fatalf("task pod %s found no node in a minute: %s", p.Name, scheduling(*cur))
+		}
+		time.Sleep(time.Second)
+	}
+}
