@@ -141,6 +141,9 @@ func Start(ctx context.Context, dir string, tools Tools, issuer, addr string) (*
 		"--use-service-account-credentials", "--service-account-private-key-file", p("sa.key"),
 		"--root-ca-file", p("ca.pem"), "--cluster-signing-cert-file", p("ca.pem"), "--cluster-signing-key-file", p("ca.key"),
 		"--controllers", "*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
+		// KWOK's lease renewals are late under load here; a node is not
+		// marked unready for that (the bed tests no node failure).
+		"--node-monitor-grace-period", "5m",
 		"--concurrent-deployment-syncs", "10", "--kube-api-qps", "200", "--kube-api-burst", "400"); err != nil {
 		c.Stop()
 		return nil, err

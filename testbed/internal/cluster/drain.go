@@ -22,7 +22,9 @@ const DisruptedTaint = "karpenter.sh/disrupted"
 // Roll is how long one node's replacement took.
 type Roll struct {
 	Node, Replacement string
-	Took              time.Duration
+	// Took is the whole replacement; Launch the wait for the replacement
+	// node to be Ready, Drain the evictions until the node was empty.
+	Took, Launch, Drain time.Duration
 	// Evictions is how many pods were evicted; Refused how many times the
 	// eviction API refused one (a disruption budget held it).
 	Evictions, Refused int
@@ -49,6 +51,8 @@ func (c *Cluster) RollNode(ctx context.Context, name string, kind Node, limit ti
 	if err := c.waitNodeReady(ctx, roll.Replacement, time.Minute); err != nil {
 		return roll, err
 	}
+	roll.Launch = time.Since(start)
+	drain := time.Now()
 	taints := append(old.Spec.Taints, corev1.Taint{Key: DisruptedTaint, Effect: corev1.TaintEffectNoSchedule})
 	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"unschedulable": true, "taints": taints}})
 	if _, err := c.Client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
@@ -90,6 +94,7 @@ func (c *Cluster) RollNode(ctx context.Context, name string, kind Node, limit ti
 		}
 		time.Sleep(time.Second)
 	}
+	roll.Drain = time.Since(drain)
 	if err := c.Client.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 		return roll, err
 	}

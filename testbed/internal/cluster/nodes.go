@@ -104,48 +104,48 @@ func (c *Cluster) AddNode(ctx context.Context, n Node, zone string) (string, err
 	c.nodeSeq++
 	src := strings.NewReplacer("node group ", "ng-", "NodePool ", "pool-", " ", "-").Replace(n.Source)
 	name := fmt.Sprintf("%s-%d", src, c.nodeSeq)
-	if _, err := c.Client.CoreV1().Nodes().Create(ctx, n.Object(name, zone), metav1.CreateOptions{}); err != nil {
+	created, err := c.Client.CoreV1().Nodes().Create(ctx, n.Object(name, zone), metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("node %s: %w", name, err)
+	}
+	// Ready at once, as a kubelet that has joined reports it (KWOK's own
+	// node stage plays tens of seconds late here); KWOK then keeps its
+	// lease.
+	now := metav1.Now()
+	created.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+		Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}}
+	if _, err := c.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return "", fmt.Errorf("node %s: %w", name, err)
 	}
 	return name, nil
 }
 
-// writeStages writes KWOK's configuration: its own pod stages (ready,
-// delete), and its complete stage changed to select what a kubelet
-// completes: a pod that is not restarted (restartPolicy Never or
-// OnFailure: a Job's, a Helm hook's, a task's) once it runs, rather than
-// only a Job's pods, as KWOK's own stage does. A bare hook pod (Airbyte's
-// bootloader) would otherwise run for ever.
+// writeStages writes KWOK's configuration: a pod stage that matches no pod,
+// so that KWOK leaves pods to the kubelet stand-in (Kubelet) and runs the
+// nodes with its own node stages (KWOK loads its default pod stages only
+// when none is configured). KWOK's pod stages are in from, for reference.
 func writeStages(from, to string) (string, error) {
-	var docs []string
-	for _, f := range []string{"pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml"} {
-		b, err := os.ReadFile(filepath.Join(from, f))
-		if err != nil {
-			return "", fmt.Errorf("KWOK's stages: %w", err)
-		}
-		s := string(b)
-		if f == "pod-ready.yaml" {
-			// Ready only once the kubelet stand-in found what the pod
-			// needs (Kubelet).
-			head := "    matchExpressions:\n"
-			if !strings.Contains(s, head) {
-				return "", fmt.Errorf("KWOK's %s has no matchExpressions", f)
-			}
-			s = strings.Replace(s, head, head+"    - key: '.metadata.annotations."+RefsAnnotation+"'\n      operator: 'In'\n      values:\n      - 'ok'\n", 1)
-			// A pod that runs to completion completes right after it is
-			// ready, not when KWOK next hears of it (tens of seconds).
-			s = strings.Replace(s, "spec:\n", "spec:\n  immediateNextStage: true\n", 1)
-		}
-		if f == "pod-complete.yaml" {
-			old := "    - key: '.metadata.ownerReferences.[].kind'\n      operator: 'In'\n      values:\n      - 'Job'\n"
-			if !strings.Contains(s, old) {
-				return "", fmt.Errorf("KWOK's %s no longer selects a Job's pods as this bed expects", f)
-			}
-			s = strings.Replace(s, old, "    - key: '.spec.restartPolicy'\n      operator: 'In'\n      values:\n      - 'Never'\n      - 'OnFailure'\n", 1)
-		}
-		docs = append(docs, strings.TrimSpace(s))
+	if _, err := os.Stat(filepath.Join(from, "pod-ready.yaml")); err != nil {
+		return "", fmt.Errorf("KWOK's stages: %w", err)
 	}
-	return to, os.WriteFile(to, []byte(strings.Join(docs, "\n---\n")+"\n"), 0o644)
+	const none = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-none
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.annotations.testbedkwok'
+      operator: 'In'
+      values:
+      - 'never-set'
+  next:
+    statusTemplate: ""
+`
+	return to, os.WriteFile(to, []byte(none), 0o644)
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

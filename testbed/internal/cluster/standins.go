@@ -82,14 +82,15 @@ func (c *Cluster) syncSecret(ctx context.Context, u *unstructured.Unstructured) 
 	return err
 }
 
-// RefsAnnotation is set on a pod once everything the kubelet needs before
-// it starts the pod's containers exists; KWOK's ready stage waits for it.
-const RefsAnnotation = "testbedrefs"
-
-// Kubelet stands in for the part of the kubelet KWOK does not model: a
-// pod's containers start only once the Secrets and ConfigMaps it mounts or
-// reads exist (until then the kubelet reports CreateContainerConfigError or
-// ContainerCreating, and the pod is not Ready). It also stands in for the
+// Kubelet stands in for the kubelet of every node: it starts a scheduled
+// pod's containers (writes the status KWOK's pod-ready stage writes) only
+// once the Secrets and ConfigMaps it mounts or reads exist (until then the
+// kubelet reports CreateContainerConfigError or ContainerCreating, and the
+// pod is not Ready), completes a pod that runs to completion (restartPolicy
+// Never or OnFailure: a Job's, a hook's, a task's), and removes a pod being
+// deleted. KWOK runs the nodes (their status and leases); its pod stages
+// react to changes tens of seconds late here, so this loop, every 250 ms,
+// plays them. It also stands in for the
 // EBS CSI driver: a claim of a storage class whose provisioner is
 // ebs.csi.aws.com gets a volume (in the zone of the node the scheduler
 // chose, for WaitForFirstConsumer). It runs until ctx ends.
@@ -102,6 +103,7 @@ type Kubelet struct {
 	migrated map[string]bool
 	logf     func(string, ...any)
 	since    map[string]time.Time // pod → when it first waited
+	ip       int                  // the last pod address given
 }
 
 // StartKubelet starts the stand-ins' loop; logf hears when a pod waits
@@ -144,49 +146,137 @@ func (k *Kubelet) pass(ctx context.Context) {
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if p.Spec.NodeName == "" || p.Annotations[RefsAnnotation] != "" || p.DeletionTimestamp != nil {
-			continue
-		}
-		var missing []string
-		for _, ref := range podRefs(p) {
-			kind, nn, _ := strings.Cut(ref, " ")
-			_, name, _ := strings.Cut(nn, "/")
-			var err error
-			if kind == "Secret" {
-				_, err = cs.Secrets(p.Namespace).Get(ctx, name, metav1.GetOptions{})
-			} else {
-				_, err = cs.ConfigMaps(p.Namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case p.Spec.NodeName == "":
+		case p.DeletionTimestamp != nil:
+			// The kubelet has stopped the containers: the pod goes.
+			_ = cs.Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
+		case p.Status.Phase == corev1.PodRunning && p.Spec.RestartPolicy != corev1.RestartPolicyAlways:
+			k.finish(ctx, p) // a pod that runs to completion completes
+		case p.Status.Phase == corev1.PodRunning && !podReady(p):
+			// The node controller marked it not ready while its node's
+			// lease was late; the kubelet reports it ready again.
+			k.reready(ctx, p)
+		case p.Status.Phase == "" || p.Status.Phase == corev1.PodPending:
+			if missing := k.blockers(ctx, p); len(missing) > 0 {
+				waiting[p.Namespace+"/"+p.Name] = missing
+				k.noteWait(p, missing)
+				continue
 			}
-			if apierrors.IsNotFound(err) {
-				missing = append(missing, ref)
-			}
+			k.noteStart(p)
+			k.run(ctx, p)
 		}
-		missing = append(missing, k.initWaits(ctx, p)...)
-		if len(missing) == 0 {
-			if err := k.bootloader(ctx, p); err != nil {
-				missing = append(missing, err.Error())
-			}
-		}
-		key := p.Namespace + "/" + p.Name
-		if len(missing) > 0 {
-			waiting[key] = missing
-			if _, ok := k.since[key]; !ok {
-				k.since[key] = time.Now()
-				k.logf("kubelet stand-in: pod %s waits: %s", key, strings.Join(missing, ", "))
-			}
-			continue
-		}
-		if t, ok := k.since[key]; ok {
-			k.logf("kubelet stand-in: pod %s starts after waiting %s", key, time.Since(t).Round(100*time.Millisecond))
-			delete(k.since, key)
-		}
-		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"ok"}}}`, RefsAnnotation)
-		_, _ = cs.Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 	}
 	k.mu.Lock()
 	k.waiting = waiting
 	k.mu.Unlock()
 	k.volumes(ctx)
+}
+
+// blockers is what keeps a pod's containers from starting.
+func (k *Kubelet) blockers(ctx context.Context, p *corev1.Pod) []string {
+	cs := k.c.Client.CoreV1()
+	var missing []string
+	for _, ref := range podRefs(p) {
+		kind, nn, _ := strings.Cut(ref, " ")
+		_, name, _ := strings.Cut(nn, "/")
+		var err error
+		if kind == "Secret" {
+			_, err = cs.Secrets(p.Namespace).Get(ctx, name, metav1.GetOptions{})
+		} else {
+			_, err = cs.ConfigMaps(p.Namespace).Get(ctx, name, metav1.GetOptions{})
+		}
+		if apierrors.IsNotFound(err) {
+			missing = append(missing, ref)
+		}
+	}
+	missing = append(missing, k.initWaits(ctx, p)...)
+	if len(missing) == 0 {
+		if err := k.bootloader(ctx, p); err != nil {
+			missing = append(missing, err.Error())
+		}
+	}
+	return missing
+}
+
+func (k *Kubelet) noteWait(p *corev1.Pod, missing []string) {
+	key := p.Namespace + "/" + p.Name
+	if _, ok := k.since[key]; !ok {
+		k.since[key] = time.Now()
+		k.logf("kubelet stand-in: pod %s waits: %s", key, strings.Join(missing, ", "))
+	}
+}
+
+func (k *Kubelet) noteStart(p *corev1.Pod) {
+	key := p.Namespace + "/" + p.Name
+	if t, ok := k.since[key]; ok {
+		k.logf("kubelet stand-in: pod %s starts after waiting %s", key, time.Since(t).Round(100*time.Millisecond))
+		delete(k.since, key)
+	}
+}
+
+// run writes the status of a pod whose containers started and are ready,
+// as KWOK's pod-ready stage writes it: its init containers completed, its
+// containers running, its readiness gates met, an address.
+func (k *Kubelet) run(ctx context.Context, p *corev1.Pod) {
+	now := metav1.Now()
+	k.ip++
+	ip := fmt.Sprintf("10.96.%d.%d", k.ip/250, 1+k.ip%250)
+	st := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, HostIP: "10.0.0.1", StartTime: &now, QOSClass: p.Status.QOSClass}
+	for _, c := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
+		st.Conditions = append(st.Conditions, corev1.PodCondition{Type: c, Status: corev1.ConditionTrue, LastTransitionTime: now})
+	}
+	for _, g := range p.Spec.ReadinessGates {
+		st.Conditions = append(st.Conditions, corev1.PodCondition{Type: g.ConditionType, Status: corev1.ConditionTrue, LastTransitionTime: now})
+	}
+	for _, c := range p.Spec.InitContainers {
+		st.InitContainerStatuses = append(st.InitContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", StartedAt: now, FinishedAt: now}}})
+	}
+	for _, c := range p.Spec.Containers {
+		st.ContainerStatuses = append(st.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true, Started: ptr(true),
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}})
+	}
+	p.Status = st
+	_, _ = k.c.Client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func (k *Kubelet) reready(ctx context.Context, p *corev1.Pod) {
+	for i := range p.Status.Conditions {
+		if t := p.Status.Conditions[i].Type; t == corev1.PodReady || t == corev1.ContainersReady {
+			p.Status.Conditions[i].Status = corev1.ConditionTrue
+			p.Status.Conditions[i].Reason = ""
+			p.Status.Conditions[i].LastTransitionTime = metav1.Now()
+		}
+	}
+	_, _ = k.c.Client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+}
+
+// finish writes the status of a pod whose containers exited with 0.
+func (k *Kubelet) finish(ctx context.Context, p *corev1.Pod) {
+	now := metav1.Now()
+	p.Status.Phase = corev1.PodSucceeded
+	for i := range p.Status.Conditions {
+		if t := p.Status.Conditions[i].Type; t == corev1.PodReady || t == corev1.ContainersReady {
+			p.Status.Conditions[i].Status = corev1.ConditionFalse
+			p.Status.Conditions[i].Reason = "PodCompleted"
+		}
+	}
+	for i := range p.Status.ContainerStatuses {
+		c := &p.Status.ContainerStatuses[i]
+		c.Ready, c.Started = false, ptr(false)
+		c.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", StartedAt: now, FinishedAt: now}}
+	}
+	_, _ = k.c.Client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 }
 
 // MigrationsInit is the init container of Airflow's chart that runs

@@ -246,7 +246,8 @@ func (b *life) roll(t *testing.T) {
 		if err != nil {
 			t.Fatalf("rolling %s (%s): %v", name, kinds[name].Source, err)
 		}
-		lines = append(lines, fmt.Sprintf("%s → %s: %s, %d evicted, %d refused", r.Node, r.Replacement, r.Took.Round(100*time.Millisecond), r.Evictions, r.Refused))
+		lines = append(lines, fmt.Sprintf("%s → %s: %s (replacement ready in %s, drained in %s), %d evicted, %d refused by a budget",
+			r.Node, r.Replacement, r.Took.Round(100*time.Millisecond), r.Launch.Round(100*time.Millisecond), r.Drain.Round(100*time.Millisecond), r.Evictions, r.Refused))
 	}
 	t.Logf("rolled %d nodes in %s:\n  %s", len(b.names), time.Since(start).Round(time.Second), strings.Join(lines, "\n  "))
 	// What was evicted came back.
