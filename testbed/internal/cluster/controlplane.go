@@ -71,6 +71,8 @@ type Cluster struct {
 	Dyn     dynamic.Interface
 	procs   []*exec.Cmd
 	nodeSeq int
+	kinds   []Node   // the plan's kinds of node (AddNodes)
+	zones   []string // and its zones
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
 }
 

@@ -84,6 +84,7 @@ func (n Node) Object(name, zone string) *corev1.Node {
 // least one (stand-in for Karpenter, which brings a pool's first node when
 // a pod of it is pending), spread over the zones. It returns the names.
 func (c *Cluster) AddNodes(ctx context.Context, nodes []Node, zones []string) ([]string, error) {
+	c.kinds, c.zones = nodes, zones
 	var names []string
 	i := 0
 	for _, n := range nodes {

@@ -104,12 +104,13 @@ type Kubelet struct {
 	logf     func(string, ...any)
 	since    map[string]time.Time // pod → when it first waited
 	ip       int                  // the last pod address given
+	launched map[string]bool      // pods a node was launched for
 }
 
 // StartKubelet starts the stand-ins' loop; logf hears when a pod waits
 // and when it may start.
 func (c *Cluster) StartKubelet(ctx context.Context, logf func(string, ...any)) *Kubelet {
-	k := &Kubelet{c: c, waiting: map[string][]string{}, migrated: map[string]bool{}, logf: logf, since: map[string]time.Time{}}
+	k := &Kubelet{c: c, waiting: map[string][]string{}, migrated: map[string]bool{}, logf: logf, since: map[string]time.Time{}, launched: map[string]bool{}}
 	go func() {
 		for ctx.Err() == nil {
 			k.pass(ctx)
@@ -170,6 +171,7 @@ func (k *Kubelet) pass(ctx context.Context) {
 	k.mu.Lock()
 	k.waiting = waiting
 	k.mu.Unlock()
+	k.provision(ctx, pods.Items)
 	k.volumes(ctx)
 }
 
@@ -263,6 +265,9 @@ func (k *Kubelet) reready(ctx context.Context, p *corev1.Pod) {
 
 // finish writes the status of a pod whose containers exited with 0.
 func (k *Kubelet) finish(ctx context.Context, p *corev1.Pod) {
+	if p.Labels["component"] == "run-airflow-migrations" {
+		k.migrated[p.Namespace] = true // its Job may be gone at once (ttlSecondsAfterFinished 0)
+	}
 	now := metav1.Now()
 	p.Status.Phase = corev1.PodSucceeded
 	for i := range p.Status.Conditions {

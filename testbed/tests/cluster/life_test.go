@@ -232,16 +232,25 @@ func init() {
 func (b *life) roll(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
+	// Every node the cluster has now: the plan's, and any Karpenter's
+	// stand-in launched for a pending pod.
 	kinds := map[string]cluster.Node{}
-	i := 0
+	bySource := map[string]cluster.Node{}
 	for _, n := range b.nodes {
-		for k := 0; k < max(n.Count, 1); k++ {
-			kinds[b.names[i]] = n
-			i++
-		}
+		bySource[n.Source] = n
+	}
+	nodes, err := b.c.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		kinds[n.Name] = bySource[nodeSource(n)]
+		names = append(names, n.Name)
 	}
 	var lines []string
-	for _, name := range b.names {
+	for _, name := range names {
 		r, err := b.c.RollNode(ctx, name, kinds[name], RollLimit)
 		if err != nil {
 			t.Fatalf("rolling %s (%s): %v", name, kinds[name].Source, err)
@@ -249,7 +258,7 @@ func (b *life) roll(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%s → %s: %s (replacement ready in %s, drained in %s), %d evicted, %d refused by a budget",
 			r.Node, r.Replacement, r.Took.Round(100*time.Millisecond), r.Launch.Round(100*time.Millisecond), r.Drain.Round(100*time.Millisecond), r.Evictions, r.Refused))
 	}
-	t.Logf("rolled %d nodes in %s:\n  %s", len(b.names), time.Since(start).Round(time.Second), strings.Join(lines, "\n  "))
+	t.Logf("rolled %d nodes in %s:\n  %s", len(names), time.Since(start).Round(time.Second), strings.Join(lines, "\n  "))
 	// What was evicted came back.
 	b.whole(t)
 }
