@@ -148,8 +148,13 @@ func (b *life) executor(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// Not the arguments: they carry the task's Execution API token.
+	argv := append(append([]string{}, task.Spec.Containers[0].Command...), task.Spec.Containers[0].Args...)
+	if len(argv) > 3 {
+		argv = append(argv[:3], "...")
+	}
 	t.Logf("task pod %s: account %s, on %s (%s), command %v, environment %v", task.Name, task.Spec.ServiceAccountName, node.Name, nodeSource(node),
-		task.Spec.Containers[0].Args, names)
+		argv, names)
 }
 
 func hasToleration(list []corev1.Toleration, want corev1.Toleration) bool {
