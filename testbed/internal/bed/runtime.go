@@ -99,6 +99,15 @@ func netDown() {
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	for _, line := range strings.Split(string(out), "\n") {
 		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], nsPrefix) && f[0] != rootNetns {
+			// What still runs there (a test's impostor server, say) ends
+			// first: a deleted namespace does not end its processes.
+			pids, _ := exec.Command("ip", "netns", "pids", f[0]).Output()
+			for _, p := range strings.Fields(string(pids)) {
+				var pid int
+				if _, err := fmt.Sscan(p, &pid); err == nil {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
 			_ = exec.Command("ip", "netns", "del", f[0]).Run()
 		}
 	}
