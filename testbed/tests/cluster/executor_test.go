@@ -13,6 +13,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"sigs.k8s.io/yaml"
 
 	"github.com/dataplatform/dataplatform/testbed/internal/bed"
@@ -94,23 +97,51 @@ func (b *life) executor(t *testing.T) {
 	if err := ab.SchedulerInCluster(b.c.Addr, cluster.APIServerPort, token, b.c.CA); err != nil {
 		t.Fatal(err)
 	}
+	// Watch before the trigger: the pod is gone a second after it
+	// finishes (the executor deletes its pods), so a poll can miss it.
+	// A retry watcher resumes from the last version it saw when the
+	// API server ends a watch, so no event is lost.
+	sel := metav1.ListOptions{LabelSelector: "dag_id=" + bed.DagID}
+	list, err := b.c.Client.CoreV1().Pods("").List(ctx, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := watchtools.NewRetryWatcherWithContext(ctx, list.ResourceVersion, &cache.ListWatch{
+		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = sel.LabelSelector
+			return b.c.Client.CoreV1().Pods("").Watch(ctx, o)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
 	for _, argv := range [][]string{{"airflow", "dags", "unpause", bed.DagID}, {"airflow", "dags", "trigger", bed.DagID}} {
 		if out, err := ab.RunIn("Deployment", "airflow", "airflow-scheduler", "scheduler", "airflow-cli", argv); err != nil {
 			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
 		}
 	}
+	// The pod as the scheduler created it, and the node the cluster's
+	// scheduler bound it to.
 	var task corev1.Pod
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		list, _ := b.c.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "dag_id=" + bed.DagID})
-		if list != nil && len(list.Items) > 0 {
-			task = list.Items[0]
-			break
+	nodeName := ""
+	timeout := time.After(3 * time.Minute)
+	for nodeName == "" {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				t.Fatal("the watch of task pods ended")
+			}
+			p, isPod := ev.Object.(*corev1.Pod)
+			if !isPod {
+				continue
+			}
+			if task.Name == "" {
+				task = *p
+			}
+			nodeName = p.Spec.NodeName
+		case <-timeout:
+			t.Fatalf("the scheduler launched no task pod that found a node in 3 minutes; its log:\n%s", ab.Log("airflow-scheduler-scheduler", 30))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the scheduler launched no task pod in 3 minutes; its log:\n%s", ab.Log("airflow-scheduler-scheduler", 30))
-		}
-		time.Sleep(2 * time.Second)
 	}
 	tpl := b.renderedPodTemplate(t)
 	var problems []string
@@ -142,7 +173,10 @@ func (b *life) executor(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("task pod %s differs from the plan's pod template:\n  %s", task.Name, strings.Join(problems, "\n  "))
 	}
-	node := waitScheduled(ctx, t, b, task)
+	node, err := b.c.Client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var names []string
 	for n := range got {
 		names = append(names, n)
@@ -174,27 +208,4 @@ func envNames(p corev1.Pod) map[string]bool {
 		}
 	}
 	return out
-}
-
-// waitScheduled waits for the real scheduler to bind the pod, and returns
-// its node.
-func waitScheduled(ctx context.Context, t *testing.T, b *life, p corev1.Pod) *corev1.Node {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		cur, err := b.c.Client.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
-		if err == nil && cur.Spec.NodeName != "" {
-			n, err := b.c.Client.CoreV1().Nodes().Get(ctx, cur.Spec.NodeName, metav1.GetOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		if time.Now().After(deadline) {
-			if cur == nil {
-				t.Fatalf("task pod %s: %v", p.Name, err)
-			}
-			t.Fatalf("task pod %s found no node in a minute: %s", p.Name, scheduling(*cur))
-		}
-		time.Sleep(time.Second)
-	}
 }
