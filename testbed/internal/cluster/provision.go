@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 )
 
 // provision stands in for Karpenter's provisioning: a pod the scheduler
@@ -70,7 +71,7 @@ func (n Node) fits(p *corev1.Pod) bool {
 		}
 		tolerated := false
 		for _, tol := range p.Spec.Tolerations {
-			tolerated = tolerated || tolerates(tol, t)
+			tolerated = tolerated || tol.ToleratesTaint(klog.Background(), &t, false)
 		}
 		if !tolerated {
 			return false
@@ -113,22 +114,4 @@ func termMatches(t corev1.NodeSelectorTerm, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// tolerates is the scheduler's toleration match (corev1.Toleration's
-// ToleratesTaint without its logger).
-func tolerates(tol corev1.Toleration, t corev1.Taint) bool {
-	if tol.Effect != "" && tol.Effect != t.Effect {
-		return false
-	}
-	if tol.Key != "" && tol.Key != t.Key {
-		return false
-	}
-	switch tol.Operator {
-	case "", corev1.TolerationOpEqual:
-		return tol.Value == t.Value
-	case corev1.TolerationOpExists:
-		return true
-	}
-	return false
 }

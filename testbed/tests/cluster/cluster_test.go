@@ -146,13 +146,7 @@ func (b *life) up(t *testing.T) {
 		}
 		t.Fatalf("pulumi up stops at: %v", err)
 	}
-	var releases []string
-	for _, s := range steps {
-		if s.Type == cluster.ReleaseType {
-			releases = append(releases, fmt.Sprintf("%s %s", s.Name, s.Took.Round(100*time.Millisecond)))
-		}
-	}
-	t.Logf("up: %d resources in %s; releases: %s", len(steps), time.Since(start).Round(time.Second), strings.Join(releases, ", "))
+	t.Logf("up: %d resources in %s; releases: %s", len(steps), time.Since(start).Round(time.Second), releaseTimes(steps))
 	// Everything settles within a minute: Deployments Available,
 	// StatefulSets ready, Jobs complete, no pod pending or unable to start.
 	var problems []string
@@ -200,6 +194,17 @@ func (b *life) unsettled(ctx context.Context) ([]string, string) {
 	}
 	problems = append(problems, b.kube.Waiting()...)
 	return problems, fmt.Sprintf("%d Deployments, %d StatefulSets, %d Jobs, %d pods", len(deps.Items), len(sts.Items), len(jobs.Items), len(pods.Items))
+}
+
+// releaseTimes is each release's step and its time, for a log line.
+func releaseTimes(steps []cluster.Step) string {
+	var out []string
+	for _, s := range steps {
+		if s.Type == cluster.ReleaseType {
+			out = append(out, fmt.Sprintf("%s %s", s.Name, s.Took.Round(100*time.Millisecond)))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func repoDir() string {

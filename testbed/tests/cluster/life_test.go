@@ -300,13 +300,7 @@ func (b *life) destroy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pulumi destroy stops at: %v", err)
 	}
-	var releases []string
-	for _, s := range steps {
-		if s.Type == cluster.ReleaseType {
-			releases = append(releases, fmt.Sprintf("%s %s", s.Name, s.Took.Round(100*time.Millisecond)))
-		}
-	}
-	t.Logf("destroy: %d resources in %s; releases: %s", len(steps), time.Since(start).Round(time.Second), strings.Join(releases, ", "))
+	t.Logf("destroy: %d resources in %s; releases: %s", len(steps), time.Since(start).Round(time.Second), releaseTimes(steps))
 	nss, _ := b.c.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	var left []string
 	for _, ns := range nss.Items {
