@@ -55,10 +55,13 @@ func Path(dir, chart, version string) string {
 	return p
 }
 
-// Read returns the archive at path (relative to base), after checking it
+// Read returns the archive at path (relative to base, unless absolute), after checking it
 // against the SHA256SUMS file beside it.
 func Read(base, path string) ([]byte, error) {
-	full := filepath.Join(base, filepath.FromSlash(path))
+	full := filepath.FromSlash(path)
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(base, full)
+	}
 	data, err := os.ReadFile(full)
 	if err != nil {
 		return nil, fmt.Errorf("chart archive %s is not vendored (%v): add it with scripts/vendor-chart.sh", path, err)

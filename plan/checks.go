@@ -53,6 +53,8 @@ var objectChecks = []objectCheck{
 	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture},
 	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits},
 	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS},
+	{RuleUserCodeSecrets, "no pod that runs user or connector code gets the metadata database's login, the fernet key, or the API or JWT secret", checkUserCodeSecrets},
+	{RuleEnvUnique, "no container lists an environment variable twice (the later wins, and merge patches keyed by name break on it)", checkEnvUnique},
 	{RuleExpansion, "no container's command, arguments or environment values hold \"$$\", which the kubelet reduces to \"$\"", checkExpansion},
 	{RuleMasterSharedObjects, "no job that connects as an RDS master user runs REASSIGN OWNED, which would hand the instance's postgres and template1 databases to an app", checkMasterSharedObjects},
 	{RuleSignInClaims, "every user attribute an app's sign-in reads from the pool's tokens is one its app client may read (Cognito leaves the others out)", checkSignInClaims},

@@ -57,6 +57,125 @@ func checkExpansion(c *clusterView) []mocks.Violation {
 	return out
 }
 
+// RuleEnvUnique is the check that no container lists one environment
+// variable twice. The API server accepts it (with a warning, "hides
+// previous definition"), and the later entry wins in the container; but
+// env is a list merged by name, so a strategic-merge patch (kubectl apply,
+// an upgrade from a client-side-applied object) can fail on it, and a patch
+// that removes one entry removes both: a security setting given twice, such
+// as Temporal's host verification once was, would silently revert to the
+// chart's.
+const RuleEnvUnique = "k8s/env-unique"
+
+func checkEnvUnique(c *clusterView) []mocks.Violation {
+	var out []mocks.Violation
+	for _, o := range c.objects {
+		if o.Kind != "Pod" {
+			continue
+		}
+		spec, _ := PodSpec(o.Body, "Pod")
+		for _, list := range []string{"initContainers", "containers"} {
+			for _, ctr := range listOf(spec[list]) {
+				seen := map[string]int{}
+				for i, e := range listOf(ctr["env"]) {
+					n, _ := e["name"].(string)
+					if first, ok := seen[n]; ok {
+						out = append(out, c.violation(o, RuleEnvUnique, "container %s: env[%d] and env[%d] are both %s: the later wins, a strategic-merge patch keyed by name can fail on them, and removing one removes both; set it once (a chart value, or the project's patch of the chart)", ctr["name"], first, i, n))
+						continue
+					}
+					seen[n] = i
+				}
+			}
+		}
+	}
+	return out
+}
+
+// RuleUserCodeSecrets is the check that no pod running user or connector
+// code (RunsUserCode: Airflow's task pods, Airbyte's job pods) gets the
+// platform's own secrets: the metadata database's login, Airflow's fernet
+// key, API secret key and JWT secret. Airflow 3 tasks reach the database
+// only through the API server's Execution API, so the chart's pod template
+// handing them all four let any DAG read, rewrite or decrypt every
+// connection. The check knows these secrets by the variables the apps read
+// them from (PlatformSecretEnv), and by the Secret keys those variables
+// come from in any pod: a user-code pod may not name the one nor read the
+// other, by env, envFrom or volume.
+const RuleUserCodeSecrets = "k8s/user-code-secrets"
+
+// PlatformSecretEnv are the variables through which the apps' own
+// components read the platform's secrets.
+var PlatformSecretEnv = []string{
+	"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_CONN_AIRFLOW_DB", "AIRFLOW__CORE__FERNET_KEY",
+	"AIRFLOW__API__SECRET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__WEBSERVER__SECRET_KEY",
+	"DATABASE_PASSWORD", "DATABASE_USER", "POSTGRES_PWD", "POSTGRES_USER", "AB_JWT_SIGNATURE_SECRET",
+}
+
+func checkUserCodeSecrets(c *clusterView) []mocks.Violation {
+	secretEnv := map[string]bool{}
+	for _, n := range PlatformSecretEnv {
+		secretEnv[n] = true
+	}
+	// The Secret keys (namespace/name/key, and namespace/name) the apps'
+	// components read those variables from.
+	keys, secrets := map[string]string{}, map[string]string{}
+	for _, o := range c.objects {
+		if o.Kind != "Pod" || RunsUserCode(o) {
+			continue
+		}
+		spec, _ := PodSpec(o.Body, "Pod")
+		for _, ctr := range containersOf(spec) {
+			for _, e := range listOf(ctr["env"]) {
+				n, _ := e["name"].(string)
+				if ref := StringAt(e, "valueFrom", "secretKeyRef", "name"); ref != "" && secretEnv[n] {
+					key := o.Namespace + "/" + ref + "/" + StringAt(e, "valueFrom", "secretKeyRef", "key")
+					if keys[key] == "" {
+						keys[key] = n
+					}
+					if secrets[o.Namespace+"/"+ref] == "" {
+						secrets[o.Namespace+"/"+ref] = n
+					}
+				}
+			}
+		}
+	}
+	var out []mocks.Violation
+	for _, o := range c.objects {
+		if !RunsUserCode(o) {
+			continue
+		}
+		spec, _ := PodSpec(o.Body, "Pod")
+		for _, ctr := range containersOf(spec) {
+			for _, e := range listOf(ctr["env"]) {
+				n, _ := e["name"].(string)
+				ref := o.Namespace + "/" + StringAt(e, "valueFrom", "secretKeyRef", "name") + "/" + StringAt(e, "valueFrom", "secretKeyRef", "key")
+				switch {
+				case secretEnv[n]:
+					out = append(out, c.violation(o, RuleUserCodeSecrets, "container %s runs user code and gets %s, a secret of the platform's own components: leave it out of this pod", ctr["name"], n))
+				case keys[ref] != "":
+					out = append(out, c.violation(o, RuleUserCodeSecrets, "container %s runs user code and reads %s (as %s), the key the platform's components read %s from", ctr["name"], strings.TrimPrefix(ref, o.Namespace+"/"), n, keys[ref]))
+				}
+			}
+			for _, from := range listOf(ctr["envFrom"]) {
+				if ref := StringAt(from, "secretRef", "name"); secrets[o.Namespace+"/"+ref] != "" {
+					out = append(out, c.violation(o, RuleUserCodeSecrets, "container %s runs user code and loads Secret %s, which holds %s", ctr["name"], ref, secrets[o.Namespace+"/"+ref]))
+				}
+			}
+		}
+		for _, v := range listOf(spec["volumes"]) {
+			if ref := StringAt(v, "secret", "secretName"); secrets[o.Namespace+"/"+ref] != "" {
+				out = append(out, c.violation(o, RuleUserCodeSecrets, "volume %s of a pod that runs user code mounts Secret %s, which holds %s", v["name"], ref, secrets[o.Namespace+"/"+ref]))
+			}
+		}
+	}
+	return out
+}
+
+// containersOf returns a pod spec's init containers and containers.
+func containersOf(spec map[string]any) []map[string]any {
+	return append(listOf(spec["initContainers"]), listOf(spec["containers"])...)
+}
+
 func checkMasterSharedObjects(c *clusterView) []mocks.Violation {
 	// Secrets synced from an RDS-managed master secret (rds!...), by
 	// namespace/name.

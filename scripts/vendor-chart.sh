@@ -36,6 +36,10 @@ file="$chart-$version.tgz"
 tar -xzOf "$tmp/$file" "$chart/Chart.yaml" | grep -qx "version: $version" \
   || { echo "$file does not hold chart $chart version $version" >&2; exit 1; }
 mv "$tmp/$file" "$file"
+# The project's patch of this version, if it has one (charts/patches/).
+if [ -f "patches/$chart-$version.patch" ]; then
+  ../scripts/patch-chart.sh "$file"
+fi
 sha256sum -- *.tgz > SHA256SUMS
 echo "vendored charts/$file:"
 grep " $file\$" SHA256SUMS

@@ -283,6 +283,11 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 	if err != nil {
 		return err
 	}
+	// On a shared instance the snapshots take turns (RDS takes one at a time).
+	var snapshotAfter []pulumi.Resource
+	if p.AirflowDB == p.AirbyteDB && p.Airbyte.Snapshot != nil {
+		snapshotAfter = []pulumi.Resource{p.Airbyte.Snapshot}
+	}
 	p.Airflow, err = airflow.NewAirflow(ctx, p.name("airflow"), &airflow.AirflowArgs{
 		Config:                 cfg.Apps.Airflow,
 		Platform:               cfg.Name,
@@ -306,6 +311,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		WaitFor:                dagReady,
 		StatsdHost:             observability.StatsdHost,
 		SnapshotBeforeUpgrade:  snapshot,
+		SnapshotAfter:          snapshotAfter,
 		Tags:                   tags,
 		TaskNodeSelector:       taskSelector,
 		TaskTolerations:        taskTolerations,

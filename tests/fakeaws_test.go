@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -224,6 +225,44 @@ var globalBreaks = map[string]func(t *testing.T, rs []mocks.Record) string{
 		c.Inputs["supportedIdentityProviders"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty("Okta")})
 		delete(c.Inputs, "writeAttributes")
 		return c.Name
+	},
+	"across/one-snapshot-at-a-time": func(t *testing.T, rs []mocks.Record) string {
+		// Dev's shared instance: Airflow's snapshot no longer waits for
+		// Airbyte's (as before the fix), only for the instance.
+		a := pick(t, rs, "aws:rds/snapshot:Snapshot", "airbyte-before-airbyte-2-2-0")
+		b := pick(t, rs, "aws:rds/snapshot:Snapshot", "airflow-before-airflow-1-21-0")
+		if b.Inputs["dbInstanceIdentifier"] != a.Inputs["dbInstanceIdentifier"] {
+			panic(errNoTarget{}) // prod: one instance per app
+		}
+		for i := range rs {
+			var keep []string
+			for _, d := range rs[i].Dependencies {
+				if d != a.URN {
+					keep = append(keep, d)
+				}
+			}
+			rs[i].Dependencies = keep
+		}
+		return b.Name
+	},
+	"across/cloudtrail-key-policy": func(t *testing.T, rs []mocks.Record) string {
+		// The key policy as it was: DescribeKey in the statement whose
+		// condition is on the encryption context, which it carries none of.
+		key := pick(t, rs, "aws:kms/key:Key", "secrets-platform")
+		key.Inputs["policy"] = resource.NewProperty(oldTrailKeyPolicy)
+		return pick(t, rs, "aws:cloudtrail/trail:Trail", "").Name
+	},
+	"across/cloudtrail-bucket-policy": func(t *testing.T, rs []mocks.Record) string {
+		// The bucket policy without the statement CreateTrail checks first.
+		r := pick(t, rs, "aws:s3/bucketPolicy:BucketPolicy", "audit-bucket")
+		r.Inputs["policy"] = resource.NewProperty(withoutStatement(t, stringInput(r, "policy"), "CloudTrailChecksTheBucket"))
+		return pick(t, rs, "aws:cloudtrail/trail:Trail", "").Name
+	},
+	"across/service-role-trust": func(t *testing.T, rs []mocks.Record) string {
+		// The monitoring role trusting EC2 instead of RDS's monitoring.
+		role := pick(t, rs, "aws:iam/role:Role", "airbyte-db-monitoring")
+		role.Inputs["assumeRolePolicy"] = resource.NewProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+		return "airbyte-db"
 	},
 	"across/parameter-group-family": func(t *testing.T, rs []mocks.Record) string {
 		pg := pick(t, rs, "aws:rds/parameterGroup:ParameterGroup", "airbyte-db")
@@ -478,5 +517,88 @@ func TestTheFakeAWSHasOnlyRealImageParameters(t *testing.T) {
 	}
 	for _, bad := range []string{"al2023-ami-kernel-default-aarch64", "amzn2-ami-hvm-arm64", "al2023-ami-kernel-default-amd64"} {
 		assert.ErrorContains(t, call("/aws/service/ami-amazon-linux-latest/"+bad), "ParameterNotFound")
+	}
+}
+
+// oldTrailKeyPolicy is the platform key's CloudTrail statement before the
+// fix: DescribeKey under a condition on the encryption context.
+const oldTrailKeyPolicy = `{"Version":"2012-10-17","Statement":[
+ {"Sid":"AccountAdministersThroughIAM","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},
+ {"Sid":"CloudTrailEncryptsTheAuditLogs","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":["kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*",
+  "Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"},"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:aws:cloudtrail:*:123456789012:trail/*"}}}]}`
+
+func stringInput(r *mocks.Record, key resource.PropertyKey) string {
+	v := r.Inputs[key]
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v.StringValue()
+}
+
+// withoutStatement returns the policy doc without the statement sid.
+func withoutStatement(t *testing.T, doc, sid string) string {
+	t.Helper()
+	var d map[string]any
+	require.NoError(t, json.Unmarshal([]byte(doc), &d))
+	var keep []any
+	for _, s := range d["Statement"].([]any) {
+		if s.(map[string]any)["Sid"] != sid {
+			keep = append(keep, s)
+		}
+	}
+	require.Less(t, len(keep), len(d["Statement"].([]any)), "the policy has statement %s", sid)
+	d["Statement"] = keep
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// The fake AWS evaluates the policies AWS services check, as themselves,
+// when a resource is created: each of the requests it models is refused
+// when the statement that allows it goes, and allowed as the program
+// writes it.
+func TestServicesMayDoWhatTheirCreationChecks(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		rs := recordsOf(t, stackPlan(t, stack))
+		for _, rule := range []string{"across/cloudtrail-bucket-policy", "across/cloudtrail-key-policy", "across/service-role-trust"} {
+			for _, v := range mocks.Check(rs, fakeEnv) {
+				assert.NotEqual(t, rule, v.Rule, "%s: %s", stack, v)
+			}
+		}
+	}
+	breaks := []struct {
+		what, typ, name, sid, rule, want string
+	}{
+		{"PutObject", "aws:s3/bucketPolicy:BucketPolicy", "audit-bucket", "CloudTrailWritesLogFiles", "across/cloudtrail-bucket-policy", "does not let CloudTrail call s3:PutObject on arn:aws:s3:::dataplatform-prod-audit-123456789012/AWSLogs/123456789012/"},
+		{"GenerateDataKey", "aws:kms/key:Key", "secrets-platform", "CloudTrailEncryptsTheAuditLogs", "across/cloudtrail-key-policy", "the policy of key secrets-platform does not let CloudTrail call kms:GenerateDataKey: no statement allows it"},
+		{"DescribeKey", "aws:kms/key:Key", "secrets-platform", "CloudTrailDescribesTheKey", "across/cloudtrail-key-policy", "does not let CloudTrail call kms:DescribeKey"},
+	}
+	for _, b := range breaks {
+		rs := recordsOf(t, stackPlan(t, "prod"))
+		r := pick(t, rs, b.typ, b.name)
+		r.Inputs["policy"] = resource.NewProperty(withoutStatement(t, stringInput(r, "policy"), b.sid))
+		v, ok := hasViolation(mocks.Check(rs, fakeEnv), b.rule, "audit")
+		require.True(t, ok, b.what)
+		assert.Contains(t, v.Message, b.want, b.what)
+	}
+	// A deny wins: the bucket's TLS-only statement, turned on everyone.
+	rs := recordsOf(t, stackPlan(t, "prod"))
+	r := pick(t, rs, "aws:s3/bucketPolicy:BucketPolicy", "audit-bucket")
+	r.Inputs["policy"] = resource.NewProperty(strings.Replace(stringInput(r, "policy"), `"aws:SecureTransport":["false"]`, `"aws:SecureTransport":["true"]`, 1))
+	v, ok := hasViolation(mocks.Check(rs, fakeEnv), "across/cloudtrail-bucket-policy", "audit")
+	require.True(t, ok)
+	assert.Contains(t, v.Message, "statement DenyInsecureTransport denies it")
+	// Every service whose role is checked at creation.
+	for _, c := range []struct{ role, resource, service string }{
+		{"cluster-eksRole-role", "cluster-eksCluster", "eks.amazonaws.com"},
+		{"cluster-core-node", "cluster-core", "ec2.amazonaws.com"},
+		{"airflow-db-monitoring", "airflow-db", "monitoring.rds.amazonaws.com"},
+	} {
+		rs := recordsOf(t, stackPlan(t, "prod"))
+		role := pick(t, rs, "aws:iam/role:Role", c.role)
+		role.Inputs["assumeRolePolicy"] = resource.NewProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+		v, ok := hasViolation(mocks.Check(rs, fakeEnv), "across/service-role-trust", c.resource)
+		require.True(t, ok, c.role)
+		assert.Contains(t, v.Message, c.service+" may not assume role "+c.role, c.role)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -105,6 +106,11 @@ type Airbyte struct {
 	Release *helmv3.Release
 	// URL is the web app's address.
 	URL pulumi.StringOutput `pulumi:"url"`
+	// Snapshot is the snapshot taken before the release, or nil
+	// (SnapshotBeforeUpgrade). On an instance shared with another app, make
+	// that app's snapshot wait for it (AirflowArgs.SnapshotAfter): RDS
+	// takes one snapshot of an instance at a time.
+	Snapshot *rds.Snapshot
 }
 
 // NewAirbyte installs Airbyte into its namespace.
@@ -180,6 +186,7 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		if err != nil {
 			return nil, err
 		}
+		a.Snapshot = snap
 		deps = append(deps, snap)
 	}
 	if args.SignIn != nil {
@@ -478,21 +485,23 @@ func Values(cfg Config, args *AirbyteArgs) ChartValues {
 // the bundle mounted at database.CAFile.
 const JDBCParams = "?sslmode=verify-full&sslrootcert=" + database.CAFile
 
-// TemporalTLS are Temporal's variables for verified TLS: the server reads
-// SQL_TLS_ENABLED, SQL_CA and SQL_HOST_VERIFICATION (config_template.yaml
-// of temporalio/temporal 1.27: sslmode verify-full with sslrootcert), and
-// the auto-setup schema tool POSTGRES_TLS_CA_FILE and
-// POSTGRES_TLS_DISABLE_HOST_VERIFICATION, which the chart hard-codes to
-// "true" for an external database: these come after the chart's, so they
-// win.
+// TemporalTLS are Temporal's variables for verified TLS that the chart
+// does not set: the server reads SQL_CA and SQL_HOST_VERIFICATION
+// (config_template.yaml of temporalio/temporal 1.27: sslmode verify-full
+// with sslrootcert), the auto-setup schema tool POSTGRES_TLS_CA_FILE. The
+// chart sets SQL_TLS_ENABLED itself, and the two *_DISABLE_HOST_VERIFICATION
+// come from TemporalHostVerification: none is given twice (plan check
+// k8s/env-unique).
 var TemporalTLS = map[string]string{
-	"SQL_TLS_ENABLED":                        "true",
-	"SQL_CA":                                 database.CAFile,
-	"SQL_HOST_VERIFICATION":                  "true",
-	"SQL_TLS_DISABLE_HOST_VERIFICATION":      "false",
-	"POSTGRES_TLS_CA_FILE":                   database.CAFile,
-	"POSTGRES_TLS_DISABLE_HOST_VERIFICATION": "false",
+	"SQL_CA":                database.CAFile,
+	"SQL_HOST_VERIFICATION": "true",
+	"POSTGRES_TLS_CA_FILE":  database.CAFile,
 }
+
+// TemporalHostVerification turns host verification on where the chart
+// hard-codes it off for an external database (through the project's patch
+// of the chart, charts/patches/airbyte-2.2.0.patch).
+var TemporalHostVerification = TemporalDatabaseValues{TLSDisableHostVerification: "false", SQLTLSDisableHostVerification: "false"}
 
 // verifyDatabase makes every component that connects to the database
 // verify its certificate: the chart builds DATABASE_URL (and the replica
@@ -511,6 +520,7 @@ func verifyDatabase(v *ChartValues) {
 	}
 	v.Bootloader.ExtraVolumeMount = true
 	v.Temporal.EnvVars = TemporalTLS
+	v.Temporal.Database = &TemporalHostVerification
 }
 
 func secretTags(extra map[string]string) []Tag {

@@ -54,6 +54,20 @@ type PodValues struct {
 	// EnvVars are plain variables the chart renders after its own (the last
 	// of two variables of one name wins in the container).
 	EnvVars map[string]string `json:"env_vars,omitempty"`
+	// Database is read by Temporal's templates only, through the project's
+	// patch of the chart (charts/patches/airbyte-2.2.0.patch).
+	Database *TemporalDatabaseValues `json:"database,omitempty"`
+}
+
+// TemporalDatabaseValues set the two variables the chart hard-codes to
+// "true" for an external database, in the airbyte-env ConfigMap that
+// Temporal's container reads: "false" turns host verification on.
+type TemporalDatabaseValues struct {
+	// TLSDisableHostVerification is POSTGRES_TLS_DISABLE_HOST_VERIFICATION,
+	// read by the auto-setup schema tool.
+	TLSDisableHostVerification string `json:"tlsDisableHostVerification"`
+	// SQLTLSDisableHostVerification is SQL_TLS_DISABLE_HOST_VERIFICATION.
+	SQLTLSDisableHostVerification string `json:"sqlTlsDisableHostVerification"`
 }
 
 // Resources are a container's requests and limits, as Kubernetes writes them.

@@ -55,7 +55,9 @@ type AirflowArgs struct {
 	// Config decides what is installed; see spec.Airflow for defaults.
 	Config Config
 	// ChartDir is the folder of the vendored chart archives, relative to
-	// the Pulumi project (default "charts", see package charts).
+	// the Pulumi project (default "charts", see package charts). The
+	// program reads the Airflow archive there too (checked against the
+	// SHA256SUMS beside it), for the task pods' template (TaskPodTemplate).
 	ChartDir string
 	// Platform is the platform's name; the Secrets Manager backend reads
 	// "<platform>/airflow/connections/*" and ".../variables/*". Required.
@@ -114,6 +116,10 @@ type AirflowArgs struct {
 	// SnapshotBeforeUpgrade takes a manual snapshot of the database, named
 	// after the chart version, before the release is installed or upgraded.
 	SnapshotBeforeUpgrade bool
+	// SnapshotAfter are snapshots of the same instance that the snapshot
+	// waits for, such as Airbyte's on a shared instance: RDS refuses a
+	// snapshot of an instance while another is being taken.
+	SnapshotAfter []pulumi.Resource
 	// TaskRetries is Airflow's default number of retries of a task
 	// (core.default_task_retries), for task pods on spot nodes: a task
 	// whose node is reclaimed is retried. 0 keeps Airflow's default (0).
@@ -265,7 +271,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		deps = append(deps, args.LoginJob)
 	}
 	if args.SnapshotBeforeUpgrade {
-		snap, err := database.NewUpgradeSnapshot(ctx, name, db, "airflow-"+cfg.ChartVersion, args.Tags, parent)
+		snap, err := database.NewUpgradeSnapshot(ctx, name, db, "airflow-"+cfg.ChartVersion, args.Tags, parent, pulumi.DependsOn(args.SnapshotAfter))
 		if err != nil {
 			return nil, err
 		}
@@ -296,14 +302,23 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 			deps = append(deps, r)
 		}
 	}
+	chart := charts.Path(args.ChartDir, charts.Airflow, cfg.ChartVersion)
+	archive, err := charts.Read(ctx.RootDirectory(), chart)
+	if err != nil {
+		return nil, err
+	}
+	values := Values(cfg, args)
+	if values.PodTemplate, err = TaskPodTemplate(archive); err != nil {
+		return nil, fmt.Errorf("airflow %s: %w", name, err)
+	}
 	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:      pulumi.String(ReleaseName),
-		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.Airflow, cfg.ChartVersion)),
+		Chart:     pulumi.String(chart),
 		Version:   pulumi.String(cfg.ChartVersion),
 		Namespace: namespace,
 		// The migration job runs on install and upgrade.
 		Timeout: pulumi.Int(1200),
-		Values:  structmap.Map(Values(cfg, args)),
+		Values:  structmap.Map(values),
 	}, parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, err

@@ -70,6 +70,7 @@ func ExampleNewAirflow() {
 		}
 		af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
 			Config:   airflow.Config{ChartVersion: "1.21.0", Host: "airflow.example.com"},
+			ChartDir: "../../charts", // where this program's vendored archives are
 			Platform: "analytics", Region: "us-east-1",
 			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role, TaskRole: taskRole,
 			PlatformSecretARN: sec.AirflowSecretARN, SecretSync: sync, SnapshotBeforeUpgrade: true,

@@ -39,6 +39,9 @@ type ChartValues struct {
 	Triggerer              Component          `json:"triggerer"`
 	DagProcessor           Component          `json:"dagProcessor"`
 	Ingress                Ingress            `json:"ingress"`
+	// PodTemplate is the task pods' template (TaskPodTemplate); the chart
+	// renders it with tpl, as it does its own.
+	PodTemplate string `json:"podTemplate,omitempty"`
 }
 
 // Section is one section of airflow.cfg; the schema allows only scalars.

@@ -111,12 +111,24 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 			Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(account)}},
 		},
 		{
-			// The audit trail's log files (AWS CloudTrail user guide,
-			// "Configure AWS KMS key policies for CloudTrail"); CreateTrail
-			// checks this statement.
+			// CreateTrail describes the key first (AWS CloudTrail user
+			// guide, "Configure AWS KMS key policies for CloudTrail": "Grant
+			// DescribeKey permissions"). DescribeKey carries no encryption
+			// context, so it cannot share the statement below, whose
+			// condition on the context it would never meet.
+			Sid:        "CloudTrailDescribesTheKey",
+			Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("cloudtrail.amazonaws.com")}},
+			Actions:    []string{"kms:DescribeKey"},
+			Resources:  iampolicy.Strings("*"),
+			// The guide recommends aws:SourceArn: a trail of this account.
+			Conditions: []iampolicy.Condition{{Test: "ArnLike", Variable: pulumi.String("aws:SourceArn"), Values: iampolicy.Inputs(pulumi.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", account))}},
+		},
+		{
+			// The audit trail's log files (same guide, "Grant encrypt
+			// permissions"); CreateTrail checks this statement too.
 			Sid:        "CloudTrailEncryptsTheAuditLogs",
 			Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("cloudtrail.amazonaws.com")}},
-			Actions:    []string{"kms:GenerateDataKey*", "kms:DescribeKey"},
+			Actions:    []string{"kms:GenerateDataKey*"},
 			Resources:  iampolicy.Strings("*"),
 			Conditions: []iampolicy.Condition{
 				{Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(account)},

@@ -37,6 +37,7 @@ const (
 	ruleAccessEntryOnce  = "across/access-entry-once"
 	ruleParameterFamily  = "across/parameter-group-family"
 	ruleMappedAttributes = "across/cognito-mapped-attributes"
+	ruleOneSnapshot      = "across/one-snapshot-at-a-time"
 	managedPoliciesLimit = 10
 )
 
@@ -63,6 +64,7 @@ var globalRules = []RuleInfo{
 	{ruleInlinePerRole, "aws:iam/rolePolicy:RolePolicy", "policy", "IAM quotas: inline policies of a role 10,240 characters in all"},
 	{ruleAccessEntryOnce, "aws:eks/accessEntry:AccessEntry", "principalArn", "EKS CreateAccessEntry: ResourceInUseException for a principal that has an entry, including those EKS creates for managed node group roles and for the cluster's creator"},
 	{ruleParameterFamily, "aws:rds/instance:Instance", "parameterGroupName", "RDS: the parameter group's family must match the engine's major version"},
+	{ruleOneSnapshot, "aws:rds/snapshot:Snapshot", "dbInstanceIdentifier", "RDS CreateDBSnapshot: InvalidDBInstanceState while the instance is not available, as it is while another snapshot of it is being taken (status backing-up); snapshots of one instance must wait for each other"},
 	{ruleMappedAttributes, "aws:cognito/userPoolClient:UserPoolClient", "writeAttributes", "Cognito UserPoolClientType WriteAttributes: a client whose users sign in through an identity provider must be allowed to write every attribute the provider's AttributeMapping fills (unset, only the standard attributes), or Cognito fails the sign-in"},
 }
 
@@ -539,7 +541,91 @@ func checkAcross(records []Record, env Env) []Violation {
 	}
 	out = append(out, checkAccessEntries(records, env)...)
 	out = append(out, checkMappedAttributes(records)...)
+	out = append(out, checkSnapshots(records)...)
+	out = append(out, checkServiceAccess(records, env)...)
 	return out
+}
+
+// checkSnapshots reports two snapshots of one instance that Pulumi would
+// request at once: neither waits, directly or not, for the other.
+func checkSnapshots(records []Record) []Violation {
+	waits := waitGraph(records)
+	byInstance := map[string][]*Record{}
+	for i := range records {
+		if r := &records[i]; r.Type == "aws:rds/snapshot:Snapshot" {
+			id := stringAt(r.Inputs, "dbInstanceIdentifier")
+			byInstance[id] = append(byInstance[id], r)
+		}
+	}
+	var out []Violation
+	for id, snaps := range byInstance {
+		for i, a := range snaps {
+			for _, b := range snaps[i+1:] {
+				if !waits(a.URN, b.URN) && !waits(b.URN, a.URN) {
+					out = append(out, Violation{URN: b.URN, Type: b.Type, Name: b.Name, Input: "dbInstanceIdentifier", Rule: ruleOneSnapshot,
+						Message: fmt.Sprintf("snapshot %s of instance %s is requested at the same time as %s, and RDS takes one snapshot of an instance at a time: make one depend on the other (%s)", b.Name, id, a.Name, globalSource(ruleOneSnapshot))})
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
+}
+
+// waitGraph returns whether resource a waits, directly or not, for b, as
+// Pulumi's engine orders them: through dependsOn and the inputs' sources,
+// where waiting for a component means waiting for all its descendants.
+func waitGraph(records []Record) func(a, b string) bool {
+	children := map[string][]string{}
+	byURN := map[string]*Record{}
+	for i := range records {
+		r := &records[i]
+		byURN[r.URN] = r
+		children[r.Parent] = append(children[r.Parent], r.URN)
+	}
+	var expand func(urn string, into map[string]bool)
+	expand = func(urn string, into map[string]bool) {
+		if into[urn] {
+			return
+		}
+		into[urn] = true
+		if r := byURN[urn]; r != nil && !r.Custom {
+			for _, c := range children[urn] {
+				expand(c, into)
+			}
+		}
+	}
+	direct := func(r *Record) map[string]bool {
+		out := map[string]bool{}
+		for _, d := range r.Dependencies {
+			expand(d, out)
+		}
+		for _, ds := range r.PropertyDependencies {
+			for _, d := range ds {
+				expand(d, out)
+			}
+		}
+		return out
+	}
+	memo := map[string]map[string]bool{}
+	var closure func(urn string) map[string]bool
+	closure = func(urn string) map[string]bool {
+		if m, ok := memo[urn]; ok {
+			return m
+		}
+		all := map[string]bool{}
+		memo[urn] = all // a cycle ends here
+		if r := byURN[urn]; r != nil {
+			for d := range direct(r) {
+				all[d] = true
+				for dd := range closure(d) {
+					all[dd] = true
+				}
+			}
+		}
+		return all
+	}
+	return func(a, b string) bool { return closure(a)[b] }
 }
 
 // checkZones reports a subnet list that spans fewer than two zones.

@@ -351,6 +351,7 @@ func Rules() []RuleInfo {
 		out = append(out, RuleInfo{ID: requiredRuleID(i), Type: r.typ, Input: strings.Join(r.paths, ", "), Source: r.source})
 	}
 	out = append(out, globalRules...)
+	out = append(out, accessRules...)
 	slices.SortFunc(out, func(a, b RuleInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }

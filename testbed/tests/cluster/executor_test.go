@@ -170,6 +170,20 @@ func (b *life) executor(t *testing.T) {
 			problems = append(problems, "lacks the template's variable "+n)
 		}
 	}
+	// The platform's secrets stay out of what the real executor launches
+	// (the plan's check k8s/user-code-secrets reads the template).
+	for _, n := range platformSecretEnv {
+		if got[n] {
+			problems = append(problems, "has "+n+", a secret of the platform's own components")
+		}
+	}
+	for _, c := range append(task.Spec.InitContainers, task.Spec.Containers...) {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && platformSecrets[e.ValueFrom.SecretKeyRef.Name] {
+				problems = append(problems, fmt.Sprintf("container %s reads Secret %s (%s)", c.Name, e.ValueFrom.SecretKeyRef.Name, e.Name))
+			}
+		}
+	}
 	if len(problems) > 0 {
 		t.Errorf("task pod %s differs from the plan's pod template:\n  %s", task.Name, strings.Join(problems, "\n  "))
 	}
@@ -190,6 +204,14 @@ func (b *life) executor(t *testing.T) {
 	t.Logf("task pod %s: account %s, on %s (%s), command %v, environment %v", task.Name, task.Spec.ServiceAccountName, node.Name, nodeSource(node),
 		argv, names)
 }
+
+// platformSecretEnv and platformSecrets are the variables and the Secrets
+// through which Airflow's own components get the metadata database's
+// login, the fernet key, the API secret key and the JWT secret.
+var (
+	platformSecretEnv = []string{"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_CONN_AIRFLOW_DB", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"}
+	platformSecrets   = map[string]bool{"airflow-metadata": true, "airflow-platform": true}
+)
 
 func hasToleration(list []corev1.Toleration, want corev1.Toleration) bool {
 	for _, t := range list {
