@@ -42,6 +42,9 @@ type Plan struct {
 	Resources []Resource `json:"resources"`
 	// Outputs are the stack outputs; a secret one is "[secret]".
 	Outputs map[string]any `json:"outputs"`
+	// Warnings are what the program warns of (`pulumi up` shows them):
+	// a root CA of the database bundle close to expiry.
+	Warnings []string `json:"warnings,omitempty"`
 
 	records []mocks.Record
 	secrets []string
@@ -138,16 +141,20 @@ func (DeployMachine) Version(tool string) (string, error) {
 	return "", fmt.Errorf("not found on PATH")
 }
 
-// RDSCABundle answers with the fake AWS's trust store (mocks.RDSCABundle):
-// the deploying machine downloads the region's bundle.
-func (DeployMachine) RDSCABundle(region string) ([]byte, error) {
-	return mocks.RDSCABundle(region), nil
+// warningTools records the program's warnings (stacks.Warner) in a plan.
+type warningTools struct {
+	stacks.ToolFinder
+	warnings *[]string
 }
+
+// Warn records a warning of the run.
+func (w warningTools) Warn(message string) { *w.warnings = append(*w.warnings, message) }
 
 // Run evaluates the program of opts under mocks and returns its plan. When
 // the program fails (bad config included) it returns the error, and a plan
 // of whatever was registered before the failure: for bad config, nothing.
 func Run(opts Options) (*Plan, error) {
+	var warnings []string
 	program := opts.Program
 	if program == nil {
 		// The platform's own program: refuse misspelt config keys, as
@@ -163,7 +170,7 @@ func Run(opts Options) (*Plan, error) {
 		if tools == nil {
 			tools = DeployMachine{}
 		}
-		program = stacks.RunWith(tools)
+		program = stacks.RunWith(warningTools{tools, &warnings})
 	}
 	region := opts.Config["aws:region"]
 	if region == "" {
@@ -239,7 +246,7 @@ func Run(opts Options) (*Plan, error) {
 	if errors.As(runErr, &verr) {
 		runErr = verr // drop the engine's "1 error occurred" wrapping
 	}
-	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets(), images: images, region: region}
+	p := &Plan{Stack: opts.Stack, Outputs: outputs, records: m.Records(), secrets: m.Secrets(), images: images, region: region, Warnings: warnings}
 	for _, r := range p.records {
 		deps := r.Dependencies
 		if deps == nil {

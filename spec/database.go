@@ -50,12 +50,13 @@ type Database struct {
 	SnapshotBeforeUpgrade *bool `json:"snapshotBeforeUpgrade,omitempty"`
 	// LogRetentionDays is how long those logs are kept. Default 30.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`
-	// CABundleFile is a file (relative to the project directory) holding
+	// CABundleFile is the file (relative to the project directory) holding
 	// the RDS certificate authorities of the stack's region, which every
-	// database client verifies the server against. Default: none, and
-	// `pulumi up` and `pulumi preview` download the region's bundle from
-	// AWS's trust store (https://truststore.pki.rds.amazonaws.com) over
-	// HTTPS. Set it where the deploying machine cannot reach that address.
+	// database client verifies the server against. Default
+	// rds-ca-bundles/<region>-bundle.pem. `pulumi preview` and `pulumi up`
+	// only read it: fetch it once with `go run ./cmd/rds-ca -region
+	// <region>`, which checks its subjects and expiry, commit it, and
+	// refresh it the same way on purpose (rds-ca-bundles/README.md).
 	CABundleFile string `json:"caBundleFile,omitempty"`
 	// CABundle is the bundle itself (PEM), read from CABundleFile or
 	// downloaded by the program before it registers anything; it is not

@@ -3,6 +3,7 @@ package stacks
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -118,12 +119,18 @@ func RunWith(tools ToolFinder) pulumi.RunFunc {
 			if err := addAll(CheckAccount(cfg, Caller{Account: caller.AccountId, ARN: caller.Arn})); err != nil {
 				return err
 			}
+			warning, err := LoadCABundle(cfg, ctx.RootDirectory(), caller.AccountId, time.Now())
+			if err := addAll(err); err != nil {
+				return err
+			}
+			if warning != "" {
+				if w, ok := tools.(Warner); ok {
+					w.Warn(warning)
+				}
+				_ = ctx.Log.Warn(warning, nil)
+			}
 		}
 		if err := problems.Err(); err != nil {
-			return err
-		}
-		store, _ := tools.(TrustStore)
-		if err := LoadCABundle(cfg, ctx.RootDirectory(), store); err != nil {
 			return err
 		}
 		p, err := Deploy(ctx, cfg)

@@ -1,57 +1,68 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
-	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/internal/rdsca"
+	"github.com/dataplatform/dataplatform/internal/validate"
 	"github.com/dataplatform/dataplatform/spec"
 )
 
-// TrustStore gives the RDS certificate authorities of a region: the
-// deploying machine (Machine) downloads them from AWS; the offline plan's
-// fake machine answers with the fake AWS's.
-type TrustStore interface {
-	// RDSCABundle returns the PEM bundle of region's RDS certificate
-	// authorities.
-	RDSCABundle(region string) ([]byte, error)
+// Warner receives the run's warnings (a root CA close to expiry). The
+// program also logs them to the Pulumi engine, which shows them in
+// `pulumi preview` and `pulumi up`; a ToolFinder that is a Warner (the
+// offline plan's machine) gets them too.
+type Warner interface {
+	Warn(message string)
 }
 
-// RDSCABundle downloads region's bundle (database.DownloadCABundle).
-func (Machine) RDSCABundle(region string) ([]byte, error) {
-	return database.DownloadCABundle(region)
-}
-
-// LoadCABundle fills cfg.Database.CABundle: from cfg.Database.CABundleFile
-// (relative to dir, the project directory) when set, or else from store,
-// and checks that it holds the region's RDS root CA
-// (database.CheckCABundle). The error names the config field to set.
-func LoadCABundle(cfg *Config, dir string, store TrustStore) error {
+// LoadCABundle fills cfg.Database.CABundle from the file
+// cfg.Database.CABundleFile names (default rdsca.DefaultFile, relative to
+// dir, the project directory), and checks that it holds the region's RDS
+// root CA, not expired (rdsca.Check). The bundle is a committed file, not a
+// download, so that it changes only when someone refreshes it (cmd/rds-ca):
+// a republished bundle never rolls pods unasked, and an outage of AWS's
+// trust store never blocks a deploy. Outside the example account the fake
+// AWS's bundle of the committed stacks is refused. It returns a warning
+// when the root in use expires within rdsca.WarnWithin. The error names the
+// config field and the command that fetches the bundle.
+func LoadCABundle(cfg *Config, dir, account string, now time.Time) (warning string, err error) {
 	field := spec.Namespace + ":database.caBundleFile"
-	var bundle []byte
-	var err error
-	source := database.TrustStoreURL(cfg.Region)
-	if f := cfg.Database.CABundleFile; f != "" {
-		source = f
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(dir, f)
-		}
-		if bundle, err = os.ReadFile(f); err != nil {
-			return fmt.Errorf("%s: %w", field, err)
-		}
-	} else {
-		if store == nil {
-			return fmt.Errorf("%s: unset, and this machine cannot download the RDS CA bundle", field)
-		}
-		if bundle, err = store.RDSCABundle(cfg.Region); err != nil {
-			return fmt.Errorf("the RDS CA bundle, which every database client verifies the server against: %w; "+
-				"allow HTTPS to truststore.pki.rds.amazonaws.com, or download it elsewhere and set %s to the file", err, field)
-		}
+	if cfg == nil {
+		return "", nil
 	}
-	if err := database.CheckCABundle(bundle, cfg.Region, source); err != nil {
-		return fmt.Errorf("%s: %w", field, err)
+	file := cfg.Database.CABundleFile
+	if file == "" {
+		file = rdsca.DefaultFile(cfg.Region)
+	}
+	fetch := fmt.Sprintf("`go run ./cmd/rds-ca -region %s -out %s` in the project directory (it checks the certificates' subjects and expiry), review the file and commit it beside the stack", cfg.Region, file)
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	var p validate.Problems
+	bundle, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		p.Addf(field, "%s does not exist; every database client verifies the server against the region's RDS certificate authorities in it: fetch them once with %s", file, fetch)
+		return "", p.Err()
+	case err != nil:
+		p.Addf(field, "%v", err)
+		return "", p.Err()
+	}
+	if err := rdsca.Check(bundle, cfg.Region, file, now); err != nil {
+		p.Addf(field, "%v; fetch the region's bundle with %s", err, fetch)
+		return "", p.Err()
+	}
+	if account != ExampleAccount && rdsca.IsExample(bundle) {
+		p.Addf(field, "%s is the committed example's bundle, from the offline plan's fake trust store, which no real instance is signed by: fetch this region's with %s", file, fetch)
+		return "", p.Err()
 	}
 	cfg.Database.CABundle = string(bundle)
-	return nil
+	return rdsca.Expiry(bundle, cfg.Region, file, now), nil
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -38,7 +39,7 @@ func BenchmarkPlatforms(b *testing.B) {
 					if err != nil {
 						return err
 					}
-					if err := stacks.LoadCABundle(cfg, "", plan.DeployMachine{}); err != nil {
+					if _, err := stacks.LoadCABundle(cfg, projectDir, stacks.ExampleAccount, time.Now()); err != nil {
 						return err
 					}
 					cfg.Name = fmt.Sprintf("bench%d", k)

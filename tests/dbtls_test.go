@@ -1,17 +1,23 @@
 package tests
 
 import (
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/internal/mocks"
+	"github.com/dataplatform/dataplatform/internal/rdsca"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
@@ -131,39 +137,123 @@ func TestTheRDSBundleMustHoldTheRegionsRootCA(t *testing.T) {
 	}
 }
 
-// A deployer who cannot reach AWS's trust store names a bundle file; a
-// wrong one stops the deploy before anything is created, naming the field.
-func TestTheBundleFileReplacesTheDownload(t *testing.T) {
+// The bundle is a committed file, never a download: the stacks read the
+// default one, a missing file stops the run before anything is registered
+// with the command that fetches it, and so do another region's bundle, an
+// expired root, and the example's fake bundle in a real account. A root
+// that expires within a year is warned of.
+func TestTheBundleIsAFileThatChangesOnlyOnPurpose(t *testing.T) {
+	committed, err := os.ReadFile(filepath.Join(projectDir, rdsca.DefaultFile("us-east-1")))
+	require.NoError(t, err)
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		data := findByName(t, p, "kubernetes:core/v1:ConfigMap", "db-admin-rds-ca").Inputs["data"].(map[string]any)
+		assert.Equal(t, string(committed), data[database.CAKey], "%s: the file is what the clients mount", stack)
+		assert.Empty(t, p.Warnings, stack)
+	}
 	dir := projectCopy(t)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "us-east-1-bundle.pem"), mocks.RDSCABundle("us-east-1"), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "eu-west-1-bundle.pem"), mocks.RDSCABundle("eu-west-1"), 0o600))
+	write := func(name string, bundle []byte) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), bundle, 0o600))
+	}
+	run := func(set func(*plan.Options)) (*plan.Plan, error) {
+		opts := stackOptions(t, "dev")
+		opts.Dir = dir
+		set(&opts)
+		return plan.Run(opts)
+	}
+	refused := func(what string, set func(*plan.Options), want ...string) {
+		p, err := run(set)
+		require.Error(t, err, what)
+		for _, w := range append(want, "dataplatform:database.caBundleFile") {
+			assert.Contains(t, err.Error(), w, what)
+		}
+		assert.Empty(t, p.Resources, "%s: nothing is registered", what)
+	}
+	fileIs := func(name string) func(*plan.Options) {
+		return func(o *plan.Options) { setIn("dataplatform:database", "caBundleFile", name)(t, *o) }
+	}
+	refused("no file", fileIs("missing.pem"), "missing.pem does not exist", "go run ./cmd/rds-ca -region us-east-1 -out missing.pem")
+	write("eu-west-1-bundle.pem", mocks.RDSCABundle("eu-west-1"))
+	refused("another region's", fileIs("eu-west-1-bundle.pem"), `no "Amazon RDS us-east-1 Root CA RSA2048 G1"`)
+	write("expired.pem", mocks.RDSCABundleUntil("us-east-1", time.Now().Add(-24*time.Hour)))
+	refused("expired", fileIs("expired.pem"), `"Amazon RDS us-east-1 Root CA RSA2048 G1" expired on`)
+	refused("the example's in a real account", func(o *plan.Options) { o.Account = "210987654321" },
+		"rds-ca-bundles/us-east-1-bundle.pem is the committed example's bundle, from the offline plan's fake trust store")
 
-	opts := stackOptions(t, "dev")
-	opts.Dir = dir
-	setIn("dataplatform:database", "caBundleFile", "us-east-1-bundle.pem")(t, opts)
-	opts.Tools = offlineMachine{}
-	p, err := plan.Run(opts)
-	require.NoError(t, err, "the file stands in for the download")
-	assert.Empty(t, violations(p.CheckObjects(), plan.RuleDatabaseTLS))
-
-	setIn("dataplatform:database", "caBundleFile", "eu-west-1-bundle.pem")(t, opts)
-	p, err = plan.Run(opts)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "dataplatform:database.caBundleFile")
-	assert.Contains(t, err.Error(), `no "Amazon RDS us-east-1 Root CA RSA2048 G1"`)
-	assert.Empty(t, p.Resources, "nothing is registered")
-
-	setIn("dataplatform:database", "caBundleFile", nil)(t, opts)
-	p, err = plan.Run(opts)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "truststore.pki.rds.amazonaws.com")
-	assert.Contains(t, err.Error(), "dataplatform:database.caBundleFile")
-	assert.Empty(t, p.Resources, "nothing is registered")
+	write("soon.pem", mocks.RDSCABundleUntil("us-east-1", time.Now().Add(100*24*time.Hour)))
+	p, err := run(fileIs("soon.pem"))
+	require.NoError(t, err)
+	require.Len(t, p.Warnings, 1)
+	assert.Regexp(t, `RDS CA bundle soon.pem: "Amazon RDS us-east-1 Root CA RSA2048 G1", which signs the instances' certificates, expires on \S+ \(in (99|100) days\)`, p.Warnings[0])
 }
 
-// offlineMachine has every tool but cannot reach AWS's trust store.
-type offlineMachine struct{ plan.DeployMachine }
+// cmd/rds-ca fetches a region's bundle over HTTPS (here from the fake
+// trust store on loopback, trusted through SSL_CERT_FILE as a deployer's
+// machine trusts AWS's), checks it and writes it; a bundle it must not
+// trust leaves the file as it was.
+func TestTheFetchCommandChecksWhatItWrites(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "rds-ca")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/rds-ca")
+	build.Dir = projectDir
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	serve := map[string][]byte{
+		"/us-east-1/us-east-1-bundle.pem": mocks.RDSCABundle("us-east-1"),
+		"/wrong/us-east-1-bundle.pem":     mocks.RDSCABundle("eu-west-1"),
+		"/expired/us-east-1-bundle.pem":   mocks.RDSCABundleUntil("us-east-1", time.Now().Add(-time.Hour)),
+		"/soon/us-east-1-bundle.pem":      mocks.RDSCABundleUntil("us-east-1", time.Now().Add(30*24*time.Hour)),
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, ok := serve[r.URL.Path]; ok {
+			_, _ = w.Write(b)
+			return
+		}
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	roots := filepath.Join(t.TempDir(), "roots.pem")
+	require.NoError(t, os.WriteFile(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+	dir := t.TempDir()
+	fetch := func(path string) (string, error) {
+		cmd := exec.Command(bin, "-region", "us-east-1", "-url", srv.URL+path)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+roots)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	file := filepath.Join(dir, rdsca.DefaultFile("us-east-1"))
 
-func (offlineMachine) RDSCABundle(region string) ([]byte, error) {
-	return nil, os.ErrDeadlineExceeded
+	got, err := fetch("/us-east-1/us-east-1-bundle.pem")
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "* Amazon RDS us-east-1 Root CA RSA2048 G1")
+	assert.Contains(t, got, "valid 2021-05-21 to 2061-05-21")
+	assert.Contains(t, got, "wrote rds-ca-bundles/us-east-1-bundle.pem (3 certificates)")
+	written, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, mocks.RDSCABundle("us-east-1"), written)
+	got, err = fetch("/us-east-1/us-east-1-bundle.pem")
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "is already this bundle: nothing to commit")
+
+	for path, want := range map[string]string{
+		"/wrong/us-east-1-bundle.pem":   `no "Amazon RDS us-east-1 Root CA RSA2048 G1" among its 3 certificates`,
+		"/expired/us-east-1-bundle.pem": "expired on",
+		"/missing.pem":                  "403 Forbidden",
+	} {
+		got, err := fetch(path)
+		require.Error(t, err, path)
+		assert.Contains(t, got, want, path)
+		after, _ := os.ReadFile(file)
+		assert.Equal(t, written, after, "%s: the file is left as it was", path)
+	}
+	got, err = fetch("/soon/us-east-1-bundle.pem")
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "warning: RDS CA bundle")
+	assert.Contains(t, got, "expires on")
+	// An untrusted server is refused (no SSL_CERT_FILE: the system's roots).
+	cmd := exec.Command(bin, "-region", "us-east-1", "-url", srv.URL+"/us-east-1/us-east-1-bundle.pem", "-out", filepath.Join(dir, "x.pem"))
+	cmd.Env = append(os.Environ(), "SSL_CERT_FILE=/dev/null")
+	b, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(b), "certificate")
 }

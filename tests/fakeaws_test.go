@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -470,7 +471,7 @@ func TestAutoNamesTooLongForAWSAreRefused(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := stacks.LoadCABundle(cfg, "", plan.DeployMachine{}); err != nil {
+		if _, err := stacks.LoadCABundle(cfg, projectDir, stacks.ExampleAccount, time.Now()); err != nil {
 			return err
 		}
 		_, err = stacks.DeployInstance(ctx, cfg, strings.Repeat("x", 40)+"-")

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/charts"
+	"github.com/dataplatform/dataplatform/internal/rdsca"
 	"github.com/dataplatform/dataplatform/plan"
 )
 
@@ -97,6 +98,9 @@ func projectCopy(t testing.TB) string {
 			copyFile(t, filepath.Join(projectDir, charts.Dir, e.Name()), filepath.Join(dir, charts.Dir, e.Name()))
 		}
 	}
+	bundle := rdsca.DefaultFile("us-east-1")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(bundle)), 0o755))
+	copyFile(t, filepath.Join(projectDir, bundle), filepath.Join(dir, bundle))
 	return dir
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/insights"
-	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/stacks"
 )
@@ -29,9 +28,6 @@ func (m machine) Version(tool string) (string, error) {
 	}
 	return "", fmt.Errorf("not found on PATH")
 }
-
-// RDSCABundle answers as a machine that reaches AWS's trust store.
-func (machine) RDSCABundle(region string) ([]byte, error) { return mocks.RDSCABundle(region), nil }
 
 func TestMissingToolsFailTheDeployBeforeAnythingIsCreated(t *testing.T) {
 	opts := stackOptions(t, "prod")

@@ -66,7 +66,7 @@ func ExampleNewAirbyte() {
 			Config: airbyte.Config{ChartVersion: "2.2.0", Host: "airbyte.example.com"},
 			Region: "us-east-1", Database: db, Logins: logins, BucketName: bucket.Name, BucketReady: bucket.Ready,
 			Role: role, JobRole: jobRole, KMSKeyARN: key, SecretSync: sync, SnapshotBeforeUpgrade: true,
-			// A real program: database.DownloadCABundle("us-east-1").
+			// A real program: the bundle file cmd/rds-ca fetched (database.CheckCABundle).
 			CABundle: string(mocks.RDSCABundle("us-east-1")),
 		}, pulumi.Providers(k8s))
 		if err != nil {

@@ -74,7 +74,7 @@ func ExampleNewAirflow() {
 			Platform: "analytics", Region: "us-east-1",
 			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role, TaskRole: taskRole,
 			PlatformSecretARN: sec.AirflowSecretARN, SecretSync: sync, SnapshotBeforeUpgrade: true,
-			// A real program: database.DownloadCABundle("us-east-1").
+			// A real program: the bundle file cmd/rds-ca fetched (database.CheckCABundle).
 			CABundle: string(mocks.RDSCABundle("us-east-1")),
 		}, pulumi.Providers(k8s))
 		if err != nil {

@@ -2,17 +2,13 @@ package database
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
-	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"time"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/internal/rdsca"
 )
 
 // CAIdentifier is the certificate authority that signs every instance's
@@ -35,76 +31,27 @@ const (
 )
 
 // TrustStoreURL is where AWS publishes a region's RDS certificate bundle
-// (RDS user guide, "Certificate bundles by AWS Region"); AWS serves it
-// over HTTPS only.
-func TrustStoreURL(region string) string {
-	return fmt.Sprintf("https://truststore.pki.rds.amazonaws.com/%s/%s-bundle.pem", region, region)
-}
+// (rdsca.TrustStoreURL).
+func TrustStoreURL(region string) string { return rdsca.TrustStoreURL(region) }
 
 // DownloadCABundle downloads region's bundle from AWS's trust store
 // (TrustStoreURL) over HTTPS, verified with this machine's roots. Check
-// it with CheckCABundle before use.
+// it with CheckCABundle before use. A stack keeps its bundle in a file
+// instead (cmd/rds-ca fetches it), so that it changes only on purpose.
 func DownloadCABundle(region string) ([]byte, error) {
-	url := TrustStoreURL(region)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("downloading %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("downloading %s: %s", url, resp.Status)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return rdsca.Fetch(context.Background(), TrustStoreURL(region))
 }
 
 // CARootName is the common name of the root CA of CAIdentifier in a
-// region, as the RDS user guide gives it ("Amazon RDS region-identifier
-// Root CA RSA2048 G1").
-func CARootName(region string) string {
-	return "Amazon RDS " + region + " Root CA RSA2048 G1"
-}
+// region (rdsca.RootName).
+func CARootName(region string) string { return rdsca.RootName(region) }
 
 // CheckCABundle reports what keeps bundle (PEM) from verifying the
-// region's instances: it must hold only certificate authorities, one of
-// them CARootName(region). source names where the bundle came from, for
-// the message.
+// region's instances now: it must hold only certificate authorities, one
+// of them CARootName(region), not expired. source names where the bundle
+// came from, for the message.
 func CheckCABundle(bundle []byte, region, source string) error {
-	var names []string
-	found := false
-	rest := bundle
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return fmt.Errorf("RDS CA bundle %s: holds a %s block; want certificates only", source, block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return fmt.Errorf("RDS CA bundle %s: %w", source, err)
-		}
-		if !cert.IsCA {
-			return fmt.Errorf("RDS CA bundle %s: %q is not a certificate authority", source, cert.Subject.CommonName)
-		}
-		names = append(names, cert.Subject.CommonName)
-		found = found || cert.Subject.CommonName == CARootName(region)
-	}
-	if len(names) == 0 {
-		return fmt.Errorf("RDS CA bundle %s: no PEM certificate in it; want the bundle of %s from %s", source, region, TrustStoreURL(region))
-	}
-	if !found {
-		return fmt.Errorf("RDS CA bundle %s: no %q among its %d certificates (%s); want the bundle of %s from %s",
-			source, CARootName(region), len(names), strings.Join(names, ", "), region, TrustStoreURL(region))
-	}
-	return nil
+	return rdsca.Check(bundle, region, source, time.Now())
 }
 
 // NewCAConfigMap creates the ConfigMap CAConfigMapName in namespace,

@@ -43,21 +43,15 @@ func main() {
 
 // caBundle returns RDS's certificate authorities for the region, which
 // PgBouncer and the login job verify the database against: the file
-// config caBundleFile names, or AWS's trust store.
+// config caBundleFile names (fetch it once with `go run ./cmd/rds-ca
+// -region <region>` and commit it, so that it changes only on purpose).
 func caBundle(cfg *config.Config, region string) (string, error) {
-	var bundle []byte
-	var err error
-	source := database.TrustStoreURL(region)
-	if f := cfg.Get("caBundleFile"); f != "" {
-		source = f
-		bundle, err = os.ReadFile(f)
-	} else {
-		bundle, err = database.DownloadCABundle(region)
-	}
+	f := cfg.Require("caBundleFile")
+	bundle, err := os.ReadFile(f)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("caBundleFile: %w; fetch it with `go run ./cmd/rds-ca -region %s -out %s`", err, region, f)
 	}
-	if err := database.CheckCABundle(bundle, region, source); err != nil {
+	if err := database.CheckCABundle(bundle, region, f); err != nil {
 		return "", err
 	}
 	return string(bundle), nil

@@ -18,6 +18,12 @@ import (
 // the same at every run and plans compare cleanly; a real bundle holds RSA
 // and ECDSA roots.
 func RDSCABundle(region string) []byte {
+	return RDSCABundleUntil(region, time.Date(2061, 5, 21, 0, 0, 0, 0, time.UTC))
+}
+
+// RDSCABundleUntil is RDSCABundle with roots that expire at notAfter, for
+// tests of a bundle close to expiry.
+func RDSCABundleUntil(region string, notAfter time.Time) []byte {
 	var out []byte
 	for i, family := range []string{"RSA2048 G1", "RSA4096 G1", "ECC384 G1"} {
 		seed := sha256.Sum256([]byte("rds-ca " + region + " " + family))
@@ -28,7 +34,7 @@ func RDSCABundle(region string) []byte {
 			SerialNumber:          big.NewInt(int64(i + 1)),
 			Subject:               name,
 			NotBefore:             time.Date(2021, 5, 21, 0, 0, 0, 0, time.UTC),
-			NotAfter:              time.Date(2061, 5, 21, 0, 0, 0, 0, time.UTC),
+			NotAfter:              notAfter,
 			IsCA:                  true,
 			BasicConstraintsValid: true,
 			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,

@@ -60,6 +60,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan of stack %q failed:\n%v\n", *stack, err)
 		return 1
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	switch {
 	case *diffFrom != "":
 		old, err := plan.ReadJSON(*diffFrom)
