@@ -157,6 +157,18 @@ func checkArchitecture(c *clusterView) []mocks.Violation {
 	return out
 }
 
+// withEnv gives container ctr the keys of data as plain variables.
+func withEnv(ctr map[string]any, data map[string]any, keys ...string) map[string]any {
+	var env []any
+	for _, k := range keys {
+		if v, ok := data[k].(string); ok {
+			env = append(env, map[string]any{"name": k, "value": v})
+		}
+	}
+	ctr["env"] = env
+	return ctr
+}
+
 // airbyteJobPods are the pods Airbyte's workload launcher starts for sync,
 // check and discover jobs, as its environment ConfigMap describes them
 // (the chart's templates/config/_jobs.tpl and _workloadLauncher.tpl):
@@ -211,7 +223,7 @@ func airbyteJobPods(o ClusterObject) []ClusterObject {
 		"nodeSelector":       selector,
 		"tolerations":        tolerations,
 		"initContainers":     []any{ctr("init", get("WORKLOAD_INIT_IMAGE"), "REPLICATION_ORCHESTRATOR")},
-		"containers": []any{ctr("orchestrator", orchestrator, "REPLICATION_ORCHESTRATOR"),
+		"containers": []any{withEnv(ctr("orchestrator", orchestrator, "REPLICATION_ORCHESTRATOR"), data, "INTERNAL_API_HOST", "WORKLOAD_API_HOST"),
 			ctr("connector-sidecar", get("CONNECTOR_SIDECAR_IMAGE"), "SIDECAR_MAIN_CONTAINER"),
 			ctr("source", ConnectorImages, "JOB_MAIN_CONTAINER"), ctr("destination", ConnectorImages, "JOB_MAIN_CONTAINER")},
 	}
@@ -221,7 +233,11 @@ func airbyteJobPods(o ClusterObject) []ClusterObject {
 			annotations[k] = v
 		}
 	}
-	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"annotations": annotations}, "spec": spec}
+	// The launcher labels every job pod airbyte=job-pod (airbyte-platform
+	// airbyte-workload-launcher pods/PodLabeler.kt), and gives the init,
+	// orchestrator and sidecar containers the server's and the workload
+	// API's addresses (EnvVarConfigBeanFactory.kt).
+	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"annotations": annotations, "labels": map[string]any{"airbyte": "job-pod"}}, "spec": spec}
 	ns := get("JOB_KUBE_NAMESPACE")
 	if ns == "" {
 		ns = o.Namespace

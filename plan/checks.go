@@ -53,6 +53,7 @@ var objectChecks = []objectCheck{
 	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture},
 	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits},
 	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS},
+	{RuleNetworkPolicy, "the NetworkPolicies, evaluated by a real engine (cyclonus), allow every path the pods need (read from their environment, Secrets, mounted files, Ingresses, database clients and IAM roles) and nothing else into an isolated namespace, and the VPC CNI enforces them", checkNetworkPolicies},
 	{RuleUserCodeSecrets, "no pod that runs user or connector code gets the metadata database's login, the fernet key, or the API or JWT secret", checkUserCodeSecrets},
 	{RuleEnvUnique, "no container lists an environment variable twice (the later wins, and merge patches keyed by name break on it)", checkEnvUnique},
 	{RuleExpansion, "no container's command, arguments or environment values hold \"$$\", which the kubelet reduces to \"$\"", checkExpansion},
@@ -201,8 +202,8 @@ func (c *clusterView) roleTrusts() map[string]trust {
 		t := trust{role: res, arn: arn}
 		for _, st := range listOf(doc["Statement"]) {
 			fed := Strings(At(st, "Principal", "Federated"))
-			if len(fed) == 0 {
-				continue
+			if len(fed) == 0 || strings.HasSuffix(fed[0], ":oidc-provider/token.actions.githubusercontent.com") {
+				continue // not a cluster's service accounts: CI's (stacks.GitHubPreviewTrust)
 			}
 			t.federated = append(t.federated, fed...)
 			cond, _ := st["Condition"].(map[string]any)

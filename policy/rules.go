@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ const (
 	tKMSKey       = "aws:kms/key:Key"
 	tSecret       = "aws:secretsmanager/secret:Secret"
 )
+
+// githubEnvironmentSubject is GitHub's OIDC subject of a job that runs in
+// a deployment environment.
+var githubEnvironmentSubject = regexp.MustCompile(`^repo:[A-Za-z0-9._-]+/[A-Za-z0-9._-]+:environment:[A-Za-z0-9._-]+$`)
 
 var rules = slices.Concat(baseRules, accessRules, kubernetesRules, auditRules)
 
@@ -244,7 +249,7 @@ var baseRules = []Rule{
 		}
 		return ""
 	})},
-	{ID: "IAM-004", Severity: High, Control: "EKS best practices: IRSA trust scoped to a service account", Description: "Every web-identity trust has exact sub and aud conditions", check: each(tRole, func(g *graph, r plan.Resource) string {
+	{ID: "IAM-004", Severity: High, Control: "EKS best practices: IRSA trust scoped to a service account; GitHub: OIDC trust scoped to a protected environment", Description: "Every web-identity trust has exact sub and aud conditions: one service account, or one GitHub environment", check: each(tRole, func(g *graph, r plan.Resource) string {
 		doc, _ := r.Inputs["assumeRolePolicy"].(map[string]any)
 		for _, s := range objects(doc["Statement"]) {
 			if !slices.Contains(list(s["Action"]), "sts:AssumeRoleWithWebIdentity") {
@@ -256,10 +261,12 @@ var baseRules = []Rule{
 			}
 			eq, _ := cond["StringEquals"].(map[string]any)
 			var sub, aud []string
+			github := false
 			for k, v := range eq {
 				switch {
 				case strings.HasSuffix(k, ":sub"):
 					sub = list(v)
+					github = k == "token.actions.githubusercontent.com:sub"
 				case strings.HasSuffix(k, ":aud"):
 					aud = list(v)
 				}
@@ -268,7 +275,10 @@ var baseRules = []Rule{
 				return "a web-identity trust lacks exact sub and aud (sts.amazonaws.com) conditions"
 			}
 			for _, x := range sub {
-				if strings.ContainsAny(x, "*?") || !strings.HasPrefix(x, "system:serviceaccount:") {
+				switch {
+				case github && !githubEnvironmentSubject.MatchString(x):
+					return "subject " + x + " is not one GitHub environment (repo:<owner>/<name>:environment:<name>): a branch, tag or pull request subject lets unreviewed code assume the role"
+				case !github && (strings.ContainsAny(x, "*?") || !strings.HasPrefix(x, "system:serviceaccount:")):
 					return "subject " + x + " is not one service account"
 				}
 			}

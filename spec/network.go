@@ -102,6 +102,13 @@ type ExistingNetwork struct {
 	// PublicSubnetIDs host internet-facing load balancers; optional with
 	// internal ones. They must be tagged kubernetes.io/role/elb=1.
 	PublicSubnetIDs []string `json:"publicSubnetIds,omitempty"`
+	// IngressSubnetIDs host internal load balancers and no pods (tagged
+	// kubernetes.io/role/internal-elb=1, which the private subnets then
+	// must not carry). Required with internal load balancers (the default
+	// apps.ingress.scheme): the apps' NetworkPolicies admit the load
+	// balancers by their subnets' blocks, which in the private subnets
+	// would admit every pod to the apps' web ports too.
+	IngressSubnetIDs []string `json:"ingressSubnetIds,omitempty"`
 }
 
 var (
@@ -119,7 +126,7 @@ func (e ExistingNetwork) Validate() *validate.Problems {
 		field string
 		ids   []string
 		min   int
-	}{{"existing.privateSubnetIds", e.PrivateSubnetIDs, 2}, {"existing.databaseSubnetIds", e.DatabaseSubnetIDs, 2}, {"existing.publicSubnetIds", e.PublicSubnetIDs, 0}} {
+	}{{"existing.privateSubnetIds", e.PrivateSubnetIDs, 2}, {"existing.databaseSubnetIds", e.DatabaseSubnetIDs, 2}, {"existing.publicSubnetIds", e.PublicSubnetIDs, 0}, {"existing.ingressSubnetIds", e.IngressSubnetIDs, 0}} {
 		if len(tier.ids) < tier.min {
 			p.Addf(tier.field, "want at least %d subnets in different zones, got %d", tier.min, len(tier.ids))
 		}
@@ -143,6 +150,13 @@ type SubnetSizes struct {
 	PrivatePrefixLength int `json:"privatePrefixLength,omitempty"`
 	// DatabasePrefixLength is the prefix length of database subnets.
 	DatabasePrefixLength int `json:"databasePrefixLength,omitempty"`
+	// IngressPrefixLength is the prefix length of ingress subnets, which
+	// hold the internal load balancers and nothing else, so that the apps'
+	// NetworkPolicies can admit the load balancers by address without
+	// admitting every pod (pods take their addresses in the private
+	// subnets). Default: a 1024th of the VPC block (a /26 in a /16), at
+	// most /27, the smallest subnet a load balancer takes.
+	IngressPrefixLength int `json:"ingressPrefixLength,omitempty"`
 }
 
 // FlowLogs configures the VPC's flow logs.
@@ -182,6 +196,9 @@ func (c Network) WithDefaults() Network {
 		}
 		if c.Subnets.DatabasePrefixLength == 0 {
 			c.Subnets.DatabasePrefixLength = min(p.Bits()+8, 28)
+		}
+		if c.Subnets.IngressPrefixLength == 0 {
+			c.Subnets.IngressPrefixLength = min(p.Bits()+10, 27)
 		}
 	}
 	if c.InterfaceEndpoints == nil {
@@ -248,6 +265,7 @@ func (c Network) Validate() *validate.Problems {
 		{"subnets.publicPrefixLength", c.Subnets.PublicPrefixLength},
 		{"subnets.privatePrefixLength", c.Subnets.PrivatePrefixLength},
 		{"subnets.databasePrefixLength", c.Subnets.DatabasePrefixLength},
+		{"subnets.ingressPrefixLength", c.Subnets.IngressPrefixLength},
 	} {
 		lo := 16
 		if err == nil && vpc.Bits() > lo {
@@ -256,8 +274,12 @@ func (c Network) Validate() *validate.Problems {
 		if s.v == 0 && err != nil {
 			continue // its default derives from cidrBlock, which is already reported
 		}
-		if s.v < lo || s.v > 28 {
-			p.Addf(s.field, "want a prefix length from %d (the VPC's) to 28 (the smallest subnet AWS allows), got %d", lo, s.v)
+		hi, why := 28, "the smallest subnet AWS allows"
+		if s.field == "subnets.ingressPrefixLength" {
+			hi, why = 27, "the smallest subnet a load balancer takes (ELB user guide: a /27 bitmask, 8 free addresses)"
+		}
+		if s.v < lo || s.v > hi {
+			p.Addf(s.field, "want a prefix length from %d (the VPC's) to %d (%s), got %d", lo, hi, why, s.v)
 			sizesOK = false
 		}
 	}
@@ -292,6 +314,7 @@ func (c Network) subnetRequest(vpc netip.Prefix) subnets.Request {
 		PublicPrefix:   c.Subnets.PublicPrefixLength,
 		PrivatePrefix:  c.Subnets.PrivatePrefixLength,
 		DatabasePrefix: c.Subnets.DatabasePrefixLength,
+		IngressPrefix:  c.Subnets.IngressPrefixLength,
 	}
 }
 

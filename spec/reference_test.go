@@ -37,6 +37,7 @@ var sections = []struct {
 	{"observability", reflect.TypeFor[Observability]()},
 	{"images", reflect.TypeFor[Images]()},
 	{"sso", reflect.TypeFor[SSO]()},
+	{"ci", reflect.TypeFor[CI]()},
 	{"policy", reflect.TypeFor[Policy]()},
 }
 

@@ -48,6 +48,8 @@ type Stack struct {
 	Images Images
 	// SSO is the config section dataplatform:sso.
 	SSO SSO
+	// CI is the config section dataplatform:ci.
+	CI CI
 }
 
 // Policy is the config section dataplatform:policy.
@@ -92,7 +94,7 @@ type AppsConfig struct {
 }
 
 // Sections lists the structured config keys under the dataplatform namespace.
-var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images", "sso"}
+var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images", "sso", "ci"}
 
 var (
 	ruleID    = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
@@ -129,7 +131,7 @@ func Parse(project, stack string, get Getter) (*Stack, error) {
 	}{
 		{"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"karpenter", &cfg.Karpenter},
 		{"database", &cfg.Database}, {"storage", &cfg.Storage}, {"secrets", &cfg.Secrets}, {"apps", &cfg.Apps},
-		{"policy", &cfg.Policy}, {"observability", &cfg.Observability}, {"images", &cfg.Images}, {"sso", &cfg.SSO},
+		{"policy", &cfg.Policy}, {"observability", &cfg.Observability}, {"images", &cfg.Images}, {"sso", &cfg.SSO}, {"ci", &cfg.CI},
 	} {
 		if raw := get(Namespace + ":" + s.key); raw != "" {
 			decodeSection(Namespace+":"+s.key, raw, s.out, &p)
@@ -164,6 +166,7 @@ func (c *Stack) withDefaults() {
 	c.Apps.Airbyte = c.Apps.Airbyte.WithDefaults()
 	c.Apps.Airflow = c.Apps.Airflow.WithDefaults()
 	c.SSO = c.SSO.WithDefaults(c.Name)
+	c.CI = c.CI.WithDefaults(c.Stack)
 }
 
 // validate records every problem of a defaulted Config.
@@ -195,6 +198,7 @@ func (c *Stack) validate(p *validate.Problems) {
 	p.Merge(Namespace+":observability", c.Observability.Validate())
 	p.Merge(Namespace+":images", c.Images.Validate())
 	p.Merge(Namespace+":sso", c.SSO.Validate())
+	p.Merge(Namespace+":ci", c.CI.Validate())
 	if c.SSO.Enabled && c.Apps.Ingress.CertificateARN == "" {
 		p.Addf(Namespace+":sso.enabled", "true, but the apps are served over plain HTTP: Cognito redirects only to https callback URLs and the load balancer authenticates only on an HTTPS listener; set dataplatform:apps.ingress.certificateArn (an ACM certificate for the apps' hosts), or leave SSO off")
 	}
@@ -205,6 +209,9 @@ func (c *Stack) validate(p *validate.Problems) {
 	}
 	if c.Cluster.Endpoint.DeployerInVpc && c.Network.Existing == nil {
 		p.Addf(Namespace+":cluster.endpoint.deployerInVpc", "true, but this stack creates its VPC, which does not exist when the first deploy starts: use publicAccessCidrs for the deployer, or network.existing")
+	}
+	if e := c.Network.Existing; e != nil && len(e.IngressSubnetIDs) == 0 && c.Apps.Ingress.Scheme == "internal" {
+		p.Addf(Namespace+":network.existing.ingressSubnetIds", "required with internal load balancers (apps.ingress.scheme %q): the apps' NetworkPolicies admit the load balancers by their subnets' blocks, and in the private subnets that would admit every pod to the apps' web ports; give two or more subnets (a /27 each is enough) tagged kubernetes.io/role/internal-elb=1 that hold no nodes", c.Apps.Ingress.Scheme)
 	}
 	if c.Apps.Airflow.DagsOnEFS && c.Cluster.Addons.EfsCsiDriver == "" {
 		p.Addf(Namespace+":cluster.addons.efsCsiDriver", "required when apps.airflow.dagsOnEfs is true: the EFS CSI driver add-on version")

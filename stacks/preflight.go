@@ -150,7 +150,11 @@ var (
 // services, the stack's region; outside the example account, no placeholder
 // of the committed stack files is left (example.com hosts and addresses,
 // documentation CIDR blocks); and the deploy's role can reach Kubernetes.
-func CheckAccount(cfg *Config, caller Caller) error {
+//
+// preview says the run is a `pulumi preview`: the preview role
+// (PreviewRoleName, with dataplatform:ci.github) may run it, though it is
+// no cluster admin; it may not run `pulumi up`.
+func CheckAccount(cfg *Config, caller Caller, preview bool) error {
 	var p validate.Problems
 	external := map[string]bool{}
 	for _, a := range cfg.Policy.ExternalAccounts {
@@ -180,7 +184,11 @@ func CheckAccount(cfg *Config, caller Caller) error {
 			p.Addf(f.field, "%q is the committed example's value: set this stack's own (%s)", f.value, f.hint)
 		}
 	}
-	if role := caller.RoleName(); role != "" && !cfg.Cluster.BootstrapCreatorAdmin {
+	isPreviewRole := cfg.CI.GitHub != nil && caller.RoleName() == PreviewRoleName(cfg)
+	if isPreviewRole && !preview {
+		p.Addf(spec.Namespace+":ci.github", "the deploy runs as role %s, the read-only role of CI's previews: it may run `pulumi preview`, not `pulumi up`; deploy as one of %s:cluster.adminRoleArns", caller.RoleName(), spec.Namespace)
+	}
+	if role := caller.RoleName(); role != "" && !cfg.Cluster.BootstrapCreatorAdmin && !isPreviewRole {
 		found := false
 		for _, arn := range cfg.Cluster.AdminRoleARNs {
 			found = found || arn[strings.LastIndex(arn, "/")+1:] == role
@@ -208,6 +216,9 @@ func configARNs(cfg *Config) []field {
 	if a := cfg.Apps.Airflow.GitSync.CredentialsSecretARN; a != "" {
 		out = append(out, field{ns + "apps.airflow.gitSync.credentialsSecretArn", a, ""})
 	}
+	if g := cfg.CI.GitHub; g != nil {
+		out = append(out, field{ns + "ci.github.oidcProviderArn", g.OIDCProviderARN, ""})
+	}
 	return out
 }
 
@@ -234,6 +245,9 @@ func placeholders(cfg *Config) []field {
 		if _, domain, ok := strings.Cut(e, "@"); ok && exampleHost.MatchString(domain) {
 			out = append(out, field{ns + "apps.airflow.admin.email", e, "the first admin's address"})
 		}
+	}
+	if g := cfg.CI.GitHub; g != nil && strings.HasPrefix(g.Repository, "example-org/") {
+		out = append(out, field{ns + "ci.github.repository", g.Repository, "the repository whose pull requests are previewed"})
 	}
 	if r := cfg.Apps.Airflow.GitSync.Repo; strings.Contains(r, "/example-org/") {
 		out = append(out, field{ns + "apps.airflow.gitSync.repo", r, "the repository of your DAGs"})

@@ -20,6 +20,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/images"
 	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/karpenter"
+	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/components/observability"
 	"github.com/dataplatform/dataplatform/components/secrets"
@@ -116,7 +117,7 @@ func RunWith(tools ToolFinder) pulumi.RunFunc {
 			if err != nil {
 				return fmt.Errorf("looking up the AWS account: %w", err)
 			}
-			if err := addAll(CheckAccount(cfg, Caller{Account: caller.AccountId, ARN: caller.Arn})); err != nil {
+			if err := addAll(CheckAccount(cfg, Caller{Account: caller.AccountId, ARN: caller.Arn}, ctx.DryRun())); err != nil {
 				return err
 			}
 			warning, err := LoadCABundle(cfg, ctx.RootDirectory(), caller.AccountId, time.Now())
@@ -156,6 +157,9 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 	var err error
 	if e := cfg.Network.Existing; e != nil {
 		p.Net = network.ExistingTopology(*e, cfg.Network.AvailabilityZones)
+		if p.Net.CIDRs, err = network.ExistingCIDRs(ctx, *e); err != nil {
+			return nil, err
+		}
 	} else {
 		p.Network, err = network.NewVpc(ctx, p.name("network"), &network.VpcArgs{
 			Config:      cfg.Network,
@@ -184,6 +188,9 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 		return nil, err
 	}
 	if err := p.deployOperations(ctx, caller.AccountId, tags); err != nil {
+		return nil, err
+	}
+	if err := p.deployPreviewRole(ctx, tags); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -279,6 +286,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		KMSKeyARN:              p.Secrets.KeyARN,
 		SecretSync:             p.SecretSync,
 		Ingress:                cfg.Apps.Ingress,
+		Network:                p.podNetwork(),
 		LoadBalancerController: p.LoadBalancerController.Release,
 		NodePool:               pool,
 		SecretTags:             map[string]string{"Platform": cfg.Name},
@@ -312,6 +320,7 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
 		SecretSync:             p.SecretSync,
 		Ingress:                cfg.Apps.Ingress,
+		Network:                p.podNetwork(),
 		LoadBalancerController: p.LoadBalancerController.Release,
 		NodePool:               pool,
 		DagStorageClass:        dagClass,
@@ -324,6 +333,15 @@ func (p *Platform) deployApps(ctx *pulumi.Context, account string, tags map[stri
 		TaskTolerations:        taskTolerations,
 	}, k8s)
 	return err
+}
+
+// podNetwork places the apps' peers outside the cluster by address, for
+// their NetworkPolicies: the load balancers (in the ingress subnets, or the
+// public ones for internet-facing), the databases, and the interface
+// endpoints and API server (in the private subnets).
+func (p *Platform) podNetwork() *netpol.Network {
+	c := p.Net.CIDRs
+	return &netpol.Network{LoadBalancers: c.LoadBalancers(p.Config.Apps.Ingress.Scheme), Database: c.Database, Endpoints: c.Private}
 }
 
 // spotRetries is how often a task on spot nodes is retried by default:
@@ -381,6 +399,11 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 	if err != nil {
 		return nil, err
 	}
+	// The login jobs reach the databases and nothing else.
+	policies, err := netpol.New(ctx, p.name("db-admin"), ns.Metadata.Name().Elem(), database.LoginJobPolicies(p.Net.CIDRs.Database), k8s, pulumi.DependsOn([]pulumi.Resource{ns}))
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]pulumi.Resource{}
 	for _, app := range []struct {
 		name      string
@@ -390,7 +413,7 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
 			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store, CA: ca,
 			MajorVersion: p.Config.Database.MajorVersion(), Databases: app.databases, CreateDatabases: len(app.databases) > 0,
-			Tolerations: tolerations, WaitFor: nodes,
+			Tolerations: tolerations, WaitFor: append(append([]pulumi.Resource{}, nodes...), policies...),
 		}, k8s)
 		if err != nil {
 			return nil, err

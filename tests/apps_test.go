@@ -308,7 +308,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:kms/key:Key",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
-			"kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap",
+			"kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 			"aws:cognito/userPool:UserPool", "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userPoolDomain:UserPoolDomain",
 		},
 		"airflow": {
@@ -317,7 +317,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			"aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 			"aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy",
 			"kubernetes:helm.sh/v3:Release", "kubernetes:karpenter.sh/v1:NodePool", "aws:rds/snapshot:Snapshot",
-			"kubernetes:batch/v1:Job",
+			"kubernetes:batch/v1:Job", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 			"aws:cognito/userPool:UserPool", "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userPoolDomain:UserPoolDomain",
 		},
 	} {
@@ -333,7 +333,7 @@ func TestAppReleasesWaitForExactlyWhatTheyNeed(t *testing.T) {
 			switch dep.Type {
 			case "kubernetes:core/v1:Namespace":
 				assert.Equal(t, app, str(dep.Inputs, "metadata", "name"), "%s waits for its own namespace", app)
-			case "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:core/v1:ConfigMap":
+			case "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy":
 				assert.Equal(t, app, str(dep.Inputs, "metadata", "namespace"), "%s waits for %s of another namespace", app, dep.Name)
 			}
 		}

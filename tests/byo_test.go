@@ -20,6 +20,7 @@ func byoOptions(t *testing.T, private []string) plan.Options {
 		"privateSubnetIds":  private,
 		"publicSubnetIds":   []string{"subnet-0a2a2a2a2a2a2a2a2", "subnet-0b2b2b2b2b2b2b2b2"},
 		"databaseSubnetIds": []string{"subnet-0a3a3a3a3a3a3a3a3", "subnet-0b3b3b3b3b3b3b3b3"},
+		"ingressSubnetIds":  []string{"subnet-0a4a4a4a4a4a4a4a4", "subnet-0b4b4b4b4b4b4b4b4"},
 	}})
 	return opts
 }
@@ -51,7 +52,7 @@ func TestExistingNetworkWithoutTheTagsIsRejected(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`dataplatform:network.existing.privateSubnetIds[0]: subnet "subnet-0c9c9c9c9c9c9c9c9" lacks the tag karpenter.sh/discovery=dataplatform-byo`,
-		`subnet "subnet-0c9c9c9c9c9c9c9c9" lacks the tag kubernetes.io/role/internal-elb=1`,
+		`dataplatform:network.existing.privateSubnetIds[1]: subnet "subnet-0d8d8d8d8d8d8d8d8" is tagged kubernetes.io/role/internal-elb=1, but existing.ingressSubnetIds hold the internal load balancers`,
 		`dataplatform:network.existing.privateSubnetIds[1]: subnet "subnet-0d8d8d8d8d8d8d8d8" is in vpc-0ffffffffffffffff, not in existing.vpcId ` + mocks.ExistingVpcID,
 		`dataplatform:network.existing.privateSubnetIds[2]: subnet "subnet-0000000000000000f" was not found`,
 	} {
@@ -63,4 +64,23 @@ func TestExistingNetworkWithoutTheTagsIsRejected(t *testing.T) {
 	_, err = plan.Run(opts)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dataplatform:network.existing.privateSubnetIds: want at least 2 subnets in different zones, got 1")
+}
+
+func TestExistingNetworkNeedsSubnetsOfItsOwnForInternalLoadBalancers(t *testing.T) {
+	// Without them the load balancers would share the pods' subnets, and
+	// the policies that admit them by address would admit every pod.
+	opts := byoOptions(t, []string{"subnet-0a1a1a1a1a1a1a1a1", "subnet-0b1b1b1b1b1b1b1b1"})
+	existing := section(t, opts, "dataplatform:network")["existing"].(map[string]any)
+	delete(existing, "ingressSubnetIds")
+	setSection(t, opts, "dataplatform:network", map[string]any{"existing": existing})
+	p, err := plan.Run(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `dataplatform:network.existing.ingressSubnetIds: required with internal load balancers (apps.ingress.scheme "internal")`)
+	assert.Empty(t, p.Resources)
+
+	existing["ingressSubnetIds"] = []string{"subnet-0a3a3a3a3a3a3a3a3", "subnet-0b4b4b4b4b4b4b4b4"}
+	setSection(t, opts, "dataplatform:network", map[string]any{"existing": existing})
+	_, err = plan.Run(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `dataplatform:network.existing.ingressSubnetIds[0]: subnet "subnet-0a3a3a3a3a3a3a3a3" lacks the tag kubernetes.io/role/internal-elb=1`)
 }

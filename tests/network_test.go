@@ -29,7 +29,7 @@ func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
 			p := stackPlan(t, c.stack)
 			n := p.Count()
 			assert.Equal(t, 1, n["aws:ec2/vpc:Vpc"])
-			assert.Equal(t, 3*c.zones, n["aws:ec2/subnet:Subnet"])
+			assert.Equal(t, 4*c.zones, n["aws:ec2/subnet:Subnet"])
 			assert.Equal(t, c.nats, n["aws:ec2/natGateway:NatGateway"])
 			assert.Equal(t, c.nats, n["aws:ec2/eip:Eip"])
 			assert.Equal(t, c.natInstances, n["aws:ec2/instance:Instance"])
@@ -42,7 +42,7 @@ func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
 			}
 			assert.Len(t, zones, c.zones)
 			for z, k := range zones {
-				assert.Equal(t, 3, k, "zone %s should hold a public, a private and a database subnet", z)
+				assert.Equal(t, 4, k, "zone %s should hold a public, a private, a database and an ingress subnet", z)
 			}
 		})
 	}
@@ -69,8 +69,13 @@ func TestSubnetsAreDisjointInsideTheVpcAndTaggedForDiscovery(t *testing.T) {
 					assert.Equal(t, "1", str(s.Inputs, "tags", "kubernetes.io/role/elb"), s.Name)
 					assert.Empty(t, str(s.Inputs, "tags", "karpenter.sh/discovery"), "Karpenter must not launch nodes into public subnets")
 				case "private":
-					assert.Equal(t, "1", str(s.Inputs, "tags", "kubernetes.io/role/internal-elb"), s.Name)
+					assert.Empty(t, str(s.Inputs, "tags", "kubernetes.io/role/internal-elb"), "%s: internal load balancers go to the ingress subnets, apart from the pods", s.Name)
 					assert.Equal(t, name, str(s.Inputs, "tags", "karpenter.sh/discovery"), s.Name)
+				case "ingress":
+					assert.Equal(t, "1", str(s.Inputs, "tags", "kubernetes.io/role/internal-elb"), s.Name)
+					assert.Empty(t, str(s.Inputs, "tags", "karpenter.sh/discovery"), "Karpenter must not launch nodes into the ingress subnets")
+					bits := b.Bits()
+					assert.LessOrEqual(t, bits, 27, "%s: a load balancer's subnet is a /27 or larger", s.Name)
 				case "database":
 					assert.Empty(t, str(s.Inputs, "tags", "karpenter.sh/discovery"))
 				default:

@@ -18,6 +18,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
 	"github.com/dataplatform/dataplatform/spec"
@@ -80,7 +81,12 @@ type AirbyteArgs struct {
 	// of its own that reads only Airbyte's logins. Required.
 	SecretSync *secretsync.Operator
 	// Ingress configures the load balancer; LoadBalancerController must run first.
-	Ingress                ingress.Config
+	Ingress ingress.Config
+	// Network places the load balancers, databases and endpoints by
+	// address, for the namespace's NetworkPolicies (NetworkPolicies). Nil
+	// creates none: the namespace's pods then reach, and are reached by,
+	// every pod of the cluster.
+	Network                *netpol.Network
 	LoadBalancerController pulumi.Resource
 	// NodePool is a Karpenter NodePool the workloads can land on.
 	NodePool pulumi.Resource
@@ -139,6 +145,12 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	namespace := ns.Metadata.Name().Elem()
+	var policies []pulumi.Resource
+	if args.Network != nil {
+		if policies, err = netpol.New(ctx, name, namespace, NetworkPolicies(*args.Network), parent, pulumi.DependsOn([]pulumi.Resource{ns})); err != nil {
+			return nil, err
+		}
+	}
 
 	accounts, err := serviceAccounts(ctx, name, namespace, args, parent)
 	if err != nil {
@@ -177,6 +189,7 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	deps := append(append([]pulumi.Resource{ns, dbSecret, ca, args.Database.Instance}, accounts...), args.Role.Ready...)
+	deps = append(deps, policies...)
 	deps = append(deps, args.JobRole.Ready...)
 	if args.LoginJob != nil {
 		deps = append(deps, args.LoginJob)

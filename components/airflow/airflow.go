@@ -16,6 +16,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
@@ -99,7 +100,12 @@ type AirflowArgs struct {
 	// secret, the git credentials). Required.
 	SecretSync *secretsync.Operator
 	// Ingress configures the load balancer; LoadBalancerController must run first.
-	Ingress                ingress.Config
+	Ingress ingress.Config
+	// Network places the load balancers, databases and endpoints by
+	// address, for the namespace's NetworkPolicies (NetworkPolicies). Nil
+	// creates none: the namespace's pods then reach, and are reached by,
+	// every pod of the cluster.
+	Network                *netpol.Network
 	LoadBalancerController pulumi.Resource
 	// NodePool is a Karpenter NodePool the task pods can land on.
 	NodePool pulumi.Resource
@@ -167,6 +173,12 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		return nil, err
 	}
 	namespace := ns.Metadata.Name().Elem()
+	var policies []pulumi.Resource
+	if args.Network != nil {
+		if policies, err = netpol.New(ctx, name, namespace, NetworkPolicies(*args.Network), parent, pulumi.DependsOn([]pulumi.Resource{ns})); err != nil {
+			return nil, err
+		}
+	}
 	db := args.Database
 	readable := []pulumi.StringInput{args.PlatformSecretARN}
 	for _, c := range database.Colors {
@@ -266,6 +278,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 
 	deps := append(append(append([]pulumi.Resource{ns, db.Instance, launcher}, args.Role.Ready...), synced...), args.WaitFor...)
+	deps = append(deps, policies...)
 	deps = append(deps, args.TaskRole.Ready...)
 	if args.LoginJob != nil {
 		deps = append(deps, args.LoginJob)

@@ -18,6 +18,15 @@ import (
 	"github.com/dataplatform/dataplatform/internal/tags"
 )
 
+// AddonConfiguration are the managed add-ons' configuration values, by
+// add-on name. The VPC CNI enforces NetworkPolicies (its network policy
+// agent, EKS user guide "Restrict pod network traffic with Kubernetes
+// network policies"): without it the apps' NetworkPolicies are accepted
+// by the API server and do nothing.
+var AddonConfiguration = map[string]string{
+	"vpc-cni": `{"enableNetworkPolicy":"true"}`,
+}
+
 // TypeToken is the Pulumi type of the Cluster component.
 const TypeToken = "dataplatform:cluster:Cluster"
 
@@ -178,7 +187,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 
 	// The managed add-ons, pinned.
 	addon := func(addonName, version string, role pulumi.StringInput, deps []pulumi.Resource) (*awseks.Addon, error) {
+		var config pulumi.StringPtrInput
+		if c, ok := AddonConfiguration[addonName]; ok {
+			config = pulumi.String(c)
+		}
 		a, err := awseks.NewAddon(ctx, name+"-"+addonName, &awseks.AddonArgs{
+			ConfigurationValues:      config,
 			ClusterName:              cp.name,
 			AddonName:                pulumi.String(addonName),
 			AddonVersion:             pulumi.String(version),

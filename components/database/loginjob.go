@@ -9,6 +9,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/components/netpol"
+
 	"github.com/dataplatform/dataplatform/components/secretsync"
 )
 
@@ -220,13 +222,13 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 		// No name: Pulumi names the job, so a change runs a new one.
 		Metadata: metav1.ObjectMetaArgs{
 			Namespace: args.Namespace,
-			Labels:    pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("db-logins"), "dataplatform.io/app": pulumi.String(l.App)},
+			Labels:    pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(loginJobApp), "dataplatform.io/app": pulumi.String(l.App)},
 		},
 		Spec: batchv1.JobSpecArgs{
 			BackoffLimit: pulumi.Int(6),
 			Template: corev1.PodTemplateSpecArgs{
 				Metadata: metav1.ObjectMetaArgs{
-					Labels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("db-logins")},
+					Labels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(loginJobApp)},
 					Annotations: pulumi.StringMap{
 						"dataplatform.io/login-generation": pulumi.String(fmt.Sprint(l.Generation)),
 						"dataplatform.io/db-instance":      l.Database.Instance.ID().ToStringOutput(),
@@ -308,4 +310,17 @@ func tolerations(in []map[string]string) corev1.TolerationArray {
 		out = append(out, arg)
 	}
 	return out
+}
+
+// loginJobApp is the login jobs' app.kubernetes.io/name label.
+const loginJobApp = "db-logins"
+
+// LoginJobPolicies are the NetworkPolicies of the namespace the login jobs
+// run in (netpol.New): deny by default, DNS, and the login jobs' pods to
+// the databases' blocks on 5432, nothing else.
+func LoginJobPolicies(databaseCIDRs []string) []netpol.Policy {
+	return append(netpol.Baseline(), netpol.Policy{
+		Name: "login-jobs", Key: "app.kubernetes.io/name", Values: []string{loginJobApp}, Description: "the login jobs: to the databases",
+		Egress: []netpol.Rule{{Peers: []netpol.Peer{netpol.Blocks(databaseCIDRs...)}, Ports: netpol.TCP(5432)}},
+	})
 }

@@ -32,5 +32,5 @@ func ExampleNewVpc() {
 	// pulumi.Run(program) in a real program; here, under mocks:
 	counts, err := mocks.RunExample(program)
 	fmt.Println(err, counts["aws:ec2/subnet:Subnet"], counts["aws:ec2/natGateway:NatGateway"])
-	// Output: <nil> 6 1
+	// Output: <nil> 8 1
 }

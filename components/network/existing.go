@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -33,6 +34,8 @@ type Topology struct {
 	// LoadBalancerSubnets are the subnets the platform created that hold
 	// load balancers (none for an existing network); see Vpc.
 	LoadBalancerSubnets []pulumi.Resource
+	// CIDRs are the subnets' blocks, by tier.
+	CIDRs CIDRs
 }
 
 // Topology returns the network the VPC provides.
@@ -41,6 +44,7 @@ func (v *Vpc) Topology() *Topology {
 		VpcID: v.VpcID, AvailabilityZones: v.AvailabilityZones,
 		PublicSubnetIDs: v.PublicSubnetIDs, PrivateSubnetIDs: v.PrivateSubnetIDs, DatabaseSubnetIDs: v.DatabaseSubnetIDs,
 		NatGatewayIDs: v.NatGatewayIDs, EgressReady: v.EgressReady, LoadBalancerSubnets: v.LoadBalancerSubnets,
+		CIDRs: v.CIDRs,
 	}
 }
 
@@ -100,7 +104,18 @@ func CheckExisting(ctx *pulumi.Context, e ExistingNetwork, clusterName string, o
 		}
 		return out
 	}
-	zones := zonesOf("existing.privateSubnetIds", e.PrivateSubnetIDs, map[string]string{TagInternalELB: "1", TagKarpenterDiscovery: clusterName})
+	privateTags := map[string]string{TagInternalELB: "1", TagKarpenterDiscovery: clusterName}
+	if len(e.IngressSubnetIDs) > 0 {
+		privateTags = map[string]string{TagKarpenterDiscovery: clusterName}
+		zonesOf("existing.ingressSubnetIds", e.IngressSubnetIDs, map[string]string{TagInternalELB: "1"})
+		for i, id := range e.PrivateSubnetIDs {
+			id := id
+			if s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...); err == nil && s.Tags[TagInternalELB] == "1" {
+				p.Addf(validate.Index("existing.privateSubnetIds", i), "subnet %q is tagged %s=1, but existing.ingressSubnetIds hold the internal load balancers: remove the tag, or the load balancer controller may place them among the pods", id, TagInternalELB)
+			}
+		}
+	}
+	zones := zonesOf("existing.privateSubnetIds", e.PrivateSubnetIDs, privateTags)
 	zonesOf("existing.databaseSubnetIds", e.DatabaseSubnetIDs, nil)
 	zonesOf("existing.publicSubnetIds", e.PublicSubnetIDs, map[string]string{TagELB: "1"})
 	if err := p.Err(); err != nil {
@@ -120,4 +135,31 @@ func ExistingTopology(e ExistingNetwork, zones []string) *Topology {
 		DatabaseSubnetIDs: pulumi.ToStringArray(e.DatabaseSubnetIDs).ToStringArrayOutput(),
 		NatGatewayIDs:     pulumi.StringArray{}.ToStringArrayOutput(),
 	}
+}
+
+// ExistingCIDRs looks up the blocks of an existing network's subnets.
+func ExistingCIDRs(ctx *pulumi.Context, e ExistingNetwork, opts ...pulumi.InvokeOption) (CIDRs, error) {
+	lookup := func(ids []string) ([]string, error) {
+		out := []string{}
+		for _, id := range ids {
+			id := id
+			s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...)
+			if err != nil {
+				return nil, fmt.Errorf("looking up subnet %s: %w", id, err)
+			}
+			out = append(out, s.CidrBlock)
+		}
+		return out, nil
+	}
+	var c CIDRs
+	var err error
+	for _, t := range []struct {
+		ids []string
+		to  *[]string
+	}{{e.PublicSubnetIDs, &c.Public}, {e.PrivateSubnetIDs, &c.Private}, {e.DatabaseSubnetIDs, &c.Database}, {e.IngressSubnetIDs, &c.Ingress}} {
+		if *t.to, err = lookup(t.ids); err != nil {
+			return CIDRs{}, err
+		}
+	}
+	return c, nil
 }

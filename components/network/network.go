@@ -6,6 +6,7 @@ package network
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -26,7 +27,7 @@ const TypeToken = "dataplatform:network:Vpc"
 const (
 	// TagELB marks public subnets for internet-facing load balancers.
 	TagELB = "kubernetes.io/role/elb"
-	// TagInternalELB marks private subnets for internal load balancers.
+	// TagInternalELB marks the ingress subnets for internal load balancers.
 	TagInternalELB = "kubernetes.io/role/internal-elb"
 	// TagKarpenterDiscovery marks the subnets (and security group) Karpenter
 	// launches nodes into; its value is the cluster name.
@@ -68,7 +69,12 @@ type Vpc struct {
 	NatGatewayIDs pulumi.StringArrayOutput `pulumi:"natGatewayIds"`
 	// NatInstance is the NAT instance (natStrategy "Instance"), or nil.
 	NatInstance *ec2.Instance
-	// LoadBalancerSubnets are the public and private subnets, where the AWS
+	// IngressSubnetIDs are the subnets of internal load balancers, one per
+	// zone (tagged kubernetes.io/role/internal-elb): no pod is in them.
+	IngressSubnetIDs pulumi.StringArrayOutput `pulumi:"ingressSubnetIds"`
+	// CIDRs are the subnets' blocks, by tier.
+	CIDRs CIDRs
+	// LoadBalancerSubnets are the public and ingress subnets, where the AWS
 	// Load Balancer Controller places load balancers: the controller must
 	// wait for them, so that `pulumi destroy` removes it (after the
 	// load balancers it made) before them.
@@ -76,6 +82,36 @@ type Vpc struct {
 	// EgressReady are the routes and endpoints that give the private subnets
 	// their way out: nodes must not launch before them (they pull images).
 	EgressReady []pulumi.Resource
+}
+
+// CIDRs are the blocks of a network's subnets, by tier, for rules by
+// address (the apps' NetworkPolicies).
+type CIDRs struct {
+	// Public hold internet-facing load balancers and NAT; Private the nodes
+	// and pods (and interface endpoints); Database the RDS instances;
+	// Ingress internal load balancers (empty when they share Private).
+	Public, Private, Database, Ingress []string
+}
+
+// LoadBalancers are the blocks the apps' load balancers send from: the
+// public subnets for internet-facing ones, the ingress subnets (or, on a
+// network without them, the private ones) for internal ones.
+func (c CIDRs) LoadBalancers(scheme string) []string {
+	switch {
+	case scheme == "internet-facing":
+		return c.Public
+	case len(c.Ingress) > 0:
+		return c.Ingress
+	}
+	return c.Private
+}
+
+func prefixes(ps []netip.Prefix) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
 }
 
 // ResolveZones returns the availability zones a Config will use: the pinned
@@ -162,7 +198,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	}
 
 	// Subnets.
-	var public, private, database []*ec2.Subnet
+	var public, private, database, ingress []*ec2.Subnet
 	for i, z := range zones {
 		s, err := newSubnet(ctx, fmt.Sprintf("%s-public-%s", name, z), vp, layout.Public[i].String(), z,
 			tags.Named(t, fmt.Sprintf("%s-public-%s", args.ClusterName, z), map[string]string{TagELB: "1", "tier": "public"}), parent)
@@ -172,7 +208,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		public = append(public, s)
 		s, err = newSubnet(ctx, fmt.Sprintf("%s-private-%s", name, z), vp, layout.Private[i].String(), z,
 			tags.Named(t, fmt.Sprintf("%s-private-%s", args.ClusterName, z), map[string]string{
-				TagInternalELB: "1", TagKarpenterDiscovery: args.ClusterName, "tier": "private",
+				TagKarpenterDiscovery: args.ClusterName, "tier": "private",
 			}), parent)
 		if err != nil {
 			return nil, err
@@ -184,6 +220,15 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 		database = append(database, s)
+		// Internal load balancers only: no pod takes an address here, so
+		// the apps' NetworkPolicies admit these blocks and no pod. They
+		// need no route but the VPC's own (the main table's).
+		s, err = newSubnet(ctx, fmt.Sprintf("%s-ingress-%s", name, z), vp, layout.Ingress[i].String(), z,
+			tags.Named(t, fmt.Sprintf("%s-ingress-%s", args.ClusterName, z), map[string]string{TagInternalELB: "1", "tier": "ingress"}), parent)
+		if err != nil {
+			return nil, err
+		}
+		ingress = append(ingress, s)
 	}
 
 	// Public routing: one table, default route to the internet gateway.
@@ -329,9 +374,11 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 
 	v.VpcID = vp.ID().ToStringOutput()
 	v.CidrBlock = vp.CidrBlock
-	for _, sn := range append(append([]*ec2.Subnet{}, public...), private...) {
+	for _, sn := range append(append([]*ec2.Subnet{}, public...), ingress...) {
 		v.LoadBalancerSubnets = append(v.LoadBalancerSubnets, sn)
 	}
+	v.IngressSubnetIDs = ids(ingress)
+	v.CIDRs = CIDRs{Public: prefixes(layout.Public), Private: prefixes(layout.Private), Database: prefixes(layout.Database), Ingress: prefixes(layout.Ingress)}
 	v.PublicSubnetIDs = ids(public)
 	v.PrivateSubnetIDs = ids(private)
 	v.DatabaseSubnetIDs = ids(database)

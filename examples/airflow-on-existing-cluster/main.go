@@ -8,8 +8,10 @@
 //	pulumi config set oidcIssuer oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE
 //	pulumi config set vpcId vpc-...; pulumi config set --path 'databaseSubnetIds[0]' subnet-...
 //	pulumi config set nodeSecurityGroupId sg-...; pulumi config set host airflow.example.com
-//	# optional, where truststore.pki.rds.amazonaws.com is out of reach:
-//	pulumi config set caBundleFile us-east-1-bundle.pem
+//	# the region's RDS CA bundle, fetched once and committed:
+//	pulumi config set caBundleFile us-east-1-bundle.pem   # go run ./cmd/rds-ca -region us-east-1 -out us-east-1-bundle.pem
+//	# where the load balancers and the interface endpoints are, for the NetworkPolicies:
+//	pulumi config set --path 'loadBalancerCidrs[0]' 10.0.128.0/26; pulumi config set --path 'endpointCidrs[0]' 10.0.0.0/19
 //	pulumi up
 package main
 
@@ -27,6 +29,8 @@ import (
 	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/netpol"
+	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
@@ -167,8 +171,23 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	// Where the load balancers, databases and interface endpoints are, for
+	// the namespaces' NetworkPolicies (the cluster's VPC CNI must enforce
+	// them: enableNetworkPolicy).
+	var pods netpol.Network
+	cfg.RequireObject("loadBalancerCidrs", &pods.LoadBalancers)
+	cfg.RequireObject("endpointCidrs", &pods.Endpoints)
+	cidrs, err := network.ExistingCIDRs(ctx, network.ExistingNetwork{DatabaseSubnetIDs: dbSubnets})
+	if err != nil {
+		return err
+	}
+	pods.Database = cidrs.Database
+	adminPolicies, err := netpol.New(ctx, "db-admin", adminNS.Metadata.Name().Elem(), database.LoginJobPolicies(pods.Database), pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
 	job, err := database.NewLoginJob(ctx, "airflow-logins", &database.LoginJobArgs{
-		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), Store: adminStore, CA: ca, MajorVersion: "17",
+		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), Store: adminStore, CA: ca, MajorVersion: "17", WaitFor: adminPolicies,
 	}, pulumi.Providers(k8s))
 	if err != nil {
 		return err
@@ -189,6 +208,7 @@ func program(ctx *pulumi.Context) error {
 		CABundle:              bundle,
 		SecretSync:            sync,
 		SnapshotBeforeUpgrade: true,
+		Network:               &pods,
 		Tags:                  tags,
 	}, pulumi.Providers(k8s))
 	if err != nil {

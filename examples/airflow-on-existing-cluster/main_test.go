@@ -29,6 +29,8 @@ func TestProgramRunsUnderMocks(t *testing.T) {
 			ns + "nodeSecurityGroupId": "sg-0123456789abcdef0",
 			ns + "host":                "airflow.example.com",
 			ns + "caBundleFile":        bundle,
+			ns + "loadBalancerCidrs":   `["10.50.128.0/26","10.50.128.64/26"]`,
+			ns + "endpointCidrs":       `["10.50.0.0/19","10.50.32.0/19"]`,
 		},
 		SecretKeys: []string{ns + "kubeconfig"},
 	})

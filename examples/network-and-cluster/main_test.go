@@ -22,7 +22,7 @@ func TestProgramRunsUnderMocks(t *testing.T) {
 	require.NoError(t, err)
 	n := p.Count()
 	assert.Equal(t, 1, n["aws:ec2/vpc:Vpc"])
-	assert.Equal(t, 6, n["aws:ec2/subnet:Subnet"])
+	assert.Equal(t, 8, n["aws:ec2/subnet:Subnet"], "public, private, database and ingress, in two zones")
 	assert.Equal(t, 1, n["eks:index:Cluster"])
 	assert.Equal(t, 1, n["aws:eks/nodeGroup:NodeGroup"])
 	assert.Equal(t, "analytics", p.Outputs["clusterName"])

@@ -20,17 +20,21 @@ type ExistingSubnet struct {
 }
 
 // ExistingSubnets are the subnets of the mocked account, by ID: private ones
-// tagged for the cluster "dataplatform-byo", public ones for internet-facing
-// load balancers, database ones untagged, and, to show what validation
-// reports, one private subnet without tags and one in another VPC.
+// tagged for the cluster "dataplatform-byo", ingress ones for internal load
+// balancers, public ones for internet-facing ones, database ones untagged,
+// and, to show what validation reports, one private subnet without tags and
+// one in another VPC.
 var ExistingSubnets = map[string]ExistingSubnet{
-	"subnet-0a1a1a1a1a1a1a1a1": {ExistingVpcID, "a", "10.50.0.0/19", map[string]string{"kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": "dataplatform-byo"}},
-	"subnet-0b1b1b1b1b1b1b1b1": {ExistingVpcID, "b", "10.50.32.0/19", map[string]string{"kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": "dataplatform-byo"}},
+	"subnet-0a1a1a1a1a1a1a1a1": {ExistingVpcID, "a", "10.50.0.0/19", map[string]string{"karpenter.sh/discovery": "dataplatform-byo"}},
+	"subnet-0b1b1b1b1b1b1b1b1": {ExistingVpcID, "b", "10.50.32.0/19", map[string]string{"karpenter.sh/discovery": "dataplatform-byo"}},
 	"subnet-0a2a2a2a2a2a2a2a2": {ExistingVpcID, "a", "10.50.64.0/24", map[string]string{"kubernetes.io/role/elb": "1"}},
 	"subnet-0b2b2b2b2b2b2b2b2": {ExistingVpcID, "b", "10.50.65.0/24", map[string]string{"kubernetes.io/role/elb": "1"}},
 	"subnet-0a3a3a3a3a3a3a3a3": {ExistingVpcID, "a", "10.50.66.0/24", map[string]string{}},
 	"subnet-0b3b3b3b3b3b3b3b3": {ExistingVpcID, "b", "10.50.67.0/24", map[string]string{}},
 	"subnet-0c9c9c9c9c9c9c9c9": {ExistingVpcID, "c", "10.50.96.0/19", map[string]string{}},
+	// Ingress subnets: internal load balancers only, no nodes.
+	"subnet-0a4a4a4a4a4a4a4a4": {ExistingVpcID, "a", "10.50.128.0/26", map[string]string{"kubernetes.io/role/internal-elb": "1"}},
+	"subnet-0b4b4b4b4b4b4b4b4": {ExistingVpcID, "b", "10.50.128.64/26", map[string]string{"kubernetes.io/role/internal-elb": "1"}},
 	"subnet-0d8d8d8d8d8d8d8d8": {"vpc-0ffffffffffffffff", "a", "172.31.0.0/20", map[string]string{"kubernetes.io/role/internal-elb": "1"}},
 }
 

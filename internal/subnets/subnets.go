@@ -1,5 +1,6 @@
 // Package subnets computes the CIDR blocks of a VPC's subnets: per availability
-// zone one public, one private and one database subnet, packed into the VPC's
+// zone one public, one private, one database and (optionally) one ingress
+// subnet, packed into the VPC's
 // IPv4 block without overlap. It is pure (no cloud calls), so it can run while
 // configuration is validated, before anything is created.
 package subnets
@@ -19,11 +20,14 @@ type Request struct {
 	// PublicPrefix, PrivatePrefix and DatabasePrefix are the prefix lengths of
 	// each tier's subnets (for example 24 for a /24).
 	PublicPrefix, PrivatePrefix, DatabasePrefix int
+	// IngressPrefix is the prefix length of the ingress tier (internal load
+	// balancers), or 0 for none.
+	IngressPrefix int
 }
 
 // Layout is the result: for each tier, one block per zone, in zone order.
 type Layout struct {
-	Public, Private, Database []netip.Prefix
+	Public, Private, Database, Ingress []netip.Prefix
 }
 
 // Plan lays out the subnets of req. Larger blocks are placed first so that
@@ -39,11 +43,14 @@ func Plan(req Request) (Layout, error) {
 		return Layout{}, fmt.Errorf("want at least 1 availability zone, got %d", req.Zones)
 	}
 	type block struct {
-		tier   int // 0 public, 1 private, 2 database
+		tier   int // 0 public, 1 private, 2 database, 3 ingress
 		zone   int
 		prefix int
 	}
-	prefixes := [3]int{req.PublicPrefix, req.PrivatePrefix, req.DatabasePrefix}
+	prefixes := []int{req.PublicPrefix, req.PrivatePrefix, req.DatabasePrefix}
+	if req.IngressPrefix != 0 {
+		prefixes = append(prefixes, req.IngressPrefix)
+	}
 	var blocks []block
 	var need uint64
 	for tier, p := range prefixes {
@@ -57,8 +64,12 @@ func Plan(req Request) (Layout, error) {
 	}
 	have := size(vpc.Bits())
 	if need > have {
-		return Layout{}, fmt.Errorf("%d availability zones need %d addresses (%d × public /%d + private /%d + database /%d), but %s holds %d",
-			req.Zones, need, req.Zones, req.PublicPrefix, req.PrivatePrefix, req.DatabasePrefix, vpc, have)
+		ingress := ""
+		if req.IngressPrefix != 0 {
+			ingress = fmt.Sprintf(" + ingress /%d", req.IngressPrefix)
+		}
+		return Layout{}, fmt.Errorf("%d availability zones need %d addresses (%d × public /%d + private /%d + database /%d%s), but %s holds %d",
+			req.Zones, need, req.Zones, req.PublicPrefix, req.PrivatePrefix, req.DatabasePrefix, ingress, vpc, have)
 	}
 	// Largest first (smallest prefix length); ties keep tier and zone order.
 	sort.SliceStable(blocks, func(i, j int) bool { return blocks[i].prefix < blocks[j].prefix })
@@ -70,6 +81,9 @@ func Plan(req Request) (Layout, error) {
 		Public:   make([]netip.Prefix, req.Zones),
 		Private:  make([]netip.Prefix, req.Zones),
 		Database: make([]netip.Prefix, req.Zones),
+	}
+	if req.IngressPrefix != 0 {
+		out.Ingress = make([]netip.Prefix, req.Zones)
 	}
 	for _, b := range blocks {
 		sz := size(b.prefix)
@@ -86,19 +100,22 @@ func Plan(req Request) (Layout, error) {
 			out.Public[b.zone] = p
 		case 1:
 			out.Private[b.zone] = p
-		default:
+		case 2:
 			out.Database[b.zone] = p
+		default:
+			out.Ingress[b.zone] = p
 		}
 		next += sz
 	}
 	return out, nil
 }
 
-// All returns every block of the layout: public, then private, then database.
+// All returns every block of the layout: public, private, database, then ingress.
 func (l Layout) All() []netip.Prefix {
 	all := append([]netip.Prefix(nil), l.Public...)
 	all = append(all, l.Private...)
-	return append(all, l.Database...)
+	all = append(all, l.Database...)
+	return append(all, l.Ingress...)
 }
 
 func size(prefix int) uint64 { return uint64(1) << (32 - prefix) }

@@ -28,6 +28,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	estimate := fs.Bool("estimate", false, "print the stack's monthly cost when idle, per resource and in total")
 	criticalPath := fs.Bool("critical-path", false, "print the modelled deploy time: the longest chain of creations, and a fully serial deploy")
 	nodes := fs.Bool("nodes", false, "print, as JSON, the nodes the idle platform runs on (the core node group's, and those Karpenter brings each NodePool for its always-on pods)")
+	network := fs.Bool("network", false, "print the network matrix: which pod may reach which pod's port and which outside address, as the NetworkPolicies allow it (with -json, every flow)")
 	demand := fs.Bool("demand", false, "print, as JSON, each long-running workload's pods: requests, replicas, and the NodePool or node group the plan expects them on")
 	account := fs.String("account", "", "plan for this AWS account instead of the example one the stack files are written for (shows what to set before a real deploy)")
 	deployRole := fs.String("deploy-role", "", "the IAM role `pulumi up` runs as (default pulumi-deploy-<stack>)")
@@ -108,6 +109,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return writeJSON(stdout, stderr, e)
 		}
 		return check(stderr, e.WriteText(stdout, prices))
+	case *network:
+		if *asJSON {
+			return writeJSON(stdout, stderr, p.NetworkMatrix())
+		}
+		return check(stderr, plan.WriteNetworkMatrix(stdout, p.NetworkMatrix()))
 	case *nodes:
 		return writeJSON(stdout, stderr, insights.Nodes(p, insights.Prices()))
 	case *demand:

@@ -1,0 +1,109 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataplatform/dataplatform/policy"
+	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stacks"
+)
+
+// previewEnvironment is the GitHub environment the workflow's real
+// preview job runs in for stack, or "" when it has none.
+func previewEnvironment(workflow, stack string) string {
+	job := workflow[strings.Index(workflow, "  pulumi-preview:"):]
+	m := regexp.MustCompile(`\n    environment: (.+)`).FindStringSubmatch(job)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], "${{ matrix.stack }}", stack)
+}
+
+// CI's real preview runs as a role that only the workflow's protected
+// environment may assume, that reads but cannot deploy, decrypt or read
+// secret values, and that sees the cluster through the view policy.
+func TestThePreviewRoleTrustsTheWorkflowsProtectedEnvironmentOnly(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(projectDir, ".github", "workflows", "preview.yml"))
+	require.NoError(t, err)
+	workflow := string(raw)
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		role := findByName(t, p, "aws:iam/role:Role", "preview")
+		doc := role.Inputs["assumeRolePolicy"].(map[string]any)
+		stmts := doc["Statement"].([]any)
+		require.Len(t, stmts, 1, stack)
+		st := stmts[0].(map[string]any)
+		assert.Equal(t, "sts:AssumeRoleWithWebIdentity", strings.Join(stringsOf(st["Action"]), ","), stack)
+		assert.Equal(t, []string{"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, stringsOf(at(st, "Principal", "Federated")), stack)
+		cond := st["Condition"].(map[string]any)
+		assert.Equal(t, []string{"StringEquals"}, keysOf(cond), "%s: exact matches only", stack)
+		eq := cond["StringEquals"].(map[string]any)
+		assert.Equal(t, []string{"sts.amazonaws.com"}, stringsOf(eq["token.actions.githubusercontent.com:aud"]), stack)
+		env := previewEnvironment(workflow, stack)
+		assert.Equal(t, "preview-"+stack, env, "the workflow's preview job runs in the protected environment")
+		assert.Equal(t, []string{"repo:example-org/dataplatform:environment:" + env}, stringsOf(eq["token.actions.githubusercontent.com:sub"]), "%s: the role trusts the workflow's environment, nothing else", stack)
+
+		policyARN := findByName(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "preview-read-only").Inputs["policyArn"]
+		assert.Equal(t, "arn:aws:iam::aws:policy/ReadOnlyAccess", policyARN, stack)
+		deny := findByName(t, p, "aws:iam/rolePolicy:RolePolicy", "preview-denies").Inputs["policy"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
+		assert.Equal(t, "Deny", deny["Effect"])
+		assert.Subset(t, stringsOf(deny["Action"]), []string{"secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject*", "sts:AssumeRole"})
+		assert.Equal(t, stacks.ViewPolicyARN, findByName(t, p, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "preview-view").Inputs["policyArn"], "%s: the cluster's view policy, not admin", stack)
+	}
+	assert.NotContains(t, workflow[:strings.Index(workflow, "jobs:")], "id-token", "only the real preview job may ask for an OIDC token")
+	assert.Regexp(t, `(?s)pulumi-preview:.*runs-on:\n\s+- self-hosted`, workflow, "a runner the API server admits")
+
+	// Negative controls: a workflow without the environment, and a role
+	// that trusts a pull request's subject (guardrail IAM-004).
+	without := strings.Replace(workflow, "    environment: preview-${{ matrix.stack }}\n", "", 1)
+	assert.Equal(t, "", previewEnvironment(without, "prod"))
+	p := clone(t, stackPlan(t, "prod"))
+	role := findByName(t, p, "aws:iam/role:Role", "preview")
+	eq := at(role.Inputs, "assumeRolePolicy", "Statement").([]any)[0].(map[string]any)["Condition"].(map[string]any)["StringEquals"].(map[string]any)
+	eq["token.actions.githubusercontent.com:sub"] = "repo:example-org/dataplatform:pull_request"
+	rep, err := policy.Evaluate(p, nil)
+	require.NoError(t, err)
+	var got []string
+	for _, v := range rep.Violations {
+		got = append(got, v.Rule+" "+v.Message)
+	}
+	assert.Contains(t, strings.Join(got, "\n"), "IAM-004 subject repo:example-org/dataplatform:pull_request is not one GitHub environment")
+}
+
+// The preflight lets the preview role preview, and only preview; without
+// the ci config the same role is refused as no cluster admin.
+func TestThePreflightLetsThePreviewRolePreviewNotDeploy(t *testing.T) {
+	opts := stackOptions(t, "prod")
+	cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
+	require.NoError(t, err)
+	caller := stacks.Caller{Account: stacks.ExampleAccount, ARN: "arn:aws:sts::123456789012:assumed-role/dataplatform-prod-preview/GitHubActions"}
+	require.NoError(t, stacks.CheckAccount(cfg, caller, true))
+	err = stacks.CheckAccount(cfg, caller, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dataplatform:ci.github: the deploy runs as role dataplatform-prod-preview, the read-only role of CI's previews: it may run `pulumi preview`, not `pulumi up`")
+	cfg.CI.GitHub = nil
+	err = stacks.CheckAccount(cfg, caller, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the deploy runs as role dataplatform-prod-preview, which is not listed")
+}
+
+func stringsOf(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, e.(string))
+		}
+		return out
+	}
+	return nil
+}
