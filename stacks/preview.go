@@ -27,6 +27,43 @@ var PreviewDenied = []string{
 	"logs:GetLogEvents", "logs:FilterLogEvents", "sts:AssumeRole",
 }
 
+// PreviewPolicy is the preview role's inline policy: a deny of
+// PreviewDenied, except for the secrets the program reads at every preview
+// (the federated provider's client secret, sso.externalProvider), which it
+// may read, with the KMS decryption Secrets Manager makes for it.
+func PreviewPolicy(region string, secrets []string) iampolicy.Document {
+	if len(secrets) == 0 {
+		return iampolicy.Document{Statements: []iampolicy.Statement{{
+			Sid: "NoSecretsNoDataNoOtherRoles", Effect: iampolicy.Deny, Actions: PreviewDenied, Resources: iampolicy.Strings("*"),
+		}}}
+	}
+	var others []string
+	for _, a := range PreviewDenied {
+		if a != "secretsmanager:GetSecretValue" && a != "kms:Decrypt" {
+			others = append(others, a)
+		}
+	}
+	viaSecretsManager := pulumi.String("secretsmanager." + region + ".amazonaws.com")
+	return iampolicy.Document{Statements: []iampolicy.Statement{
+		{Sid: "NoDataNoOtherRoles", Effect: iampolicy.Deny, Actions: others, Resources: iampolicy.Strings("*")},
+		{Sid: "NoSecretsButTheProgramsOwn", Effect: iampolicy.Deny, Actions: []string{"secretsmanager:GetSecretValue"}, Resources: iampolicy.Strings("*"),
+			Conditions: []iampolicy.Condition{{Test: "ArnNotEquals", Variable: pulumi.String("secretsmanager:SecretId"), Values: iampolicy.Strings(secrets...)}}},
+		{Sid: "NoDecryptionButSecretsManagers", Effect: iampolicy.Deny, Actions: []string{"kms:Decrypt"}, Resources: iampolicy.Strings("*"),
+			Conditions: []iampolicy.Condition{{Test: "StringNotEquals", Variable: pulumi.String("kms:ViaService"), Values: []pulumi.StringInput{viaSecretsManager}}}},
+		{Sid: "TheSecretsThePreviewReads", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: iampolicy.Strings(secrets...)},
+		{Sid: "TheirDecryption", Actions: []string{"kms:Decrypt"}, Resources: iampolicy.Strings("*"),
+			Conditions: []iampolicy.Condition{{Test: "StringEquals", Variable: pulumi.String("kms:ViaService"), Values: []pulumi.StringInput{viaSecretsManager}}}},
+	}}
+}
+
+// previewSecrets are the secrets the program reads at every preview.
+func (p *Platform) previewSecrets() []string {
+	if e := p.Config.SSO.ExternalProvider; p.Config.SSO.Enabled && e != nil {
+		return []string{e.ClientSecretARN}
+	}
+	return nil
+}
+
 // GitHubPreviewTrust is the preview role's trust policy: GitHub's OIDC
 // provider, for the jobs of one protected environment of one repository
 // only (the subject "repo:<owner>/<name>:environment:<environment>"; no
@@ -70,10 +107,7 @@ func (p *Platform) deployPreviewRole(ctx *pulumi.Context, t map[string]string) e
 		return err
 	}
 	if _, err := iam.NewRolePolicy(ctx, p.name("preview-denies"), &iam.RolePolicyArgs{
-		Role: role.Name,
-		Policy: iampolicy.Document{Statements: []iampolicy.Statement{{
-			Sid: "NoSecretsNoDataNoOtherRoles", Effect: iampolicy.Deny, Actions: PreviewDenied, Resources: iampolicy.Strings("*"),
-		}}}.JSON(),
+		Role: role.Name, Policy: PreviewPolicy(p.Config.Region, p.previewSecrets()).JSON(),
 	}); err != nil {
 		return err
 	}

@@ -44,7 +44,13 @@ func deepCopy(m resource.PropertyMap) resource.PropertyMap {
 	return resource.NewPropertyMapFromMap(m.Mappable())
 }
 
-var fakeEnv = mocks.New("dataplatform", "prod", "us-east-1").Env()
+// fakeEnv is the fake account, with a read every preview of a stack on an
+// existing network makes (DescribeSubnets).
+var fakeEnv = func() mocks.Env {
+	env := mocks.New("dataplatform", "prod", "us-east-1").Env()
+	env.Reads = mocks.ReadsOf("aws:ec2/getSubnet:getSubnet", resource.PropertyMap{"id": resource.NewProperty("subnet-0a1a1a1a1a1a1a1a1")}, env.Region)
+	return env
+}()
 
 // recordsOf returns the registrations of a plan, deep-copied so that a test
 // may break them.
@@ -264,6 +270,12 @@ var globalBreaks = map[string]func(t *testing.T, rs []mocks.Record) string{
 		role := pick(t, rs, "aws:iam/role:Role", "airbyte-db-monitoring")
 		role.Inputs["assumeRolePolicy"] = resource.NewProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
 		return "airbyte-db"
+	},
+	"across/preview-role-reads": func(t *testing.T, rs []mocks.Record) string {
+		// A preview role denied what every preview reads.
+		r := pick(t, rs, "aws:iam/rolePolicy:RolePolicy", "preview-denies")
+		r.Inputs["policy"] = resource.NewProperty(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:Describe*","Resource":"*"}]}`)
+		return "preview"
 	},
 	"across/parameter-group-family": func(t *testing.T, rs []mocks.Record) string {
 		pg := pick(t, rs, "aws:rds/parameterGroup:ParameterGroup", "airbyte-db")

@@ -1,15 +1,19 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataplatform/dataplatform/internal/mocks"
+	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/policy"
 	"github.com/dataplatform/dataplatform/spec"
 	"github.com/dataplatform/dataplatform/stacks"
@@ -75,6 +79,40 @@ func TestThePreviewRoleTrustsTheWorkflowsProtectedEnvironmentOnly(t *testing.T) 
 		got = append(got, v.Rule+" "+v.Message)
 	}
 	assert.Contains(t, strings.Join(got, "\n"), "IAM-004 subject repo:example-org/dataplatform:pull_request is not one GitHub environment")
+}
+
+// With a federated identity provider the program reads its client secret
+// at every preview: the preview role may read that secret, and no other.
+func TestThePreviewRoleMayReadWhatEveryPreviewReads(t *testing.T) {
+	secret := "arn:aws:secretsmanager:us-east-1:123456789012:secret:dataplatform-prod/sso/company-idp-AbCdEf"
+	opts := stackOptions(t, "prod")
+	sso := section(t, opts, "dataplatform:sso")
+	sso["externalProvider"] = map[string]any{"name": "CompanyIdP", "issuer": "https://idp.example.com", "clientId": "dataplatform", "clientSecretArn": secret}
+	setSection(t, opts, "dataplatform:sso", sso)
+	p, err := plan.Run(opts)
+	require.NoError(t, err, "the fake AWS lets the preview role make the program's reads")
+
+	env := fakeEnv
+	env.Reads = mocks.ReadsOf("aws:secretsmanager/getSecretVersion:getSecretVersion", resource.PropertyMap{"secretId": resource.NewProperty(secret)}, env.Region)
+	other := mocks.ReadsOf("aws:secretsmanager/getSecretVersion:getSecretVersion", resource.PropertyMap{"secretId": resource.NewProperty(strings.Replace(secret, "company-idp", "airflow", 1))}, env.Region)
+	rs := recordsOf(t, p)
+	assert.Empty(t, mocks.Check(rs, env))
+	// Negative controls: another secret, and the policy without federation's exception.
+	env.Reads = append(env.Reads, other[0])
+	v, ok := hasViolation(mocks.Check(rs, env), "across/preview-role-reads", "preview")
+	require.True(t, ok)
+	assert.Contains(t, v.Message, "may not call secretsmanager:GetSecretValue on "+strings.Replace(secret, "company-idp", "airflow", 1))
+	env.Reads = env.Reads[:2]
+	r := pick(t, rs, "aws:iam/rolePolicy:RolePolicy", "preview-denies")
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Deny", "Action": stacks.PreviewDenied, "Resource": "*"}}})
+	require.NoError(t, err)
+	r.Inputs["policy"] = resource.NewProperty(string(b))
+	var got []string
+	for _, v := range mocks.Check(rs, env) {
+		got = append(got, v.Message)
+	}
+	assert.Contains(t, strings.Join(got, "\n"), "may not call secretsmanager:GetSecretValue on "+secret+" (aws:secretsmanager/getSecretVersion:getSecretVersion): statement 0 denies it")
+	assert.Contains(t, strings.Join(got, "\n"), "may not call kms:Decrypt on *")
 }
 
 // The preflight lets the preview role preview, and only preview; without

@@ -21,6 +21,9 @@ import (
 type accessRequest struct {
 	service, action, resource string
 	context                   map[string]string
+	// identity: the request is judged by the caller's own policies, whose
+	// statements name no principal.
+	identity bool
 }
 
 // policyStatement is a statement as JSON has it.
@@ -95,7 +98,7 @@ func (s policyStatement) name(i int) string {
 // applies reports whether the statement's principal, action, resource and
 // conditions all match req.
 func (s policyStatement) applies(req accessRequest) bool {
-	if !principalMatches(s.Principal, req.service) {
+	if !req.identity && !principalMatches(s.Principal, req.service) {
 		return false
 	}
 	switch {
@@ -202,6 +205,7 @@ const (
 var accessRules = []RuleInfo{
 	{ruleTrailBucket, "aws:cloudtrail/trail:Trail", "s3BucketName", "CloudTrail CreateTrail: InsufficientS3BucketPolicyException unless the bucket policy lets cloudtrail.amazonaws.com call s3:GetBucketAcl on the bucket and s3:PutObject on <prefix/>AWSLogs/<account>/* with the bucket-owner-full-control ACL, under the trail's aws:SourceArn (CloudTrail user guide, \"Amazon S3 bucket policy for CloudTrail\")"},
 	{ruleTrailKey, "aws:cloudtrail/trail:Trail", "kmsKeyId", "CloudTrail CreateTrail: InsufficientEncryptionPolicyException unless the key policy lets cloudtrail.amazonaws.com call kms:DescribeKey (a request without encryption context) and kms:GenerateDataKey* under the kms:EncryptionContext:aws:cloudtrail:arn of the trail (CloudTrail user guide, \"Configure AWS KMS key policies for CloudTrail\")"},
+	{rulePreviewReads, "aws:iam/role:Role", "assumeRolePolicy", "a role that GitHub's OIDC provider assumes (CI's preview) must be allowed, by its inline policies and managed ReadOnlyAccess, the reads the program's invokes make at every preview: GetSecretValue and the KMS Decrypt Secrets Manager makes for it, DescribeSubnets, GetParameter (Service Authorization Reference; IAM user guide, \"Policy evaluation logic\")"},
 	{ruleServiceRole, "aws:*", "role ARNs passed to a service", "the services check at creation that they may assume the role they are given: RDS CreateDBInstance MonitoringRoleArn (monitoring.rds.amazonaws.com, InvalidParameterCombination), EKS CreateCluster roleArn (eks.amazonaws.com) and CreateNodegroup nodeRole (ec2.amazonaws.com, InvalidParameterException)"},
 }
 
@@ -284,8 +288,8 @@ func checkTrail(r *Record, env Env, bucketPolicy map[string]string, byARN map[st
 		add(r, "s3BucketName", ruleTrailBucket, "bucket %s has no bucket policy: CloudTrail may not write to it", bucket)
 	} else {
 		for _, req := range []accessRequest{
-			{"cloudtrail.amazonaws.com", "s3:GetBucketAcl", "arn:aws:s3:::" + bucket, context},
-			{"cloudtrail.amazonaws.com", "s3:PutObject", fmt.Sprintf("arn:aws:s3:::%s/%sAWSLogs/%s/CloudTrail/%s/2026/01/01/log.json.gz", bucket, prefix, env.AccountID, env.Region), maps(put)},
+			{"cloudtrail.amazonaws.com", "s3:GetBucketAcl", "arn:aws:s3:::" + bucket, context, false},
+			{"cloudtrail.amazonaws.com", "s3:PutObject", fmt.Sprintf("arn:aws:s3:::%s/%sAWSLogs/%s/CloudTrail/%s/2026/01/01/log.json.gz", bucket, prefix, env.AccountID, env.Region), maps(put), false},
 		} {
 			if ok, why := allows(policy, req); !ok {
 				add(r, "s3BucketName", ruleTrailBucket, "the policy of bucket %s does not let CloudTrail call %s on %s: %s", bucket, req.action, req.resource, why)
@@ -297,8 +301,8 @@ func checkTrail(r *Record, env Env, bucketPolicy map[string]string, byARN map[st
 		return
 	}
 	for _, req := range []accessRequest{
-		{"cloudtrail.amazonaws.com", "kms:DescribeKey", keyARN, context},
-		{"cloudtrail.amazonaws.com", "kms:GenerateDataKey", keyARN, maps(map[string]string{"kms:EncryptionContext:aws:cloudtrail:arn": trailARN})},
+		{"cloudtrail.amazonaws.com", "kms:DescribeKey", keyARN, context, false},
+		{"cloudtrail.amazonaws.com", "kms:GenerateDataKey", keyARN, maps(map[string]string{"kms:EncryptionContext:aws:cloudtrail:arn": trailARN}), false},
 	} {
 		if ok, why := allows(stringAt(key.Inputs, "policy"), req); !ok {
 			add(r, "kmsKeyId", ruleTrailKey, "the policy of key %s does not let CloudTrail call %s: %s", key.Name, req.action, why)

@@ -40,6 +40,9 @@ type Env struct {
 	ExternalAccounts map[string]bool
 	// Caller is the IAM principal (role or user ARN) that runs the deploy.
 	Caller string
+	// Reads are the requests the program's invokes make: a preview makes
+	// them too, as whatever role runs it.
+	Reads []Read
 }
 
 // Env returns the environment the mocks answer for.
@@ -48,7 +51,10 @@ func (m *Mocks) Env() Env {
 	for _, s := range []string{"a", "b", "c", "d", "e", "f"}[:m.zoneCount()] {
 		zones = append(zones, m.Region+s)
 	}
-	return Env{Region: m.Region, AccountID: m.Account, Zones: zones, ExternalAccounts: m.ExternalAccounts, Caller: "arn:aws:iam::" + m.Account + ":role/" + m.CallerRole}
+	m.mu.Lock()
+	reads := append([]Read(nil), m.reads...)
+	m.mu.Unlock()
+	return Env{Region: m.Region, AccountID: m.Account, Zones: zones, ExternalAccounts: m.ExternalAccounts, Caller: "arn:aws:iam::" + m.Account + ":role/" + m.CallerRole, Reads: reads}
 }
 
 // Violations checks every registered resource against the rules of the

@@ -543,6 +543,7 @@ func checkAcross(records []Record, env Env) []Violation {
 	out = append(out, checkMappedAttributes(records)...)
 	out = append(out, checkSnapshots(records)...)
 	out = append(out, checkServiceAccess(records, env)...)
+	out = append(out, checkPreviewReads(records, env)...)
 	return out
 }
 

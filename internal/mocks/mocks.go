@@ -80,6 +80,8 @@ type Mocks struct {
 
 	mu      sync.Mutex
 	records []Record
+	// reads are the requests the program's invokes make, in every preview.
+	reads []Read
 	// refs holds the "type/name" of resources that the mock returned as
 	// references in a component's outputs; the SDK registers them again, and
 	// those registrations are the mock's doing, not the program's.
@@ -231,6 +233,7 @@ var publicParameter = regexp.MustCompile(`^/aws/service/ami-amazon-linux-latest/
 
 // Call implements pulumi.MockResourceMonitor for invokes.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.record(ReadsOf(args.Token, args.Args, m.Region)...)
 	switch args.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names, ids := []resource.PropertyValue{}, []resource.PropertyValue{}
