@@ -1,10 +1,11 @@
 // Package policy is the platform's guardrails: named rules, each following a
 // published control (CIS Amazon EKS Benchmark, AWS Foundational Security
 // Best Practices, or a chart's own documentation), evaluated over the graph
-// `pulumi up` would create, as the offline plan gives it. Pulumi's policy
-// packs cannot be written in Go nor run here; this package serves the tests,
-// `go run ./cmd/plan -policy`, and any program that imports our components
-// and plans itself with package plan.
+// `pulumi up` would create, as the offline plan gives it. It serves the
+// tests, `go run ./cmd/plan -policy`, any program that imports our
+// components and plans itself with package plan, and, through package
+// policy/pack (a Pulumi policy pack on policyx), the real `pulumi preview`
+// and `pulumi up`.
 package policy
 
 import (
