@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dataplatform/dataplatform/internal/mocks"
+	"github.com/dataplatform/dataplatform/verify"
 )
 
 // IDs of the checks over the objects the plan puts in the cluster.
@@ -29,6 +30,20 @@ const RoleARNAnnotation = "eks.amazonaws.com/role-arn"
 type objectCheck struct {
 	id, description string
 	run             func(c *clusterView) []mocks.Violation
+	// source is what the check follows: the API, the chart or the app.
+	source string
+}
+
+// RuleRender is the refusal of a Helm release whose chart does not render
+// with its values (Helm's engine, as the Kubernetes provider runs it).
+const RuleRender = "helm/render"
+
+func init() {
+	verify.Register(verify.Rule{ID: RuleRender, Kind: verify.Refusal, Front: "objects", Applies: ReleaseType + " chart, version, values",
+		Description: "every release's vendored chart renders with its values", Source: "Helm's engine (helm.sh/helm/v3 action.Install), as pulumi-kubernetes' Release runs it"})
+	for _, c := range objectChecks {
+		verify.Register(verify.Rule{ID: c.id, Kind: verify.Refusal, Front: "objects", Applies: "Kubernetes objects", Description: c.description, Source: c.source})
+	}
 }
 
 // ObjectChecks describes the checks over rendered and created objects, in
@@ -42,26 +57,26 @@ func ObjectChecks() []struct{ ID, Description string } {
 }
 
 var objectChecks = []objectCheck{
-	{RuleServiceAccount, "every pod's service account is created, by a chart or by the program", checkServiceAccounts},
-	{RuleIRSA, "a service account annotated with an IAM role is trusted by that role, and every web-identity trust names an annotated service account", checkIRSA},
-	{RuleCRD, "custom resources validate against the CRDs the plan installs, and wait for the release that installs them", checkCustomResources},
-	{RuleWebhookOrder, "a release whose admission webhook fails closed is ready before anything it intercepts is created", checkWebhookOrder},
-	{RuleAddress, "no environment variable points at localhost (unless a container of the pod listens there) or at a placeholder", checkAddresses},
-	{RuleScheduling, "the pods a release starts fit nodes of the plan, and the release waits for them", checkScheduling},
-	{RuleCleanup, "what objects make in AWS (load balancers, volumes) is removed before the controller that made it", checkCleanup},
-	{RuleRotation, "long-running pods that read rotating credentials roll when they rotate", checkRotation},
-	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture},
-	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits},
-	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS},
-	{RuleNetworkPolicy, "the NetworkPolicies, evaluated by a real engine (cyclonus), allow every path the pods need (read from their environment, Secrets, mounted files, Ingresses, database clients and IAM roles) and nothing else into an isolated namespace, and the VPC CNI enforces them", checkNetworkPolicies},
-	{RuleUserCodeSecrets, "no pod that runs user or connector code gets the metadata database's login, the fernet key, or the API or JWT secret", checkUserCodeSecrets},
-	{RuleEnvUnique, "no container lists an environment variable twice (the later wins, and merge patches keyed by name break on it)", checkEnvUnique},
-	{RuleExpansion, "no container's command, arguments or environment values hold \"$$\", which the kubelet reduces to \"$\"", checkExpansion},
-	{RuleMasterSharedObjects, "no job that connects as an RDS master user runs REASSIGN OWNED, which would hand the instance's postgres and template1 databases to an app", checkMasterSharedObjects},
-	{RuleSignInClaims, "every user attribute an app's sign-in reads from the pool's tokens is one its app client may read (Cognito leaves the others out)", checkSignInClaims},
-	{RuleAirflowBehindTLS, "Airflow, signing users in behind a load balancer that terminates TLS, trusts its X-Forwarded headers for sign-in and keeps its session cookie to HTTPS", checkAirflowBehindTLS},
-	{RuleHooks, "no pod of a release Helm waits for waits for one of its post-install hooks (Helm runs them only once the pods are ready), and a Job a release keeps is deleted when done", checkHooks},
-	{RuleDisruption, "every long-running app component has one PodDisruptionBudget matching its replicas, running user code carries karpenter.sh/do-not-disrupt, and nothing with a volume of its own may run on spot", checkDisruption},
+	{RuleServiceAccount, "every pod's service account is created, by a chart or by the program", checkServiceAccounts, "Kubernetes: a pod whose service account does not exist is refused by the ServiceAccount admission plugin"},
+	{RuleIRSA, "a service account annotated with an IAM role is trusted by that role, and every web-identity trust names an annotated service account", checkIRSA, "EKS user guide, IAM roles for service accounts: STS AssumeRoleWithWebIdentity checks the trust policy's sub and aud"},
+	{RuleCRD, "custom resources validate against the CRDs the plan installs, and wait for the release that installs them", checkCustomResources, "Kubernetes API: custom resources are validated against their CRD's OpenAPI schema, and refused before the CRD exists"},
+	{RuleWebhookOrder, "a release whose admission webhook fails closed is ready before anything it intercepts is created", checkWebhookOrder, "Kubernetes admission webhooks with failurePolicy Fail refuse every request they cannot reach"},
+	{RuleAddress, "no environment variable points at localhost (unless a container of the pod listens there) or at a placeholder", checkAddresses, "the apps' own clients (Airbyte, Airflow): an address that resolves nowhere breaks the component"},
+	{RuleScheduling, "the pods a release starts fit nodes of the plan, and the release waits for them", checkScheduling, "kube-scheduler's predicates (resources, node selectors, taints, affinity) and pulumi-kubernetes' await"},
+	{RuleCleanup, "what objects make in AWS (load balancers, volumes) is removed before the controller that made it", checkCleanup, "AWS Load Balancer Controller and EBS CSI driver: what they made is deleted only while they run"},
+	{RuleRotation, "long-running pods that read rotating credentials roll when they rotate", checkRotation, "the platform's password rotation (docs/upgrades.md): a pod reads its Secret only when it starts"},
+	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture, "the images' registries: a manifest without the node's platform fails to pull (exec format error)"},
+	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits, "pulumi-kubernetes' await logic: a dependency that is not needed only lengthens the deploy"},
+	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS, "libpq sslmode=verify-full, pgjdbc sslmode, Temporal's TLS settings, PgBouncer server_tls_sslmode; RDS user guide, Using SSL/TLS"},
+	{RuleNetworkPolicy, "the NetworkPolicies, evaluated by a real engine (cyclonus), allow every path the pods need (read from their environment, Secrets, mounted files, Ingresses, database clients and IAM roles) and nothing else into an isolated namespace, and the VPC CNI enforces them", checkNetworkPolicies, "Kubernetes NetworkPolicy semantics as cyclonus evaluates them; the VPC CNI's enforcement (enableNetworkPolicy)"},
+	{RuleUserCodeSecrets, "no pod that runs user or connector code gets the metadata database's login, the fernet key, or the API or JWT secret", checkUserCodeSecrets, "Airflow 3 task execution (the Execution API needs no database login or keys); issue 23"},
+	{RuleEnvUnique, "no container lists an environment variable twice (the later wins, and merge patches keyed by name break on it)", checkEnvUnique, "Kubernetes strategic merge patch keys env by name: duplicates break patches"},
+	{RuleExpansion, "no container's command, arguments or environment values hold \"$$\", which the kubelet reduces to \"$\"", checkExpansion, "Kubernetes: $(VAR) expansion in command, args and env reduces $$ to $"},
+	{RuleMasterSharedObjects, "no job that connects as an RDS master user runs REASSIGN OWNED, which would hand the instance's postgres and template1 databases to an app", checkMasterSharedObjects, "PostgreSQL REASSIGN OWNED, and RDS's postgres and template1 databases owned by the master user"},
+	{RuleSignInClaims, "every user attribute an app's sign-in reads from the pool's tokens is one its app client may read (Cognito leaves the others out)", checkSignInClaims, "Cognito app clients' ReadAttributes: unreadable attributes are left out of ID tokens"},
+	{RuleAirflowBehindTLS, "Airflow, signing users in behind a load balancer that terminates TLS, trusts its X-Forwarded headers for sign-in and keeps its session cookie to HTTPS", checkAirflowBehindTLS, "Airflow's FAB auth manager ([fab] enable_proxy_fix) and Flask's SESSION_COOKIE_SECURE"},
+	{RuleHooks, "no pod of a release Helm waits for waits for one of its post-install hooks (Helm runs them only once the pods are ready), and a Job a release keeps is deleted when done", checkHooks, "Helm: post-install hooks run after --wait's readiness, which pulumi-kubernetes' Release applies"},
+	{RuleDisruption, "every long-running app component has one PodDisruptionBudget matching its replicas, running user code carries karpenter.sh/do-not-disrupt, and nothing with a volume of its own may run on spot", checkDisruption, "Kubernetes eviction API and PodDisruptionBudgets; Karpenter's disruption controls"},
 }
 
 // clusterView is what the checks read: the objects and the AWS side.

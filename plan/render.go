@@ -42,7 +42,7 @@ func (p *Plan) renderReleases(dir string) []mocks.Violation {
 	for _, i := range p.releaseOrder() {
 		r := &p.Resources[i]
 		fail := func(input, format string, args ...any) {
-			problems = append(problems, mocks.Violation{URN: r.URN, Type: r.Type, Name: r.Name, Input: input, Rule: "helm/render", Message: fmt.Sprintf(format, args...)})
+			problems = append(problems, mocks.Violation{URN: r.URN, Type: r.Type, Name: r.Name, Input: input, Rule: RuleRender, Message: fmt.Sprintf(format, args...)})
 		}
 		chart, version := StringAt(r.Inputs, "chart"), StringAt(r.Inputs, "version")
 		archive, err := charts.Read(dir, chart)

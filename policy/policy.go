@@ -16,16 +16,23 @@ import (
 	"text/tabwriter"
 
 	"github.com/dataplatform/dataplatform/plan"
+	"github.com/dataplatform/dataplatform/verify"
 )
 
+func init() {
+	for _, r := range rules {
+		verify.Register(verify.Rule{ID: r.ID, Kind: verify.Guardrail, Front: "guardrails", Description: r.Description, Source: r.Control, Severity: r.Severity})
+	}
+}
+
 // Severity ranks a rule. A high violation fails the check.
-type Severity string
+type Severity = verify.Severity
 
 // The severities.
 const (
-	High   Severity = "high"
-	Medium Severity = "medium"
-	Low    Severity = "low"
+	High   = verify.High
+	Medium = verify.Medium
+	Low    = verify.Low
 )
 
 // Rule is one guardrail.
@@ -41,20 +48,9 @@ type Rule struct {
 	check   func(*graph) []Violation
 }
 
-// Violation is one resource breaking one rule.
-type Violation struct {
-	// Rule and Severity are the broken rule's.
-	Rule     string   `json:"rule"`
-	Severity Severity `json:"severity"`
-	// URN, Type and Name identify the resource.
-	URN  string `json:"urn"`
-	Type string `json:"type"`
-	Name string `json:"name"`
-	// Message says what is wrong.
-	Message string `json:"message"`
-	// Waived holds the waiver's reason when the rule is waived.
-	Waived string `json:"waived,omitempty"`
-}
+// Violation is one resource breaking one rule: a finding of package
+// verify, with the rule's severity and, when waived, the waiver's reason.
+type Violation = verify.Finding
 
 // Waiver turns a rule off for one stack, with the reason it is acceptable
 // there. Waivers live in the stack's config (dataplatform:policy.waivers),

@@ -16,6 +16,7 @@ import (
 	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/stacks"
+	"github.com/dataplatform/dataplatform/verify"
 )
 
 var (
@@ -330,6 +331,10 @@ func TestEveryFakeAWSRuleRefusesABrokenInput(t *testing.T) {
 			vs := mocks.Check(rs, fakeEnv)
 			v, ok := hasViolation(vs, rule.ID, name)
 			require.True(t, ok, "rule %s did not refuse %s; got %v", rule.ID, name, vs)
+			for _, v := range vs {
+				r, ok := verify.Lookup(v.Rule)
+				assert.True(t, ok && r.Kind == verify.Refusal, "%s: a finding of a registered refusal", v.Rule)
+			}
 			if name != "*" {
 				assert.Contains(t, v.String(), name)
 			}

@@ -8,26 +8,14 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/dataplatform/dataplatform/verify"
 )
 
 // Violation is one thing AWS (or the provider before it) would refuse about
-// a planned resource: which resource, which input, and the rule.
-type Violation struct {
-	// URN, Type and Name identify the resource.
-	URN, Type, Name string
-	// Input is the path of the offending input, such as "name" or
-	// "vpcConfig.subnetIds".
-	Input string
-	// Rule is the ID of the rule (Rules lists them all).
-	Rule string
-	// Message says what is wrong and what AWS accepts, with the source.
-	Message string
-}
-
-// String renders the violation on one line.
-func (v Violation) String() string {
-	return fmt.Sprintf("%s %q: %s: %s", v.Type, v.Name, v.Input, v.Message)
-}
+// a planned resource: which resource, which input, and the rule (a refusal
+// of package verify, whose Finding it is).
+type Violation = verify.Finding
 
 // Env is what the fake AWS account is: the region, account and zones.
 type Env struct {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/dataplatform/dataplatform/verify"
 )
 
 // inputRule is one check AWS makes of an input when a resource is created.
@@ -335,6 +337,19 @@ var requiredRules = []requiredRule{
 
 // Rules lists every rule of the fake AWS.
 func Rules() []RuleInfo {
+	return slices.Clone(rules)
+}
+
+// rules are the fake AWS's rules, made once.
+var rules = makeRules()
+
+func init() {
+	for _, r := range rules {
+		verify.Register(verify.Rule{ID: r.ID, Kind: verify.Refusal, Front: "fake AWS", Applies: r.Type + " " + r.Input, Source: r.Source})
+	}
+}
+
+func makeRules() []RuleInfo {
 	var out []RuleInfo
 	for typ, r := range nameRules {
 		out = append(out, RuleInfo{ID: "name/" + typ, Type: typ, Input: r.prop, Source: r.source})

@@ -13,6 +13,7 @@ import (
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/policy"
 	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/verify"
 )
 
 // Main parses args, prints to stdout and stderr, and returns the process
@@ -31,6 +32,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	network := fs.Bool("network", false, "print the network matrix: which pod may reach which pod's port and which outside address, as the NetworkPolicies allow it (with -json, every flow)")
 	demand := fs.Bool("demand", false, "print, as JSON, each long-running workload's pods: requests, replicas, and the NodePool or node group the plan expects them on")
 	account := fs.String("account", "", "plan for this AWS account instead of the example one the stack files are written for (shows what to set before a real deploy)")
+	listRules := fs.Bool("rules", false, "list every rule the plan and the policy pack check: the fake AWS's and the object checks' refusals, and the guardrails, each with its kind and source (with -json, as JSON)")
 	deployRole := fs.String("deploy-role", "", "the IAM role `pulumi up` runs as (default pulumi-deploy-<stack>)")
 	var sets []string
 	fs.Func("set", "change a config value for this plan only, as `pulumi config set --path` would: -set 'dataplatform:database.loginGeneration=2' (repeatable)", func(s string) error {
@@ -42,6 +44,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	})
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *listRules {
+		return writeRules(stdout, stderr, *asJSON)
 	}
 	opts, err := plan.LoadOptions(*dir, *stack)
 	if err != nil {
@@ -152,5 +157,31 @@ func writeJSON(stdout, stderr io.Writer, v any) int {
 		return 1
 	}
 	_, _ = stdout.Write(append(b, '\n'))
+	return 0
+}
+
+// writeRules lists verify's registry: every rule of the three fronts.
+func writeRules(stdout, stderr io.Writer, asJSON bool) int {
+	rules := verify.Rules()
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rules); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	count := map[string]int{}
+	fmt.Fprintf(stdout, "%-9s  %-10s  %-8s  %s: %s\n", "KIND", "FRONT", "SEVERITY", "ID", "SOURCE")
+	for _, r := range rules {
+		count[string(r.Kind)]++
+		sev := string(r.Severity)
+		if sev == "" {
+			sev = "-"
+		}
+		fmt.Fprintf(stdout, "%-9s  %-10s  %-8s  %s: %s\n", r.Kind, r.Front, sev, r.ID, r.Source)
+	}
+	fmt.Fprintf(stdout, "\n%d rules: %d refusals (no waiver), %d guardrails (severity and waivers)\n", len(rules), count[string(verify.Refusal)], count[string(verify.Guardrail)])
 	return 0
 }
