@@ -16,10 +16,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
@@ -71,8 +73,9 @@ func (o Object) Key() string {
 
 var cache sync.Map // digest of archive and release -> []Object
 
-// Render renders archive (a packaged chart) for r. It renders twice and
-// marks every string that differs between the two as Generated.
+// Render renders archive (a packaged chart) for r. It renders twice (the
+// second time only the templates that may generate values) and marks every
+// string that differs between the two as Generated.
 func Render(archive []byte, r Release) ([]Object, error) {
 	key, err := cacheKey(archive, r)
 	if err != nil {
@@ -81,13 +84,16 @@ func Render(archive []byte, r Release) ([]Object, error) {
 	if v, ok := cache.Load(key); ok {
 		return copyObjects(v.([]Object)), nil
 	}
-	// The two renders are independent: run them side by side.
+	// The second render, side by side with the first, renders only the
+	// templates that can generate values (see generating): the others
+	// render the same every time, and rendering them again doubled the
+	// plan's time.
 	var second []Object
 	var secondErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		second, secondErr = render(archive, r)
+		second, secondErr = renderFiltered(archive, r, true)
 	}()
 	first, err := render(archive, r)
 	<-done
@@ -97,9 +103,13 @@ func Render(archive []byte, r Release) ([]Object, error) {
 	if secondErr != nil {
 		return nil, secondErr
 	}
+	again := make(map[string]Object, len(second))
+	for _, o := range second {
+		again[o.Key()+"\x00"+o.Hook] = o
+	}
 	for i := range first {
-		if i < len(second) && first[i].Key() == second[i].Key() {
-			first[i].Body = stabilize(first[i].Body, second[i].Body).(map[string]any)
+		if o, ok := again[first[i].Key()+"\x00"+first[i].Hook]; ok {
+			first[i].Body = stabilize(first[i].Body, o.Body).(map[string]any)
 		}
 	}
 	cache.Store(key, first)
@@ -130,10 +140,19 @@ func copyObjects(in []Object) []Object {
 }
 
 // render renders once.
-func render(archive []byte, r Release) ([]Object, error) {
+func render(archive []byte, r Release) ([]Object, error) { return renderFiltered(archive, r, false) }
+
+// renderFiltered renders once; with onlyGenerating, only the templates
+// that may generate values, unless the values themselves could (tpl).
+func renderFiltered(archive []byte, r Release, onlyGenerating bool) ([]Object, error) {
 	ch, err := loader.LoadArchive(bytes.NewReader(archive))
 	if err != nil {
 		return nil, fmt.Errorf("loading the chart: %w", err)
+	}
+	if onlyGenerating {
+		if b, _ := json.Marshal(r.Values); !generatingFunc.Match(b) {
+			keepGenerating(ch, sha256.Sum256(archive))
+		}
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	kv, err := chartutil.ParseKubeVersion("v" + strings.TrimPrefix(r.KubeVersion, "v") + ".0")
@@ -283,6 +302,84 @@ var clusterScoped = map[string]bool{
 // ClusterScoped reports whether objects of kind have no namespace.
 func ClusterScoped(kind string) bool { return clusterScoped[kind] }
 
+// generatingFunc matches the template functions whose output differs from
+// render to render (sprig's random and crypto generators, the clock).
+var generatingFunc = regexp.MustCompile(`\b(rand[A-Z][A-Za-z]*|uuidv4|gen[A-Z][A-Za-z]*|now|date|dateInZone|unixEpoch|shuffle)\b`)
+
+// defineName matches a named template's definition.
+var defineName = regexp.MustCompile(`\{\{-?\s*define\s+"([^"]+)"`)
+
+// keepGenerating drops, from ch and its subcharts, the templates that
+// cannot generate a value: those that neither call a generating function
+// nor include a named template that may (transitively). Helpers (files
+// named _*) stay, for the templates kept to call.
+func keepGenerating(ch *chart.Chart, digest [32]byte) {
+	all := []*chart.Chart{ch}
+	for i := 0; i < len(all); i++ {
+		all = append(all, all[i].Dependencies()...)
+	}
+	kept, ok := keptCache.Load(digest)
+	if !ok {
+		kept = generatingTemplates(all)
+		keptCache.Store(digest, kept)
+	}
+	for _, c := range all {
+		var keep []*chart.File
+		for _, t := range c.Templates {
+			if kept.(map[string]bool)[c.ChartFullPath()+"/"+t.Name] {
+				keep = append(keep, t)
+			}
+		}
+		c.Templates = keep
+	}
+}
+
+// keptCache holds, by archive digest, the templates keepGenerating keeps.
+var keptCache sync.Map
+
+// generatingTemplates are the templates of the charts all that may
+// generate a value, and the helpers, by chart path and name.
+func generatingTemplates(all []*chart.Chart) map[string]bool {
+	// Named templates defined in a file that generates, or that includes
+	// one of those, may generate: grow the set to a fixpoint.
+	tainted := map[string]bool{}
+	generates := func(data string) bool {
+		if generatingFunc.MatchString(data) {
+			return true
+		}
+		for name := range tainted {
+			if strings.Contains(data, `"`+name+`"`) {
+				return true
+			}
+		}
+		return false
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, c := range all {
+			for _, t := range c.Templates {
+				if !generates(string(t.Data)) {
+					continue
+				}
+				for _, m := range defineName.FindAllStringSubmatch(string(t.Data), -1) {
+					if !tainted[m[1]] {
+						tainted[m[1]], changed = true, true
+					}
+				}
+			}
+		}
+	}
+	kept := map[string]bool{}
+	for _, c := range all {
+		for _, t := range c.Templates {
+			if strings.HasPrefix(path.Base(t.Name), "_") || generates(string(t.Data)) {
+				kept[c.ChartFullPath()+"/"+t.Name] = true
+			}
+		}
+	}
+	return kept
+}
+
 // stabilize returns a with Generated in place of every string that differs
 // from b.
 func stabilize(a, b any) any {
@@ -318,9 +415,18 @@ type Chart struct {
 
 // Metadata reads the Chart.yaml of an archive.
 func Metadata(archive []byte) (Chart, error) {
+	digest := sha256.Sum256(archive)
+	if c, ok := metadataCache.Load(digest); ok {
+		return c.(Chart), nil
+	}
 	ch, err := loader.LoadArchive(bytes.NewReader(archive))
 	if err != nil {
 		return Chart{}, err
 	}
-	return Chart{Name: ch.Metadata.Name, Version: ch.Metadata.Version, AppVersion: ch.Metadata.AppVersion}, nil
+	c := Chart{Name: ch.Metadata.Name, Version: ch.Metadata.Version, AppVersion: ch.Metadata.AppVersion}
+	metadataCache.Store(digest, c)
+	return c, nil
 }
+
+// metadataCache holds each archive's Chart, by digest.
+var metadataCache sync.Map
