@@ -12,7 +12,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
@@ -167,238 +166,29 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	if err := ctx.RegisterComponentResource(TypeToken, name, v, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(v)
-	t := args.Tags
-
-	vp, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
-		CidrBlock:          pulumi.String(cfg.CidrBlock),
-		EnableDnsSupport:   pulumi.Bool(true),
-		EnableDnsHostnames: pulumi.Bool(true),
-		Tags:               tags.Named(t, args.ClusterName),
-	}, parent)
+	b := &vpcBuild{ctx: ctx, name: name, cluster: args.ClusterName, cfg: cfg, layout: layout, zones: zones,
+		region: region.Name, t: args.Tags, v: v, parent: pulumi.Parent(v)}
+	for _, step := range []func() error{b.core, b.subnets, b.publicRouting} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	out, err := b.privateRouting()
 	if err != nil {
 		return nil, err
 	}
-	// Adopting the default security group with no rules removes the rules AWS
-	// puts in it, so nothing that lands in it by mistake can talk.
-	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &ec2.DefaultSecurityGroupArgs{
-		VpcId:   vp.ID(),
-		Ingress: ec2.DefaultSecurityGroupIngressArray{},
-		Egress:  ec2.DefaultSecurityGroupEgressArray{},
-		Tags:    tags.Named(t, args.ClusterName+"-default-do-not-use"),
-	}, parent); err != nil {
+	if err := b.databaseRouting(); err != nil {
 		return nil, err
 	}
-	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
-		VpcId: vp.ID(),
-		Tags:  tags.Named(t, args.ClusterName),
-	}, parent)
-	if err != nil {
+	if err := b.endpoints(); err != nil {
 		return nil, err
 	}
-
-	// Subnets.
-	var public, private, database, ingress []*ec2.Subnet
-	for i, z := range zones {
-		s, err := newSubnet(ctx, fmt.Sprintf("%s-public-%s", name, z), vp, layout.Public[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-public-%s", args.ClusterName, z), map[string]string{TagELB: "1", "tier": "public"}), parent)
-		if err != nil {
-			return nil, err
-		}
-		public = append(public, s)
-		s, err = newSubnet(ctx, fmt.Sprintf("%s-private-%s", name, z), vp, layout.Private[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-private-%s", args.ClusterName, z), map[string]string{
-				TagKarpenterDiscovery: args.ClusterName, "tier": "private",
-			}), parent)
-		if err != nil {
-			return nil, err
-		}
-		private = append(private, s)
-		s, err = newSubnet(ctx, fmt.Sprintf("%s-database-%s", name, z), vp, layout.Database[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-database-%s", args.ClusterName, z), map[string]string{"tier": "database"}), parent)
-		if err != nil {
-			return nil, err
-		}
-		database = append(database, s)
-		// Internal load balancers only: no pod takes an address here, so
-		// the apps' NetworkPolicies admit these blocks and no pod. They
-		// need no route but the VPC's own (the main table's).
-		s, err = newSubnet(ctx, fmt.Sprintf("%s-ingress-%s", name, z), vp, layout.Ingress[i].String(), z,
-			tags.Named(t, fmt.Sprintf("%s-ingress-%s", args.ClusterName, z), map[string]string{TagInternalELB: "1", "tier": "ingress"}), parent)
-		if err != nil {
-			return nil, err
-		}
-		ingress = append(ingress, s)
-	}
-
-	// Public routing: one table, default route to the internet gateway.
-	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
-		VpcId: vp.ID(),
-		Tags:  tags.Named(t, args.ClusterName+"-public"),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	publicRoute, err := ec2.NewRoute(ctx, name+"-public-default", &ec2.RouteArgs{
-		RouteTableId:         publicRT.ID(),
-		DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
-		GatewayId:            igw.ID(),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	// What a NAT instance needs to reach the internet as it boots.
-	publicReady := []pulumi.Resource{igw, publicRoute}
-	for i, s := range public {
-		assoc, err := associate(ctx, fmt.Sprintf("%s-public-%s", name, zones[i]), s, publicRT, parent)
-		if err != nil {
-			return nil, err
-		}
-		publicReady = append(publicReady, assoc)
-	}
-
-	// NAT, in the public subnets.
-	var privateCIDRs []string
-	for _, b := range layout.Private {
-		privateCIDRs = append(privateCIDRs, b.String())
-	}
-	out, err := newEgress(ctx, natNet{name: name, cluster: args.ClusterName, cfg: cfg, zones: zones, vpc: vp, igw: igw,
-		public: public, publicReady: publicReady, privateCIDRs: privateCIDRs, tags: t}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	// Private routing: a table per zone, so that moving between NAT
-	// strategies only changes routes, never associations.
-	var privateRTs []*ec2.RouteTable
-	for i, z := range zones {
-		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%s", name, z), &ec2.RouteTableArgs{
-			VpcId: vp.ID(),
-			Tags:  tags.Named(t, fmt.Sprintf("%s-private-%s", args.ClusterName, z)),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		privateRTs = append(privateRTs, rt)
-		if out.route != nil {
-			routeArgs := &ec2.RouteArgs{RouteTableId: rt.ID(), DestinationCidrBlock: pulumi.String("0.0.0.0/0")}
-			out.route(i, routeArgs)
-			route, err := ec2.NewRoute(ctx, fmt.Sprintf("%s-private-%s-default", name, z), routeArgs, parent)
-			if err != nil {
-				return nil, err
-			}
-			v.EgressReady = append(v.EgressReady, route)
-		}
-		if _, err := associate(ctx, fmt.Sprintf("%s-private-%s", name, z), private[i], rt, parent); err != nil {
-			return nil, err
-		}
-	}
-
-	// Database routing: one table with no route out of the VPC.
-	databaseRT, err := ec2.NewRouteTable(ctx, name+"-database", &ec2.RouteTableArgs{
-		VpcId: vp.ID(),
-		Tags:  tags.Named(t, args.ClusterName+"-database"),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	for i, s := range database {
-		if _, err := associate(ctx, fmt.Sprintf("%s-database-%s", name, zones[i]), s, databaseRT, parent); err != nil {
-			return nil, err
-		}
-	}
-
-	// Endpoints.
-	gatewayRTs := pulumi.StringArray{}
-	for _, rt := range privateRTs {
-		gatewayRTs = append(gatewayRTs, rt.ID())
-	}
-	gatewayRTs = append(gatewayRTs, databaseRT.ID())
-	s3Endpoint, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
-		VpcId:           vp.ID(),
-		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", region.Name),
-		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   gatewayRTs,
-		Tags:            tags.Named(t, args.ClusterName+"-s3"),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	v.EgressReady = append(v.EgressReady, s3Endpoint)
-	if len(cfg.InterfaceEndpoints) > 0 {
-		sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
-			VpcId:       vp.ID(),
-			Description: pulumi.String("HTTPS from inside the VPC to interface endpoints"),
-			Tags:        tags.Named(t, args.ClusterName+"-endpoints"),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-endpoints-https", &vpc.SecurityGroupIngressRuleArgs{
-			SecurityGroupId: sg.ID(),
-			Description:     pulumi.String("HTTPS from the VPC"),
-			IpProtocol:      pulumi.String("tcp"),
-			FromPort:        pulumi.Int(443),
-			ToPort:          pulumi.Int(443),
-			CidrIpv4:        pulumi.String(cfg.CidrBlock),
-			Tags:            tags.Named(t, args.ClusterName+"-endpoints-https"),
-		}, parent); err != nil {
-			return nil, err
-		}
-		subnetIDs := pulumi.StringArray{}
-		for _, s := range private {
-			subnetIDs = append(subnetIDs, s.ID())
-		}
-		for _, e := range cfg.InterfaceEndpoints {
-			ep, err := ec2.NewVpcEndpoint(ctx, fmt.Sprintf("%s-%s", name, e), &ec2.VpcEndpointArgs{
-				VpcId:             vp.ID(),
-				ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", region.Name, string(e)),
-				VpcEndpointType:   pulumi.String("Interface"),
-				PrivateDnsEnabled: pulumi.Bool(true),
-				SubnetIds:         subnetIDs,
-				SecurityGroupIds:  pulumi.StringArray{sg.ID()},
-				Tags:              tags.Named(t, fmt.Sprintf("%s-%s", args.ClusterName, e)),
-			}, parent)
-			if err != nil {
-				return nil, err
-			}
-			v.EgressReady = append(v.EgressReady, ep)
-		}
-	}
-
 	if *cfg.FlowLogs.Enabled {
-		if err := newFlowLogs(ctx, name, args.ClusterName, vp, cfg.FlowLogs, t, parent); err != nil {
+		if err := newFlowLogs(ctx, name, args.ClusterName, b.vp, cfg.FlowLogs, args.Tags, b.parent); err != nil {
 			return nil, err
 		}
 	}
-
-	v.VpcID = vp.ID().ToStringOutput()
-	v.CidrBlock = vp.CidrBlock
-	for _, sn := range append(append([]*ec2.Subnet{}, public...), ingress...) {
-		v.LoadBalancerSubnets = append(v.LoadBalancerSubnets, sn)
-	}
-	v.IngressSubnetIDs = ids(ingress)
-	v.CIDRs = CIDRs{Public: prefixes(layout.Public), Private: prefixes(layout.Private), Database: prefixes(layout.Database), Ingress: prefixes(layout.Ingress)}
-	v.PublicSubnetIDs = ids(public)
-	v.PrivateSubnetIDs = ids(private)
-	v.DatabaseSubnetIDs = ids(database)
-	rts := pulumi.StringArray{}
-	for _, rt := range privateRTs {
-		rts = append(rts, rt.ID())
-	}
-	v.PrivateRouteTableIDs = rts.ToStringArrayOutput()
-	if out.gatewayIDs == nil {
-		out.gatewayIDs = pulumi.StringArray{}
-	}
-	v.NatGatewayIDs = out.gatewayIDs.ToStringArrayOutput()
-	v.NatInstance = out.natInstance
-	if err := ctx.RegisterResourceOutputs(v, pulumi.Map{
-		"vpcId":             v.VpcID,
-		"publicSubnetIds":   v.PublicSubnetIDs,
-		"privateSubnetIds":  v.PrivateSubnetIDs,
-		"databaseSubnetIds": v.DatabaseSubnetIDs,
-		"natGatewayIds":     v.NatGatewayIDs,
-	}); err != nil {
+	if err := b.outputs(out); err != nil {
 		return nil, err
 	}
 	return v, nil
