@@ -19,6 +19,7 @@ import (
 
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
 	"github.com/dataplatform/dataplatform/internal/tags"
+	"github.com/dataplatform/dataplatform/internal/validate"
 )
 
 // TypeToken is the Pulumi type of the Postgres component.
@@ -98,6 +99,38 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		args = &PostgresArgs{}
 	}
 	cfg := args.Config.WithDefaults()
+	if err := validatePostgres(cfg, args).Err(); err != nil {
+		return nil, err
+	}
+	d := &Postgres{DatabaseName: args.DatabaseName, MasterUsername: args.MasterUsername, Label: args.Identifier[strings.LastIndex(args.Identifier, "-")+1:]}
+	if err := ctx.RegisterComponentResource(TypeToken, name, d, opts...); err != nil {
+		return nil, err
+	}
+	b := &pgBuild{ctx: ctx, name: name, id: args.Identifier, cfg: cfg, args: args, d: d, parent: pulumi.Parent(d), t: args.Tags}
+	for _, step := range []func() error{b.network, b.parameters, b.logs, b.monitoring, b.instance, b.replica} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	primary := b.primary
+	d.Address = primary.Address
+	d.AllocatedStorageGiB = float64(cfg.AllocatedStorageGiB)
+	d.Port = primary.Port
+	d.MasterSecretARN = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	d.SecurityGroupID = b.sg.ID().ToStringOutput()
+	d.Instance = primary
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"address":         d.Address,
+		"masterSecretArn": d.MasterSecretARN,
+		"replicaAddress":  d.ReplicaAddress,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// validatePostgres reports every problem of cfg and args at once.
+func validatePostgres(cfg Config, args *PostgresArgs) *validate.Problems {
 	problems := cfg.Validate()
 	if !identifier.MatchString(args.Identifier) {
 		problems.Addf("identifier", "want up to 63 lowercase letters, digits and hyphens, starting with a letter, got %q", args.Identifier)
@@ -113,192 +146,218 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 			problems.Addf(field, "required")
 		}
 	}
-	if err := problems.Err(); err != nil {
-		return nil, err
-	}
-	d := &Postgres{DatabaseName: args.DatabaseName, MasterUsername: args.MasterUsername, Label: args.Identifier[strings.LastIndex(args.Identifier, "-")+1:]}
-	if err := ctx.RegisterComponentResource(TypeToken, name, d, opts...); err != nil {
-		return nil, err
-	}
-	parent := pulumi.Parent(d)
-	t := args.Tags
-	id := args.Identifier
+	return problems
+}
 
-	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		VpcId:       args.VpcID,
-		Description: pulumi.Sprintf("PostgreSQL %s: 5432 from the EKS nodes only", id),
-		Tags:        tags.Named(t, id),
-	}, parent)
+// pgBuild is NewPostgres's work in named steps.
+type pgBuild struct {
+	ctx      *pulumi.Context
+	name, id string
+	cfg      Config
+	args     *PostgresArgs
+	d        *Postgres
+	parent   pulumi.ResourceOption
+	t        map[string]string
+
+	sg             *ec2.SecurityGroup
+	subnets        *rds.SubnetGroup
+	params         *rds.ParameterGroup
+	logGroups      []pulumi.Resource
+	monitoringRole pulumi.StringPtrInput
+	piKey          pulumi.StringPtrInput
+	primary        *rds.Instance
+}
+
+// network makes the instance's security group (5432 from the nodes only)
+// and its subnet group.
+func (b *pgBuild) network() error {
+	var err error
+	b.sg, err = ec2.NewSecurityGroup(b.ctx, b.name, &ec2.SecurityGroupArgs{
+		VpcId:       b.args.VpcID,
+		Description: pulumi.Sprintf("PostgreSQL %s: 5432 from the EKS nodes only", b.id),
+		Tags:        tags.Named(b.t, b.id),
+	}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-nodes", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           sg.ID(),
+	if _, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-from-nodes", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId:           b.sg.ID(),
 		Description:               pulumi.String("PostgreSQL from the EKS cluster's nodes"),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(Port),
 		ToPort:                    pulumi.Int(Port),
-		ReferencedSecurityGroupId: args.ClientSecurityGroupID,
-		Tags:                      tags.Named(t, id+"-from-nodes"),
-	}, parent); err != nil {
-		return nil, err
+		ReferencedSecurityGroupId: b.args.ClientSecurityGroupID,
+		Tags:                      tags.Named(b.t, b.id+"-from-nodes"),
+	}, b.parent); err != nil {
+		return err
 	}
-	subnets, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{
-		Name:        pulumi.String(id),
-		Description: pulumi.Sprintf("Database subnets of %s", id),
-		SubnetIds:   args.SubnetIDs,
-		Tags:        tags.Named(t, id),
-	}, parent)
+	b.subnets, err = rds.NewSubnetGroup(b.ctx, b.name, &rds.SubnetGroupArgs{
+		Name:        pulumi.String(b.id),
+		Description: pulumi.Sprintf("Database subnets of %s", b.id),
+		SubnetIds:   b.args.SubnetIDs,
+		Tags:        tags.Named(b.t, b.id),
+	}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	params, err := rds.NewParameterGroup(ctx, name, &rds.ParameterGroupArgs{
-		NamePrefix:  pulumi.String(id + "-"),
-		Family:      pulumi.String("postgres" + cfg.MajorVersion()),
-		Description: pulumi.Sprintf("%s: TLS required", id),
+	return nil
+}
+
+// parameters makes the parameter group: TLS required, slow statements logged.
+func (b *pgBuild) parameters() error {
+	var err error
+	b.params, err = rds.NewParameterGroup(b.ctx, b.name, &rds.ParameterGroupArgs{
+		NamePrefix:  pulumi.String(b.id + "-"),
+		Family:      pulumi.String("postgres" + b.cfg.MajorVersion()),
+		Description: pulumi.Sprintf("%s: TLS required", b.id),
 		Parameters: rds.ParameterGroupParameterArray{
 			&rds.ParameterGroupParameterArgs{Name: pulumi.String("rds.force_ssl"), Value: pulumi.String("1"), ApplyMethod: pulumi.String("pending-reboot")},
 			&rds.ParameterGroupParameterArgs{Name: pulumi.String("log_min_duration_statement"), Value: pulumi.String("1000")},
 		},
-		Tags: tags.Named(t, id),
-	}, parent)
+		Tags: tags.Named(b.t, b.id),
+	}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	return nil
+}
+
+// logs makes the log groups of the exported logs.
+func (b *pgBuild) logs() error {
 	// RDS creates these groups with no retention; creating them first sets it.
-	var logGroups []pulumi.Resource
-	for _, l := range cfg.LogExports {
-		g, err := cloudwatch.NewLogGroup(ctx, name+"-"+l, &cloudwatch.LogGroupArgs{
-			Name:            pulumi.Sprintf("/aws/rds/instance/%s/%s", id, l),
-			RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-			Tags:            tags.Named(t, id+"-"+l),
-		}, parent)
+	for _, l := range b.cfg.LogExports {
+		g, err := cloudwatch.NewLogGroup(b.ctx, b.name+"-"+l, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.Sprintf("/aws/rds/instance/%s/%s", b.id, l),
+			RetentionInDays: pulumi.Int(b.cfg.LogRetentionDays),
+			Tags:            tags.Named(b.t, b.id+"-"+l),
+		}, b.parent)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		logGroups = append(logGroups, g)
+		b.logGroups = append(b.logGroups, g)
 	}
-	var monitoringRole pulumi.StringPtrInput
-	if cfg.MonitoringIntervalSeconds > 0 {
-		role, err := iam.NewRole(ctx, name+"-monitoring", &iam.RoleArgs{
-			Description:      pulumi.Sprintf("Enhanced monitoring of RDS instance %s", id),
+	return nil
+}
+
+// monitoring makes the enhanced monitoring role, when monitoring is on.
+func (b *pgBuild) monitoring() error {
+	if b.cfg.MonitoringIntervalSeconds > 0 {
+		role, err := iam.NewRole(b.ctx, b.name+"-monitoring", &iam.RoleArgs{
+			Description:      pulumi.Sprintf("Enhanced monitoring of RDS instance %s", b.id),
 			AssumeRolePolicy: iampolicy.AssumeRoleForService("monitoring.rds.amazonaws.com").JSON(),
-			Tags:             tags.Named(t, id+"-monitoring"),
-		}, parent)
+			Tags:             tags.Named(b.t, b.id+"-monitoring"),
+		}, b.parent)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-monitoring", &iam.RolePolicyAttachmentArgs{
+		if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-monitoring", &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
-		}, parent); err != nil {
-			return nil, err
+		}, b.parent); err != nil {
+			return err
 		}
-		monitoringRole = role.Arn
+		b.monitoringRole = role.Arn
 	}
-	var piKey pulumi.StringPtrInput
+	return nil
+}
+
+// instance makes the primary.
+func (b *pgBuild) instance() error {
+	var err error
 	var piRetention pulumi.IntPtrInput
-	if cfg.PerformanceInsights {
-		piKey = args.KMSKeyARN
+	if b.cfg.PerformanceInsights {
+		b.piKey = b.args.KMSKeyARN
 		piRetention = pulumi.Int(7)
 	}
-	protect := pulumi.Protect(cfg.Protect)
+	protect := pulumi.Protect(b.cfg.Protect)
 	// The final snapshot outlives the stack. RDS refuses a second snapshot
 	// of the same name, so each generation of the stack names its own (the
 	// random ID is deleted and made anew with the instance).
-	gen, err := random.NewRandomId(ctx, name+"-generation", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, parent)
+	gen, err := random.NewRandomId(b.ctx, b.name+"-generation", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d.Generation = gen.Hex
-	primary, err := rds.NewInstance(ctx, name, &rds.InstanceArgs{
-		Identifier:                         pulumi.String(id),
+	b.d.Generation = gen.Hex
+	b.primary, err = rds.NewInstance(b.ctx, b.name, &rds.InstanceArgs{
+		Identifier:                         pulumi.String(b.id),
 		Engine:                             pulumi.String("postgres"),
-		EngineVersion:                      pulumi.String(cfg.EngineVersion),
-		InstanceClass:                      pulumi.String(cfg.InstanceClass),
-		DbName:                             pulumi.StringPtrFromPtr(dbName(args.DatabaseName)),
-		Username:                           pulumi.String(args.MasterUsername),
+		EngineVersion:                      pulumi.String(b.cfg.EngineVersion),
+		InstanceClass:                      pulumi.String(b.cfg.InstanceClass),
+		DbName:                             pulumi.StringPtrFromPtr(dbName(b.args.DatabaseName)),
+		Username:                           pulumi.String(b.args.MasterUsername),
 		ManageMasterUserPassword:           pulumi.Bool(true),
-		MasterUserSecretKmsKeyId:           args.KMSKeyARN,
+		MasterUserSecretKmsKeyId:           b.args.KMSKeyARN,
 		Port:                               pulumi.Int(Port),
 		StorageType:                        pulumi.String("gp3"),
-		AllocatedStorage:                   pulumi.Int(cfg.AllocatedStorageGiB),
-		MaxAllocatedStorage:                pulumi.Int(cfg.MaxAllocatedStorageGiB),
+		AllocatedStorage:                   pulumi.Int(b.cfg.AllocatedStorageGiB),
+		MaxAllocatedStorage:                pulumi.Int(b.cfg.MaxAllocatedStorageGiB),
 		StorageEncrypted:                   pulumi.Bool(true),
-		KmsKeyId:                           args.KMSKeyARN,
-		DbSubnetGroupName:                  subnets.Name,
-		VpcSecurityGroupIds:                pulumi.StringArray{sg.ID()},
+		KmsKeyId:                           b.args.KMSKeyARN,
+		DbSubnetGroupName:                  b.subnets.Name,
+		VpcSecurityGroupIds:                pulumi.StringArray{b.sg.ID()},
 		PubliclyAccessible:                 pulumi.Bool(false),
-		ParameterGroupName:                 params.Name,
-		MultiAz:                            pulumi.Bool(cfg.MultiAZ),
-		BackupRetentionPeriod:              pulumi.Int(cfg.BackupRetentionDays),
+		ParameterGroupName:                 b.params.Name,
+		MultiAz:                            pulumi.Bool(b.cfg.MultiAZ),
+		BackupRetentionPeriod:              pulumi.Int(b.cfg.BackupRetentionDays),
 		BackupWindow:                       pulumi.String("03:00-04:00"),
 		MaintenanceWindow:                  pulumi.String("sun:04:30-sun:05:30"),
 		CopyTagsToSnapshot:                 pulumi.Bool(true),
-		DeletionProtection:                 pulumi.Bool(*cfg.DeletionProtection),
-		SkipFinalSnapshot:                  pulumi.Bool(!*cfg.FinalSnapshot),
-		FinalSnapshotIdentifier:            pulumi.Sprintf("%s-final-%s", id, gen.Hex),
+		DeletionProtection:                 pulumi.Bool(*b.cfg.DeletionProtection),
+		SkipFinalSnapshot:                  pulumi.Bool(!*b.cfg.FinalSnapshot),
+		FinalSnapshotIdentifier:            pulumi.Sprintf("%s-final-%s", b.id, gen.Hex),
 		DeleteAutomatedBackups:             pulumi.Bool(false),
-		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(cfg.LogExports),
-		PerformanceInsightsEnabled:         pulumi.Bool(cfg.PerformanceInsights),
-		PerformanceInsightsKmsKeyId:        piKey,
+		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(b.cfg.LogExports),
+		PerformanceInsightsEnabled:         pulumi.Bool(b.cfg.PerformanceInsights),
+		PerformanceInsightsKmsKeyId:        b.piKey,
 		PerformanceInsightsRetentionPeriod: piRetention,
-		MonitoringInterval:                 pulumi.Int(cfg.MonitoringIntervalSeconds),
-		MonitoringRoleArn:                  monitoringRole,
+		MonitoringInterval:                 pulumi.Int(b.cfg.MonitoringIntervalSeconds),
+		MonitoringRoleArn:                  b.monitoringRole,
 		AutoMinorVersionUpgrade:            pulumi.Bool(true),
 		AllowMajorVersionUpgrade:           pulumi.Bool(false),
 		CaCertIdentifier:                   pulumi.String(CAIdentifier),
 		IamDatabaseAuthenticationEnabled:   pulumi.Bool(false),
-		Tags:                               tags.Named(t, id),
-	}, parent, protect, pulumi.DependsOn(logGroups))
+		Tags:                               tags.Named(b.t, b.id),
+	}, b.parent, protect, pulumi.DependsOn(b.logGroups))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d.ReplicaAddress = pulumi.String("").ToStringOutput()
-	if cfg.ReadReplica {
-		replica, err := rds.NewInstance(ctx, name+"-replica", &rds.InstanceArgs{
-			Identifier:                  pulumi.String(id + "-replica"),
-			ReplicateSourceDb:           primary.Identifier,
-			InstanceClass:               pulumi.String(cfg.InstanceClass),
+	return nil
+}
+
+// replica makes the read replica, when configured.
+func (b *pgBuild) replica() error {
+	b.d.ReplicaAddress = pulumi.String("").ToStringOutput()
+	if b.cfg.ReadReplica {
+		replica, err := rds.NewInstance(b.ctx, b.name+"-replica", &rds.InstanceArgs{
+			Identifier:                  pulumi.String(b.id + "-replica"),
+			ReplicateSourceDb:           b.primary.Identifier,
+			InstanceClass:               pulumi.String(b.cfg.InstanceClass),
 			StorageType:                 pulumi.String("gp3"),
-			MaxAllocatedStorage:         pulumi.Int(cfg.MaxAllocatedStorageGiB),
+			MaxAllocatedStorage:         pulumi.Int(b.cfg.MaxAllocatedStorageGiB),
 			StorageEncrypted:            pulumi.Bool(true),
-			KmsKeyId:                    args.KMSKeyARN,
-			VpcSecurityGroupIds:         pulumi.StringArray{sg.ID()},
+			KmsKeyId:                    b.args.KMSKeyARN,
+			VpcSecurityGroupIds:         pulumi.StringArray{b.sg.ID()},
 			PubliclyAccessible:          pulumi.Bool(false),
-			ParameterGroupName:          params.Name,
+			ParameterGroupName:          b.params.Name,
 			CopyTagsToSnapshot:          pulumi.Bool(true),
-			DeletionProtection:          pulumi.Bool(*cfg.DeletionProtection),
+			DeletionProtection:          pulumi.Bool(*b.cfg.DeletionProtection),
 			SkipFinalSnapshot:           pulumi.Bool(true), // replicas have no snapshots of their own
-			PerformanceInsightsEnabled:  pulumi.Bool(cfg.PerformanceInsights),
-			PerformanceInsightsKmsKeyId: piKey,
-			MonitoringInterval:          pulumi.Int(cfg.MonitoringIntervalSeconds),
-			MonitoringRoleArn:           monitoringRole,
+			PerformanceInsightsEnabled:  pulumi.Bool(b.cfg.PerformanceInsights),
+			PerformanceInsightsKmsKeyId: b.piKey,
+			MonitoringInterval:          pulumi.Int(b.cfg.MonitoringIntervalSeconds),
+			MonitoringRoleArn:           b.monitoringRole,
 			AutoMinorVersionUpgrade:     pulumi.Bool(true),
 			CaCertIdentifier:            pulumi.String(CAIdentifier),
-			Tags:                        tags.Named(t, id+"-replica"),
-		}, parent, protect)
+			Tags:                        tags.Named(b.t, b.id+"-replica"),
+		}, b.parent, pulumi.Protect(b.cfg.Protect))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		d.ReplicaAddress = replica.Address
-		d.ReplicaIdentifier = replica.Identifier
-		d.HasReplica = true
+		b.d.ReplicaAddress = replica.Address
+		b.d.ReplicaIdentifier = replica.Identifier
+		b.d.HasReplica = true
 	}
-	d.Address = primary.Address
-	d.AllocatedStorageGiB = float64(cfg.AllocatedStorageGiB)
-	d.Port = primary.Port
-	d.MasterSecretARN = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
-	d.SecurityGroupID = sg.ID().ToStringOutput()
-	d.Instance = primary
-	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"address":         d.Address,
-		"masterSecretArn": d.MasterSecretARN,
-		"replicaAddress":  d.ReplicaAddress,
-	}); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return nil
 }
 
 // dbName is the DBName of CreateDBInstance: nil for none.
