@@ -165,174 +165,21 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeToken, name, a, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(a)
-	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(cfg.Namespace)},
-	}, parent)
+	b := &airflowBuild{ctx: ctx, name: name, cfg: cfg, args: args, parent: pulumi.Parent(a)}
+	for _, step := range []func() error{b.namespaceAndPolicies, b.secretStore, b.syncSecrets} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	launcher, err := podLauncher(ctx, name, b.namespace, b.parent)
 	if err != nil {
 		return nil, err
 	}
-	namespace := ns.Metadata.Name().Elem()
-	var policies []pulumi.Resource
-	if args.Network != nil {
-		if policies, err = netpol.New(ctx, name, namespace, NetworkPolicies(*args.Network), parent, pulumi.DependsOn([]pulumi.Resource{ns})); err != nil {
-			return nil, err
-		}
-	}
-	db := args.Database
-	readable := []pulumi.StringInput{args.PlatformSecretARN}
-	for _, c := range database.Colors {
-		readable = append(readable, args.Logins.SecretARNs[c])
-	}
-	for _, arn := range cfg.SecretARNs() {
-		readable = append(readable, pulumi.String(arn))
-	}
-	if args.SignIn != nil {
-		readable = append(readable, args.SignIn.ClientSecretARNs["airflow"])
-	}
-	store, err := secretsync.NewStore(ctx, name+"-secrets", &secretsync.StoreArgs{
-		Operator: args.SecretSync, Namespace: cfg.Namespace, SecretARNs: readable, WaitFor: []pulumi.Resource{ns},
-	}, parent)
+	deps, err := b.dependencies(launcher)
 	if err != nil {
 		return nil, err
 	}
-	launcher, err := podLauncher(ctx, name, namespace, parent)
-	if err != nil {
-		return nil, err
-	}
-	// Airflow's own login, not the RDS master user: RDS rotating the
-	// master password does not reach Airflow.
-	creds := []secretsync.Field{
-		{Key: "username", SecretARN: args.Logins.ActiveSecretARN, Property: "username"},
-		{Key: "password", SecretARN: args.Logins.ActiveSecretARN, Property: "password"},
-	}
-	synced := []pulumi.Resource{}
-	sync := func(suffix, secretName string, fields []secretsync.Field, template map[string]pulumi.StringInput) error {
-		rotating := ""
-		if len(fields) > 0 && fields[0].SecretARN == args.Logins.ActiveSecretARN {
-			rotating = args.Logins.Active
-		}
-		es, err := secretsync.NewExternalSecret(ctx, name+"-"+suffix, &secretsync.ExternalSecretArgs{
-			Namespace: namespace, SecretName: secretName, Fields: fields, Template: template, Store: store,
-			Credentials: rotating,
-		}, parent)
-		if err == nil {
-			synced = append(synced, es)
-		}
-		return err
-	}
-	pgbouncerHost := fmt.Sprintf("%s-pgbouncer.%s", ReleaseName, cfg.Namespace)
-	if err := sync("metadata", MetadataSecretName, creds, map[string]pulumi.StringInput{
-		"connection": pulumi.String(fmt.Sprintf("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@%s:%d/%s?sslmode=disable",
-			pgbouncerHost, PgBouncerPort, PgBouncerDatabase)),
-	}); err != nil {
-		return nil, err
-	}
-	if err := sync("pgbouncer-config", PgBouncerConfigSecretName, creds, map[string]pulumi.StringInput{
-		"pgbouncer.ini": PgBouncerIni(db.Address, args.Logins.DatabaseName, cfg.PgBouncerPoolSize),
-		"users.txt":     pulumi.String(`"{{ .username }}" "{{ .password }}"` + "\n"),
-	}); err != nil {
-		return nil, err
-	}
-	if err := sync("pgbouncer-stats", PgBouncerStatsSecretName, creds, map[string]pulumi.StringInput{
-		"connection": pulumi.String(fmt.Sprintf("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@127.0.0.1:%d/pgbouncer?sslmode=disable", PgBouncerPort)),
-	}); err != nil {
-		return nil, err
-	}
-	platformFields := []secretsync.Field{}
-	template := map[string]pulumi.StringInput{}
-	keys := []string{secrets.AirflowFernetKey, secrets.AirflowAPISecretKey, secrets.AirflowJWTSecret}
-	if args.SignIn == nil {
-		keys = append(keys, secrets.AirflowAdminPassword)
-	}
-	for _, k := range keys {
-		v := strings.ReplaceAll(k, "-", "_")
-		platformFields = append(platformFields, secretsync.Field{Key: v, SecretARN: args.PlatformSecretARN, Property: k})
-		template[k] = pulumi.String("{{ ." + v + " }}")
-	}
-	if err := sync("platform", PlatformSecretName, platformFields, template); err != nil {
-		return nil, err
-	}
-	if args.SignIn != nil {
-		es, err := secretsync.NewExternalSecret(ctx, name+"-sso", &secretsync.ExternalSecretArgs{
-			Namespace: namespace, SecretName: SSOSecretName, Store: store,
-			Fields: []secretsync.Field{{Key: "client-secret", SecretARN: args.SignIn.ClientSecretARNs["airflow"]}},
-		}, parent, pulumi.DependsOn([]pulumi.Resource{args.SignIn.ClientSecretReady["airflow"]}))
-		if err != nil {
-			return nil, err
-		}
-		synced = append(synced, es)
-	}
-	if arn := cfg.GitSync.CredentialsSecretARN; arn != "" {
-		fields := []secretsync.Field{
-			{Key: "username", SecretARN: pulumi.String(arn), Property: "username"},
-			{Key: "password", SecretARN: pulumi.String(arn), Property: "password"},
-		}
-		// git-sync v4 reads GITSYNC_*, v3 GIT_SYNC_*; the chart supports both.
-		if err := sync("git-credentials", GitCredentialsSecretName, fields, map[string]pulumi.StringInput{
-			"GITSYNC_USERNAME": pulumi.String("{{ .username }}"), "GITSYNC_PASSWORD": pulumi.String("{{ .password }}"),
-			"GIT_SYNC_USERNAME": pulumi.String("{{ .username }}"), "GIT_SYNC_PASSWORD": pulumi.String("{{ .password }}"),
-		}); err != nil {
-			return nil, err
-		}
-	}
-
-	deps := append(append(append([]pulumi.Resource{ns, db.Instance, launcher}, args.Role.Ready...), synced...), args.WaitFor...)
-	deps = append(deps, policies...)
-	deps = append(deps, args.TaskRole.Ready...)
-	if args.LoginJob != nil {
-		deps = append(deps, args.LoginJob)
-	}
-	if args.SnapshotBeforeUpgrade {
-		snap, err := database.NewUpgradeSnapshot(ctx, name, db, "airflow-"+cfg.ChartVersion, args.Tags, parent, pulumi.DependsOn(args.SnapshotAfter))
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, snap)
-	}
-	if args.DagStorageClass != "" {
-		claim, err := corev1.NewPersistentVolumeClaim(ctx, name+"-dags", &corev1.PersistentVolumeClaimArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DagClaimName), Namespace: namespace},
-			Spec: &corev1.PersistentVolumeClaimSpecArgs{
-				AccessModes:      pulumi.ToStringArray([]string{"ReadWriteMany"}),
-				StorageClassName: pulumi.String(args.DagStorageClass),
-				// EFS is elastic; Kubernetes still wants a size.
-				Resources: &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String("10Gi")}},
-			},
-		}, parent, pulumi.DependsOn(args.WaitFor))
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, claim)
-	}
-	if args.SignIn != nil {
-		// The sign-in pages must exist before users (or the load
-		// balancer's authenticate action) are sent to them.
-		deps = append(deps, args.SignIn.DomainReady)
-	}
-	for _, r := range []pulumi.Resource{args.LogBucketReady, args.LoadBalancerController, args.NodePool} {
-		if r != nil {
-			deps = append(deps, r)
-		}
-	}
-	chart := charts.Path(args.ChartDir, charts.Airflow, cfg.ChartVersion)
-	archive, err := charts.Read(ctx.RootDirectory(), chart)
-	if err != nil {
-		return nil, err
-	}
-	values := Values(cfg, args)
-	if values.PodTemplate, err = TaskPodTemplate(archive); err != nil {
-		return nil, fmt.Errorf("airflow %s: %w", name, err)
-	}
-	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:      pulumi.String(ReleaseName),
-		Chart:     pulumi.String(chart),
-		Version:   pulumi.String(cfg.ChartVersion),
-		Namespace: namespace,
-		// The migration job runs on install and upgrade.
-		Timeout: pulumi.Int(1200),
-		Values:  structmap.Map(values),
-	}, parent, pulumi.DependsOn(deps))
+	release, err := b.release(deps)
 	if err != nil {
 		return nil, err
 	}
@@ -342,6 +189,209 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		return nil, err
 	}
 	return a, nil
+}
+
+// airflowBuild is NewAirflow's work in named steps.
+type airflowBuild struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	args   *AirflowArgs
+	parent pulumi.ResourceOption
+
+	ns        *corev1.Namespace
+	namespace pulumi.StringOutput
+	policies  []pulumi.Resource
+	store     *secretsync.Store
+	synced    []pulumi.Resource
+}
+
+// namespaceAndPolicies makes the namespace and its NetworkPolicies.
+func (b *airflowBuild) namespaceAndPolicies() error {
+	var err error
+	b.ns, err = corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace)},
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	b.namespace = b.ns.Metadata.Name().Elem()
+	if b.args.Network != nil {
+		if b.policies, err = netpol.New(b.ctx, b.name, b.namespace, NetworkPolicies(*b.args.Network), b.parent, pulumi.DependsOn([]pulumi.Resource{b.ns})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// secretStore makes the namespace's SecretStore, which may read the
+// platform secret, the logins, the connections' and variables' secrets,
+// and the sign-in's client secret.
+func (b *airflowBuild) secretStore() error {
+	readable := []pulumi.StringInput{b.args.PlatformSecretARN}
+	for _, c := range database.Colors {
+		readable = append(readable, b.args.Logins.SecretARNs[c])
+	}
+	for _, arn := range b.cfg.SecretARNs() {
+		readable = append(readable, pulumi.String(arn))
+	}
+	if b.args.SignIn != nil {
+		readable = append(readable, b.args.SignIn.ClientSecretARNs["airflow"])
+	}
+	var err error
+	b.store, err = secretsync.NewStore(b.ctx, b.name+"-secrets", &secretsync.StoreArgs{
+		Operator: b.args.SecretSync, Namespace: b.cfg.Namespace, SecretARNs: readable, WaitFor: []pulumi.Resource{b.ns},
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// syncSecrets makes the Secrets Airflow reads, synced from Secrets Manager.
+func (b *airflowBuild) syncSecrets() error {
+	// Airflow's own login, not the RDS master user: RDS rotating the
+	// master password does not reach Airflow.
+	creds := []secretsync.Field{
+		{Key: "username", SecretARN: b.args.Logins.ActiveSecretARN, Property: "username"},
+		{Key: "password", SecretARN: b.args.Logins.ActiveSecretARN, Property: "password"},
+	}
+	sync := func(suffix, secretName string, fields []secretsync.Field, template map[string]pulumi.StringInput) error {
+		rotating := ""
+		if len(fields) > 0 && fields[0].SecretARN == b.args.Logins.ActiveSecretARN {
+			rotating = b.args.Logins.Active
+		}
+		es, err := secretsync.NewExternalSecret(b.ctx, b.name+"-"+suffix, &secretsync.ExternalSecretArgs{
+			Namespace: b.namespace, SecretName: secretName, Fields: fields, Template: template, Store: b.store,
+			Credentials: rotating,
+		}, b.parent)
+		if err == nil {
+			b.synced = append(b.synced, es)
+		}
+		return err
+	}
+	pgbouncerHost := fmt.Sprintf("%s-pgbouncer.%s", ReleaseName, b.cfg.Namespace)
+	if err := sync("metadata", MetadataSecretName, creds, map[string]pulumi.StringInput{
+		"connection": pulumi.String(fmt.Sprintf("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@%s:%d/%s?sslmode=disable",
+			pgbouncerHost, PgBouncerPort, PgBouncerDatabase)),
+	}); err != nil {
+		return err
+	}
+	if err := sync("pgbouncer-config", PgBouncerConfigSecretName, creds, map[string]pulumi.StringInput{
+		"pgbouncer.ini": PgBouncerIni(b.args.Database.Address, b.args.Logins.DatabaseName, b.cfg.PgBouncerPoolSize),
+		"users.txt":     pulumi.String(`"{{ .username }}" "{{ .password }}"` + "\n"),
+	}); err != nil {
+		return err
+	}
+	if err := sync("pgbouncer-stats", PgBouncerStatsSecretName, creds, map[string]pulumi.StringInput{
+		"connection": pulumi.String(fmt.Sprintf("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@127.0.0.1:%d/pgbouncer?sslmode=disable", PgBouncerPort)),
+	}); err != nil {
+		return err
+	}
+	platformFields := []secretsync.Field{}
+	template := map[string]pulumi.StringInput{}
+	keys := []string{secrets.AirflowFernetKey, secrets.AirflowAPISecretKey, secrets.AirflowJWTSecret}
+	if b.args.SignIn == nil {
+		keys = append(keys, secrets.AirflowAdminPassword)
+	}
+	for _, k := range keys {
+		v := strings.ReplaceAll(k, "-", "_")
+		platformFields = append(platformFields, secretsync.Field{Key: v, SecretARN: b.args.PlatformSecretARN, Property: k})
+		template[k] = pulumi.String("{{ ." + v + " }}")
+	}
+	if err := sync("platform", PlatformSecretName, platformFields, template); err != nil {
+		return err
+	}
+	if b.args.SignIn != nil {
+		es, err := secretsync.NewExternalSecret(b.ctx, b.name+"-sso", &secretsync.ExternalSecretArgs{
+			Namespace: b.namespace, SecretName: SSOSecretName, Store: b.store,
+			Fields: []secretsync.Field{{Key: "client-secret", SecretARN: b.args.SignIn.ClientSecretARNs["airflow"]}},
+		}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.args.SignIn.ClientSecretReady["airflow"]}))
+		if err != nil {
+			return err
+		}
+		b.synced = append(b.synced, es)
+	}
+	if arn := b.cfg.GitSync.CredentialsSecretARN; arn != "" {
+		fields := []secretsync.Field{
+			{Key: "username", SecretARN: pulumi.String(arn), Property: "username"},
+			{Key: "password", SecretARN: pulumi.String(arn), Property: "password"},
+		}
+		// git-sync v4 reads GITSYNC_*, v3 GIT_SYNC_*; the chart supports both.
+		if err := sync("git-credentials", GitCredentialsSecretName, fields, map[string]pulumi.StringInput{
+			"GITSYNC_USERNAME": pulumi.String("{{ .username }}"), "GITSYNC_PASSWORD": pulumi.String("{{ .password }}"),
+			"GIT_SYNC_USERNAME": pulumi.String("{{ .username }}"), "GIT_SYNC_PASSWORD": pulumi.String("{{ .password }}"),
+		}); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// dependencies are what the release waits for.
+func (b *airflowBuild) dependencies(launcher pulumi.Resource) ([]pulumi.Resource, error) {
+	deps := append(append(append([]pulumi.Resource{b.ns, b.args.Database.Instance, launcher}, b.args.Role.Ready...), b.synced...), b.args.WaitFor...)
+	deps = append(deps, b.policies...)
+	deps = append(deps, b.args.TaskRole.Ready...)
+	if b.args.LoginJob != nil {
+		deps = append(deps, b.args.LoginJob)
+	}
+	if b.args.SnapshotBeforeUpgrade {
+		snap, err := database.NewUpgradeSnapshot(b.ctx, b.name, b.args.Database, "airflow-"+b.cfg.ChartVersion, b.args.Tags, b.parent, pulumi.DependsOn(b.args.SnapshotAfter))
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, snap)
+	}
+	if b.args.DagStorageClass != "" {
+		claim, err := corev1.NewPersistentVolumeClaim(b.ctx, b.name+"-dags", &corev1.PersistentVolumeClaimArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DagClaimName), Namespace: b.namespace},
+			Spec: &corev1.PersistentVolumeClaimSpecArgs{
+				AccessModes:      pulumi.ToStringArray([]string{"ReadWriteMany"}),
+				StorageClassName: pulumi.String(b.args.DagStorageClass),
+				// EFS is elastic; Kubernetes still wants a size.
+				Resources: &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String("10Gi")}},
+			},
+		}, b.parent, pulumi.DependsOn(b.args.WaitFor))
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, claim)
+	}
+	if b.args.SignIn != nil {
+		// The sign-in pages must exist before users (or the load
+		// balancer's authenticate action) are sent to them.
+		deps = append(deps, b.args.SignIn.DomainReady)
+	}
+	for _, r := range []pulumi.Resource{b.args.LogBucketReady, b.args.LoadBalancerController, b.args.NodePool} {
+		if r != nil {
+			deps = append(deps, r)
+		}
+	}
+	return deps, nil
+}
+
+// release installs the chart.
+func (b *airflowBuild) release(deps []pulumi.Resource) (*helmv3.Release, error) {
+	chart := charts.Path(b.args.ChartDir, charts.Airflow, b.cfg.ChartVersion)
+	archive, err := charts.Read(b.ctx.RootDirectory(), chart)
+	if err != nil {
+		return nil, err
+	}
+	values := Values(b.cfg, b.args)
+	if values.PodTemplate, err = TaskPodTemplate(archive); err != nil {
+		return nil, fmt.Errorf("airflow %s: %w", b.name, err)
+	}
+	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
+		Name:      pulumi.String(ReleaseName),
+		Chart:     pulumi.String(chart),
+		Version:   pulumi.String(b.cfg.ChartVersion),
+		Namespace: b.namespace,
+		// The migration job runs on install and upgrade.
+		Timeout: pulumi.Int(1200),
+		Values:  structmap.Map(values),
+	}, b.parent, pulumi.DependsOn(deps))
 }
 
 // podLauncher lets the scheduler (the KubernetesExecutor) start and watch
