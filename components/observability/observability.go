@@ -92,32 +92,57 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	if err := ctx.RegisterComponentResource(TypeToken, name, m, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(m)
-	t := args.Tags
+	b := &monitoringBuild{ctx: ctx, name: name, cfg: cfg, args: args, m: m, parent: pulumi.Parent(m), t: args.Tags}
+	for _, step := range []func() error{b.containerInsights, b.alarmTopic, b.alarms} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	m.TopicARN = b.topic.Arn
+	if err := ctx.RegisterResourceOutputs(m, pulumi.Map{"topicArn": b.topic.Arn}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
 
+// monitoringBuild is NewMonitoring's work in named steps.
+type monitoringBuild struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	args   *MonitoringArgs
+	m      *Monitoring
+	parent pulumi.ResourceOption
+	t      map[string]string
+	topic  *sns.Topic
+}
+
+// containerInsights makes the add-on's log groups (with retention), its
+// agent's IRSA role, and the add-on.
+func (b *monitoringBuild) containerInsights() error {
 	// The add-on's Fluent Bit creates these with no retention; creating them first sets it.
 	var logGroups []pulumi.Resource
 	for _, g := range ContainerInsightsLogGroups {
-		lg, err := cloudwatch.NewLogGroup(ctx, name+"-"+g, &cloudwatch.LogGroupArgs{
-			Name:            pulumi.Sprintf("/aws/containerinsights/%s/%s", args.ClusterName, g),
-			RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-			Tags:            tags.Named(t, args.ClusterName+"-"+g),
-		}, parent)
+		lg, err := cloudwatch.NewLogGroup(b.ctx, b.name+"-"+g, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.Sprintf("/aws/containerinsights/%s/%s", b.args.ClusterName, g),
+			RetentionInDays: pulumi.Int(b.cfg.LogRetentionDays),
+			Tags:            tags.Named(b.t, b.args.ClusterName+"-"+g),
+		}, b.parent)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		logGroups = append(logGroups, lg)
 	}
-	role, err := identity.NewIrsaRole(ctx, name+"-agent", &identity.IrsaRoleArgs{
-		OIDCProviderARN:   args.OIDCProviderARN,
-		OIDCIssuer:        args.OIDCIssuer,
+	role, err := identity.NewIrsaRole(b.ctx, b.name+"-agent", &identity.IrsaRoleArgs{
+		OIDCProviderARN:   b.args.OIDCProviderARN,
+		OIDCIssuer:        b.args.OIDCIssuer,
 		ServiceAccounts:   []identity.ServiceAccount{{Namespace: AgentNamespace, Name: AgentServiceAccount}},
 		ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"},
-		Description:       "CloudWatch agent and Fluent Bit of EKS cluster " + args.ClusterName,
-		Tags:              t,
-	}, parent)
+		Description:       "CloudWatch agent and Fluent Bit of EKS cluster " + b.args.ClusterName,
+		Tags:              b.t,
+	}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	agentConfig, err := json.Marshal(map[string]any{"agent": map[string]any{"config": map[string]any{
 		"logs": map[string]any{"metrics_collected": map[string]any{
@@ -129,76 +154,90 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		}},
 	}}})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := awseks.NewAddon(ctx, name+"-container-insights", &awseks.AddonArgs{
-		ClusterName:              pulumi.String(args.ClusterName),
+	if _, err := awseks.NewAddon(b.ctx, b.name+"-container-insights", &awseks.AddonArgs{
+		ClusterName:              pulumi.String(b.args.ClusterName),
 		AddonName:                pulumi.String("amazon-cloudwatch-observability"),
-		AddonVersion:             pulumi.String(args.AddonVersion),
+		AddonVersion:             pulumi.String(b.args.AddonVersion),
 		ServiceAccountRoleArn:    role.RoleARN,
 		ConfigurationValues:      pulumi.String(string(agentConfig)),
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     tags.Named(t, args.ClusterName+"-container-insights"),
-	}, parent, pulumi.DependsOn(append(append(role.Ready, logGroups...), args.Nodes...))); err != nil {
-		return nil, err
+		Tags:                     tags.Named(b.t, b.args.ClusterName+"-container-insights"),
+	}, b.parent, pulumi.DependsOn(append(append(role.Ready, logGroups...), b.args.Nodes...))); err != nil {
+		return err
 	}
 
-	topic, err := sns.NewTopic(ctx, name+"-alarms", &sns.TopicArgs{
-		Name:           pulumi.Sprintf("%s-alarms", args.ClusterName),
-		KmsMasterKeyId: args.KMSKeyARN,
-		Tags:           tags.Named(t, args.ClusterName+"-alarms"),
-	}, parent)
+	return nil
+}
+
+// alarmTopic makes the encrypted topic alarms publish to, and its e-mail
+// subscriptions.
+func (b *monitoringBuild) alarmTopic() error {
+	var err error
+	b.topic, err = sns.NewTopic(b.ctx, b.name+"-alarms", &sns.TopicArgs{
+		Name:           pulumi.Sprintf("%s-alarms", b.args.ClusterName),
+		KmsMasterKeyId: b.args.KMSKeyARN,
+		Tags:           tags.Named(b.t, b.args.ClusterName+"-alarms"),
+	}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := sns.NewTopicPolicy(ctx, name+"-alarms", &sns.TopicPolicyArgs{
-		Arn: topic.Arn,
+	if _, err := sns.NewTopicPolicy(b.ctx, b.name+"-alarms", &sns.TopicPolicyArgs{
+		Arn: b.topic.Arn,
 		Policy: iampolicy.Document{Statements: []iampolicy.Statement{
 			{
 				Sid:        "CloudWatchAlarmsPublish",
 				Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("cloudwatch.amazonaws.com")}},
 				Actions:    []string{"sns:Publish"},
-				Resources:  iampolicy.Inputs(topic.Arn),
+				Resources:  iampolicy.Inputs(b.topic.Arn),
 			},
-			iampolicy.DenyInsecureTransport("sns:Publish", topic.Arn),
+			iampolicy.DenyInsecureTransport("sns:Publish", b.topic.Arn),
 		}}.JSON(),
-	}, parent); err != nil {
-		return nil, err
+	}, b.parent); err != nil {
+		return err
 	}
-	for i, e := range cfg.AlarmEmails {
-		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-email-%d", name, i), &sns.TopicSubscriptionArgs{
-			Topic:    topic.Arn,
+	for i, e := range b.cfg.AlarmEmails {
+		if _, err := sns.NewTopicSubscription(b.ctx, fmt.Sprintf("%s-email-%d", b.name, i), &sns.TopicSubscriptionArgs{
+			Topic:    b.topic.Arn,
 			Protocol: pulumi.String("email"),
 			Endpoint: pulumi.String(e),
-		}, parent); err != nil {
-			return nil, err
+		}, b.parent); err != nil {
+			return err
 		}
 	}
 
-	alarm := func(suffix, description, namespace, metric, stat, op string, threshold pulumi.Float64Input, periods int, dims pulumi.StringMapInput) error {
-		a, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+suffix, &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String(description),
-			Namespace:          pulumi.String(namespace),
-			MetricName:         pulumi.String(metric),
-			Statistic:          pulumi.String(stat),
-			ComparisonOperator: pulumi.String(op),
-			Threshold:          threshold,
-			Period:             pulumi.Int(300),
-			EvaluationPeriods:  pulumi.Int(periods),
-			Dimensions:         dims,
-			TreatMissingData:   pulumi.String("missing"),
-			AlarmActions:       pulumi.Array{topic.Arn},
-			OkActions:          pulumi.Array{topic.Arn},
-			Tags:               tags.Named(t, args.ClusterName+"-"+suffix),
-		}, parent)
-		if err == nil {
-			m.Alarms = append(m.Alarms, a)
-		}
-		return err
+	return nil
+}
+
+// alarm makes one alarm on the topic.
+func (b *monitoringBuild) alarm(suffix, description, namespace, metric, stat, op string, threshold pulumi.Float64Input, periods int, dims pulumi.StringMapInput) error {
+	a, err := cloudwatch.NewMetricAlarm(b.ctx, b.name+"-"+suffix, &cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   pulumi.String(description),
+		Namespace:          pulumi.String(namespace),
+		MetricName:         pulumi.String(metric),
+		Statistic:          pulumi.String(stat),
+		ComparisonOperator: pulumi.String(op),
+		Threshold:          threshold,
+		Period:             pulumi.Int(300),
+		EvaluationPeriods:  pulumi.Int(periods),
+		Dimensions:         dims,
+		TreatMissingData:   pulumi.String("missing"),
+		AlarmActions:       pulumi.Array{b.topic.Arn},
+		OkActions:          pulumi.Array{b.topic.Arn},
+		Tags:               tags.Named(b.t, b.args.ClusterName+"-"+suffix),
+	}, b.parent)
+	if err == nil {
+		b.m.Alarms = append(b.m.Alarms, a)
 	}
-	a := cfg.Alarms
-	for _, db := range args.Databases {
+	return err
+}
+
+// alarms makes the databases', Karpenter's queue's and the nodes' alarms.
+func (b *monitoringBuild) alarms() error {
+	a := b.cfg.Alarms
+	for _, db := range b.args.Databases {
 		dbs := []struct {
 			suffix  string
 			id      pulumi.StringInput
@@ -213,42 +252,38 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		}
 		for _, d := range dbs {
 			dims := pulumi.StringMap{"DBInstanceIdentifier": d.id}
-			if err := alarm(d.suffix+"-cpu", fmt.Sprintf("%s: CPU above %d%% for 15 minutes", d.suffix, a.DatabaseCPUPercent),
+			if err := b.alarm(d.suffix+"-cpu", fmt.Sprintf("%s: CPU above %d%% for 15 minutes", d.suffix, a.DatabaseCPUPercent),
 				"AWS/RDS", "CPUUtilization", "Average", "GreaterThanThreshold", pulumi.Float64(float64(a.DatabaseCPUPercent)), 3, dims); err != nil {
-				return nil, err
+				return err
 			}
 			freeBytes := db.AllocatedStorageGiB * 1024 * 1024 * 1024 * float64(a.DatabaseFreeStoragePercent) / 100
-			if err := alarm(d.suffix+"-free-storage", fmt.Sprintf("%s: free storage below %d%% of its allocation", d.suffix, a.DatabaseFreeStoragePercent),
+			if err := b.alarm(d.suffix+"-free-storage", fmt.Sprintf("%s: free storage below %d%% of its allocation", d.suffix, a.DatabaseFreeStoragePercent),
 				"AWS/RDS", "FreeStorageSpace", "Minimum", "LessThanThreshold", pulumi.Float64(freeBytes), 1, dims); err != nil {
-				return nil, err
+				return err
 			}
-			if err := alarm(d.suffix+"-connections", fmt.Sprintf("%s: more than %d connections for 15 minutes", d.suffix, a.DatabaseConnections),
+			if err := b.alarm(d.suffix+"-connections", fmt.Sprintf("%s: more than %d connections for 15 minutes", d.suffix, a.DatabaseConnections),
 				"AWS/RDS", "DatabaseConnections", "Average", "GreaterThanThreshold", pulumi.Float64(float64(a.DatabaseConnections)), 3, dims); err != nil {
-				return nil, err
+				return err
 			}
 			if d.replica {
-				if err := alarm(d.suffix+"-lag", fmt.Sprintf("%s: replica lag above %d seconds for 15 minutes", d.suffix, a.ReplicaLagSeconds),
+				if err := b.alarm(d.suffix+"-lag", fmt.Sprintf("%s: replica lag above %d seconds for 15 minutes", d.suffix, a.ReplicaLagSeconds),
 					"AWS/RDS", "ReplicaLag", "Maximum", "GreaterThanThreshold", pulumi.Float64(float64(a.ReplicaLagSeconds)), 3, dims); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
 	}
-	if args.InterruptionQueueName != nil {
-		if err := alarm("karpenter-queue-age", fmt.Sprintf("Karpenter's interruption queue holds a message older than %d seconds: nodes are not drained ahead of interruptions", a.QueueAgeSeconds),
+	if b.args.InterruptionQueueName != nil {
+		if err := b.alarm("karpenter-queue-age", fmt.Sprintf("Karpenter's interruption queue holds a message older than %d seconds: nodes are not drained ahead of interruptions", a.QueueAgeSeconds),
 			"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "GreaterThanThreshold", pulumi.Float64(float64(a.QueueAgeSeconds)), 1,
-			pulumi.StringMap{"QueueName": args.InterruptionQueueName}); err != nil {
-			return nil, err
+			pulumi.StringMap{"QueueName": b.args.InterruptionQueueName}); err != nil {
+			return err
 		}
 	}
-	if err := alarm("failed-nodes", "A node of the cluster has failed (Container Insights cluster_failed_node_count)",
+	if err := b.alarm("failed-nodes", "A node of the cluster has failed (Container Insights cluster_failed_node_count)",
 		"ContainerInsights", "cluster_failed_node_count", "Maximum", "GreaterThanThreshold", pulumi.Float64(0), 2,
-		pulumi.StringMap{"ClusterName": pulumi.String(args.ClusterName)}); err != nil {
-		return nil, err
+		pulumi.StringMap{"ClusterName": pulumi.String(b.args.ClusterName)}); err != nil {
+		return err
 	}
-	m.TopicARN = topic.Arn
-	if err := ctx.RegisterResourceOutputs(m, pulumi.Map{"topicArn": topic.Arn}); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return nil
 }
