@@ -134,126 +134,25 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(c)
-	t := args.Tags
-
-	key, err := kms.NewKey(ctx, name+"-secrets", &kms.KeyArgs{
-		Description:          pulumi.Sprintf("Envelope encryption of Kubernetes secrets of EKS cluster %s", args.Name),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-		Tags:                 tags.Named(t, args.Name+"-eks-secrets"),
-	}, parent, pulumi.Protect(cfg.Protect))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := kms.NewAlias(ctx, name+"-secrets", &kms.AliasArgs{
-		Name:        pulumi.Sprintf("alias/%s-eks-secrets", args.Name),
-		TargetKeyId: key.KeyId,
-	}, parent); err != nil {
-		return nil, err
-	}
-	// EKS writes control-plane logs to this group; creating it first sets
-	// their retention (EKS would create it with none).
-	logs, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/eks/%s/cluster", args.Name),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-		Tags:            tags.Named(t, args.Name+"-control-plane"),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	cp, err := newControlPlane(ctx, name, controlPlaneArgs{
-		name:          args.Name,
-		cfg:           cfg,
-		vpcID:         args.VpcID,
-		subnetIDs:     args.PrivateSubnetIDs,
-		secretsKeyARN: key.Arn,
-		tags:          t,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{logs}))
-	if err != nil {
-		return nil, err
-	}
-
-	// Karpenter finds the security group of new nodes by this tag: the
-	// node security group, as for the core nodes.
-	if _, err := ec2.NewTag(ctx, name+"-node-sg-discovery", &ec2.TagArgs{
-		ResourceId: cp.nodeSecurityGroupID,
-		Key:        pulumi.String("karpenter.sh/discovery"),
-		Value:      pulumi.String(args.Name),
-	}, parent); err != nil {
-		return nil, err
-	}
-
-	// The managed add-ons, pinned.
-	addon := func(addonName, version string, role pulumi.StringInput, deps []pulumi.Resource) (*awseks.Addon, error) {
-		var config pulumi.StringPtrInput
-		if c, ok := AddonConfiguration[addonName]; ok {
-			config = pulumi.String(c)
-		}
-		a, err := awseks.NewAddon(ctx, name+"-"+addonName, &awseks.AddonArgs{
-			ConfigurationValues:      config,
-			ClusterName:              cp.name,
-			AddonName:                pulumi.String(addonName),
-			AddonVersion:             pulumi.String(version),
-			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-			ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-			ServiceAccountRoleArn:    role,
-			Tags:                     tags.Named(t, args.Name+"-"+addonName),
-		}, parent, pulumi.DependsOn(deps))
-		if err == nil {
-			c.Addons[addonName] = a
-		}
-		return a, err
-	}
-	for _, a := range []struct{ name, version string }{{"vpc-cni", cfg.Addons.VpcCni}, {"kube-proxy", cfg.Addons.KubeProxy}} {
-		if _, err := addon(a.name, a.version, nil, nil); err != nil {
+	b := &clusterBuild{ctx: ctx, name: name, cfg: cfg, args: args, c: c, parent: pulumi.Parent(c), t: args.Tags}
+	for _, step := range []func() error{b.secretsKeyAndLogs, b.controlPlane, b.nodesAndAddons} {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-
-	// The nodes do not wait for the managed vpc-cni and kube-proxy: EKS
-	// installs its own (self-managed) copies with the cluster
-	// (bootstrapSelfManagedAddons, on by default), nodes turn Ready with
-	// them, and the managed add-ons take them over (OVERWRITE) in parallel.
-	ng, err := newCoreNodeGroup(ctx, name, args.Name, cp, cfg.CoreNodeGroup, args.PrivateSubnetIDs, t, parent, args.NodeDependencies)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := addon("coredns", cfg.Addons.CoreDNS, nil, []pulumi.Resource{ng}); err != nil {
-		return nil, err
-	}
-	ebsRole, err := identity.NewIrsaRole(ctx, name+"-ebs-csi", &identity.IrsaRoleArgs{
-		OIDCProviderARN:   cp.oidcProviderARN,
-		OIDCIssuer:        cp.oidcIssuer,
-		ServiceAccounts:   []identity.ServiceAccount{EBSCSIServiceAccount},
-		ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"},
-		Description:       "EBS CSI driver of EKS cluster " + args.Name,
-		Tags:              t,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := addon("aws-ebs-csi-driver", cfg.Addons.EbsCsiDriver, ebsRole.RoleARN, []pulumi.Resource{ng}); err != nil {
-		return nil, err
-	}
-	if _, err := addon("metrics-server", cfg.Addons.MetricsServer, nil, []pulumi.Resource{ng}); err != nil {
-		return nil, err
-	}
-
-	c.Name = cp.name
-	c.ARN = cp.arn
-	c.Endpoint = cp.endpoint
-	c.CertificateAuthority = cp.certificateAuthority
-	c.OIDCProviderARN = cp.oidcProviderARN
-	c.OIDCIssuer = cp.oidcIssuer
-	c.ClusterSecurityGroupID = cp.clusterSecurityGroupID
-	c.NodeSecurityGroupID = cp.nodeSecurityGroupID
-	c.AdminAccess = cp.adminAccess
-	c.SecretsKeyARN = key.Arn
-	c.Kubeconfig = cp.kubeconfig
-	c.ControlPlane = cp.resource
-	c.CoreNodeGroup = ng
+	c.Name = b.cp.name
+	c.ARN = b.cp.arn
+	c.Endpoint = b.cp.endpoint
+	c.CertificateAuthority = b.cp.certificateAuthority
+	c.OIDCProviderARN = b.cp.oidcProviderARN
+	c.OIDCIssuer = b.cp.oidcIssuer
+	c.ClusterSecurityGroupID = b.cp.clusterSecurityGroupID
+	c.NodeSecurityGroupID = b.cp.nodeSecurityGroupID
+	c.AdminAccess = b.cp.adminAccess
+	c.SecretsKeyARN = b.key.Arn
+	c.Kubeconfig = b.cp.kubeconfig
+	c.ControlPlane = b.cp.resource
+	c.CoreNodeGroup = b.ng
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"name":                   c.Name,
 		"endpoint":               c.Endpoint,
@@ -265,6 +164,147 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	return c, nil
+}
+
+// clusterBuild is NewCluster's work in named steps.
+type clusterBuild struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	args   *ClusterArgs
+	c      *Cluster
+	parent pulumi.ResourceOption
+	t      map[string]string
+
+	key  *kms.Key
+	logs *cloudwatch.LogGroup
+	cp   *controlPlane
+	ng   *awseks.NodeGroup
+}
+
+// secretsKeyAndLogs makes the key that encrypts Kubernetes Secrets, and
+// the control plane's log group.
+func (b *clusterBuild) secretsKeyAndLogs() error {
+	var err error
+	b.key, err = kms.NewKey(b.ctx, b.name+"-secrets", &kms.KeyArgs{
+		Description:          pulumi.Sprintf("Envelope encryption of Kubernetes secrets of EKS cluster %s", b.args.Name),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(30),
+		Tags:                 tags.Named(b.t, b.args.Name+"-eks-secrets"),
+	}, b.parent, pulumi.Protect(b.cfg.Protect))
+	if err != nil {
+		return err
+	}
+	if _, err := kms.NewAlias(b.ctx, b.name+"-secrets", &kms.AliasArgs{
+		Name:        pulumi.Sprintf("alias/%s-eks-secrets", b.args.Name),
+		TargetKeyId: b.key.KeyId,
+	}, b.parent); err != nil {
+		return err
+	}
+	// EKS writes control-plane logs to this group; creating it first sets
+	// their retention (EKS would create it with none).
+	b.logs, err = cloudwatch.NewLogGroup(b.ctx, b.name+"-control-plane", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("/aws/eks/%s/cluster", b.args.Name),
+		RetentionInDays: pulumi.Int(b.cfg.LogRetentionDays),
+		Tags:            tags.Named(b.t, b.args.Name+"-control-plane"),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+
+	return nil
+}
+
+// controlPlane makes the EKS control plane (pulumi-eks), and tags its node
+// security group for Karpenter.
+func (b *clusterBuild) controlPlane() error {
+	var err error
+	b.cp, err = newControlPlane(b.ctx, b.name, controlPlaneArgs{
+		name:          b.args.Name,
+		cfg:           b.cfg,
+		vpcID:         b.args.VpcID,
+		subnetIDs:     b.args.PrivateSubnetIDs,
+		secretsKeyARN: b.key.Arn,
+		tags:          b.t,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.logs}))
+	if err != nil {
+		return err
+	}
+
+	// Karpenter finds the security group of new nodes by this tag: the
+	// node security group, as for the core nodes.
+	if _, err := ec2.NewTag(b.ctx, b.name+"-node-sg-discovery", &ec2.TagArgs{
+		ResourceId: b.cp.nodeSecurityGroupID,
+		Key:        pulumi.String("karpenter.sh/discovery"),
+		Value:      pulumi.String(b.args.Name),
+	}, b.parent); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+// addon makes one pinned managed add-on.
+func (b *clusterBuild) addon(addonName, version string, role pulumi.StringInput, deps []pulumi.Resource) (*awseks.Addon, error) {
+	var config pulumi.StringPtrInput
+	if conf, ok := AddonConfiguration[addonName]; ok {
+		config = pulumi.String(conf)
+	}
+	a, err := awseks.NewAddon(b.ctx, b.name+"-"+addonName, &awseks.AddonArgs{
+		ConfigurationValues:      config,
+		ClusterName:              b.cp.name,
+		AddonName:                pulumi.String(addonName),
+		AddonVersion:             pulumi.String(version),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		ServiceAccountRoleArn:    role,
+		Tags:                     tags.Named(b.t, b.args.Name+"-"+addonName),
+	}, b.parent, pulumi.DependsOn(deps))
+	if err == nil {
+		b.c.Addons[addonName] = a
+	}
+	return a, err
+}
+
+// nodesAndAddons makes the managed add-ons and the core node group.
+func (b *clusterBuild) nodesAndAddons() error {
+	for _, a := range []struct{ name, version string }{{"vpc-cni", b.cfg.Addons.VpcCni}, {"kube-proxy", b.cfg.Addons.KubeProxy}} {
+		if _, err := b.addon(a.name, a.version, nil, nil); err != nil {
+			return err
+		}
+	}
+
+	// The nodes do not wait for the managed vpc-cni and kube-proxy: EKS
+	// installs its own (self-managed) copies with the cluster
+	// (bootstrapSelfManagedAddons, on by default), nodes turn Ready with
+	// them, and the managed add-ons take them over (OVERWRITE) in parallel.
+	var err error
+	b.ng, err = newCoreNodeGroup(b.ctx, b.name, b.args.Name, b.cp, b.cfg.CoreNodeGroup, b.args.PrivateSubnetIDs, b.t, b.parent, b.args.NodeDependencies)
+	if err != nil {
+		return err
+	}
+	if _, err := b.addon("coredns", b.cfg.Addons.CoreDNS, nil, []pulumi.Resource{b.ng}); err != nil {
+		return err
+	}
+	ebsRole, err := identity.NewIrsaRole(b.ctx, b.name+"-ebs-csi", &identity.IrsaRoleArgs{
+		OIDCProviderARN:   b.cp.oidcProviderARN,
+		OIDCIssuer:        b.cp.oidcIssuer,
+		ServiceAccounts:   []identity.ServiceAccount{EBSCSIServiceAccount},
+		ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"},
+		Description:       "EBS CSI driver of EKS cluster " + b.args.Name,
+		Tags:              b.t,
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	if _, err := b.addon("aws-ebs-csi-driver", b.cfg.Addons.EbsCsiDriver, ebsRole.RoleARN, []pulumi.Resource{b.ng}); err != nil {
+		return err
+	}
+	if _, err := b.addon("metrics-server", b.cfg.Addons.MetricsServer, nil, []pulumi.Resource{b.ng}); err != nil {
+		return err
+	}
+
+	return nil
 }
 
 // newCoreNodeGroup creates the core managed node group on AL2023, with a
