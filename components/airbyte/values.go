@@ -1,8 +1,14 @@
 package airbyte
 
 import (
+	"maps"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/spec"
 )
 
@@ -332,4 +338,142 @@ type IngressPath struct {
 	Path     string `json:"path"`
 	PathType string `json:"pathType"`
 	Backend  string `json:"backend"`
+}
+
+// Values are the chart values for cfg: external database, S3 storage and
+// AWS Secrets Manager, all through IRSA; no MinIO, no in-cluster Postgres,
+// and no credential in the values. Keys follow what the chart's templates
+// read (see shared/CHARTS.md): lowercase "s3", "kmsArn", "name".
+func Values(cfg Config, args *AirbyteArgs) ChartValues {
+	cfg = cfg.WithDefaults()
+	bucket := args.BucketName
+	url := args.Ingress.URL(cfg.Host)
+	// Every pod that holds the database credentials rolls (one at a time,
+	// the new before the old goes) when the active login changes; the old
+	// login stays valid until the next rotation.
+	var rollOn map[string]string
+	if args.Logins != nil {
+		rollOn = map[string]string{secretsync.CredentialsAnnotation: args.Logins.Active}
+	}
+	v := ChartValues{
+		Global: Global{
+			Edition:    "community",
+			AirbyteURL: url,
+			API:        APIValues{Host: url + "/api/public"},
+			// The login cookie is Secure exactly when users reach Airbyte
+			// over HTTPS (a certificate on the load balancer).
+			Auth: AuthValues{Enabled: authEnabled(args), Security: AuthSecurity{
+				CookieSecureSetting:   strings.HasPrefix(url, "https://"),
+				CookieSameSiteSetting: "Strict",
+			}},
+			// The job pods' account (JOB_KUBE_SERVICEACCOUNT); every
+			// component names the platform's below.
+			ServiceAccountName: JobServiceAccountName,
+			Database: DatabaseValues{
+				Type:              "external",
+				SecretName:        DatabaseSecretName,
+				Host:              args.Database.Address,
+				Port:              database.Port,
+				Name:              args.Logins.DatabaseName,
+				UserSecretKey:     DatabaseUserKey,
+				PasswordSecretKey: DatabasePasswordKey,
+				// The chart also reads replica credentials from the same
+				// Secret; they are the master credentials too. The replica
+				// URL stays the chart's default (the primary): pointing
+				// Airbyte at a read replica would make every install wait
+				// for the replica to be built.
+				Replica: ReplicaValues{UserSecretKey: DatabaseUserKey, PasswordSecretKey: DatabasePasswordKey},
+			},
+			Storage: StorageValues{
+				Type: "s3",
+				Bucket: BucketValues{
+					Log: bucket, State: bucket, WorkloadOutput: bucket, ActivityPayload: bucket, AuditLogging: bucket,
+				},
+				S3: S3Values{Region: args.Region, AuthenticationType: "instanceProfile"},
+			},
+			SecretsManager: SecretsManagerValues{
+				Type: "AWS_SECRET_MANAGER",
+				AWSSecretManager: AWSSecretManagerValues{
+					Region: args.Region,
+					KMSArn: args.KMSKeyARN,
+					Tags:   secretTags(args.SecretTags),
+				},
+			},
+			Workloads: WorkloadValues{Resources: WorkloadResources{
+				MainContainer: ContainerResources{
+					CPU:    RequestLimit{Request: cfg.Jobs.CPURequest, Limit: cfg.Jobs.CPULimit},
+					Memory: RequestLimit{Request: cfg.Jobs.MemoryRequest, Limit: cfg.Jobs.MemoryLimit},
+				},
+				Check:       JobContainerResources["check"],
+				Discover:    JobContainerResources["discover"],
+				Replication: JobContainerResources["replication"],
+				Sidecar:     JobContainerResources["sidecar"],
+			}},
+		},
+		ServiceAccount:    ChartServiceAccount{Create: false, Name: ServiceAccountName},
+		Postgresql:        Enabled{Enabled: false},
+		Minio:             Enabled{Enabled: false},
+		Server:            ServerValues{ReplicaCount: cfg.ServerReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("server").Requirements()},
+		WorkloadLauncher:  WorkloadLauncherValues{ReplicaCount: cfg.WorkloadLauncherReplicas, PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("workloadLauncher").Requirements()},
+		Worker:            PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("worker").Requirements()},
+		WorkloadAPIServer: PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("workloadApiServer").Requirements()},
+		Cron:              PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("cron").Requirements()},
+		Temporal:          PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("temporal").Requirements()},
+		Bootloader:        PodValues{PodAnnotations: rollOn, ServiceAccountName: ServiceAccountName, Resources: cfg.Size("airbyteBootloader").Requirements()},
+		Webapp:            PodValues{ServiceAccountName: ServiceAccountName},
+		ConnectorRollout:  PodValues{ServiceAccountName: ServiceAccountName},
+		FeatureflagServer: PodValues{ServiceAccountName: ServiceAccountName},
+		Metrics:           PodValues{ServiceAccountName: ServiceAccountName},
+		ManifestServer:    PodValues{ServiceAccountName: ServiceAccountName, Resources: cfg.Size("manifestServer").Requirements()},
+		TemporalUI:        PodValues{ServiceAccountName: ServiceAccountName},
+		Keycloak:          PodValues{ServiceAccountName: ServiceAccountName},
+		KeycloakSetup:     PodValues{ServiceAccountName: ServiceAccountName},
+		StiggSidecar:      PodValues{ServiceAccountName: ServiceAccountName},
+		Ingress: IngressValues{
+			Enabled:     true,
+			ClassName:   ingress.ClassName,
+			Annotations: ingressAnnotations(args),
+			Hosts: []IngressHost{{
+				Host:  cfg.Host,
+				Paths: []IngressPath{{Path: "/", PathType: "Prefix", Backend: "server"}},
+			}},
+		},
+	}
+	jobSelector := maps.Clone(args.JobNodeSelector)
+	if arch := cfg.ConnectorArchitecture; arch != "" && arch != "any" {
+		// Connector images are published for amd64 first; the jobs stay on
+		// the nodes their images run on (plan check k8s/architecture).
+		if jobSelector == nil {
+			jobSelector = map[string]string{}
+		}
+		jobSelector["kubernetes.io/arch"] = arch
+	}
+	// A running sync or check holds its node: consolidation and drift
+	// wait for it (expiry, at most the NodePool's terminationGracePeriod).
+	v.Global.Jobs = &JobsValues{Kube: JobsKube{Annotations: map[string]string{DoNotDisrupt: "true"}, NodeSelector: jobSelector, Tolerations: args.JobTolerations}}
+	if cfg.ServerReplicas > 1 {
+		v.Server.TopologySpreadConstraints = []TopologySpreadConstraint{{
+			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: "ScheduleAnyway",
+			LabelSelector: LabelSelector{MatchLabels: PodLabels("server")},
+		}}
+	}
+	if cfg.WorkloadLauncherReplicas > 1 {
+		v.WorkloadLauncher.Affinity = &Affinity{PodAntiAffinity: PodAntiAffinity{Preferred: []WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: PodAffinityTerm{
+				TopologyKey:   "topology.kubernetes.io/zone",
+				LabelSelector: LabelSelector{MatchLabels: PodLabels("workload-launcher")},
+			},
+		}}}}
+	}
+	if cfg.ImageRegistry != "" {
+		v.Global.Image = &ImageValues{Registry: cfg.ImageRegistry}
+		if !cfg.MirrorConnectors {
+			// The chart sends connectors to the mirror too unless this key is present and empty.
+			empty := ""
+			v.WorkloadLauncher.Connector = &ConnectorValues{Image: ConnectorImage{Registry: &empty}}
+		}
+	}
+	verifyDatabase(&v)
+	return v
 }

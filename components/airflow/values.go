@@ -1,8 +1,17 @@
 package airflow
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/spec"
 )
 
@@ -275,4 +284,177 @@ type APIServerIngress struct {
 // IngressHost is one host name.
 type IngressHost struct {
 	Name string `json:"name"`
+}
+
+// Values are the chart values: KubernetesExecutor, the metadata database
+// through PgBouncer from a synced Secret, every generated secret from a
+// synced Secret, IRSA on every component that reaches AWS, remote logs in
+// S3, connections and variables from Secrets Manager, statsd, git-sync, and
+// the ingress. No credential is in the values.
+func Values(cfg Config, args *AirflowArgs) ChartValues {
+	off, zero := false, 0
+	cfg = cfg.WithDefaults()
+	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.Role.RoleARN}
+	sa := func(component string) Component {
+		c := Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations},
+			Resources: cfg.Size(component).Requirements()}
+		if component != "apiServer" {
+			c.LogGroomerSidecar = &LogGroomer{Resources: cfg.Size("logGroomer").Requirements()}
+		}
+		return c
+	}
+	var taskAnnotations map[string]pulumi.StringInput
+	if args.TaskRole != nil {
+		taskAnnotations = map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.TaskRole.RoleARN}
+	}
+	// ha gives a long-running component its replicas and, from 2 replicas,
+	// a PodDisruptionBudget and a spread across zones.
+	ha := func(c Component, replicas int, label string) Component {
+		c.Replicas = replicas
+		c.PodDisruptionBudget, c.TopologySpreadConstraints = availability(replicas, label)
+		return c
+	}
+	kwargs, _ := json.Marshal(map[string]string{
+		"connections_prefix": SecretsPrefix(args.Platform) + "/connections",
+		"variables_prefix":   SecretsPrefix(args.Platform) + "/variables",
+		"region_name":        args.Region,
+	})
+	// Every pod that holds the database credentials (all of Airflow's and
+	// PgBouncer's) rolls when the active login changes; the old login stays
+	// valid until the next rotation.
+	var rollOn map[string]string
+	if args.Logins != nil {
+		rollOn = map[string]string{secretsync.CredentialsAnnotation: args.Logins.Active}
+	}
+	v := ChartValues{
+		Executor:               "KubernetesExecutor",
+		AirflowPodAnnotations:  rollOn,
+		FernetKeySecretName:    PlatformSecretName,
+		APISecretKeySecretName: PlatformSecretName,
+		JWTSecretName:          PlatformSecretName,
+		Data:                   Data{MetadataSecretName: MetadataSecretName},
+		Postgresql:             Enabled{Enabled: false},
+		Redis:                  Enabled{Enabled: false},
+		PgBouncer: PgBouncer{
+			Enabled:          true,
+			PodAnnotations:   rollOn,
+			Replicas:         cfg.Replicas.PgBouncer,
+			ConfigSecretName: PgBouncerConfigSecretName,
+			// The chart mounts it at PgBouncerCAFile (its certificates
+			// Secret, made even with a config Secret of our own).
+			SSL:                    &PgBouncerSSL{CA: args.CABundle},
+			MetricsExporterSidecar: MetricsExporterSidecar{StatsSecretName: PgBouncerStatsSecretName, Resources: cfg.Size("pgbouncerExporter").Requirements()},
+			Resources:              cfg.Size("pgbouncer").Requirements(),
+		},
+		// pulumi-kubernetes installs and upgrades the release as Helm's
+		// --wait does: it waits for the pods before any post-install
+		// hook, and the pods wait for the migrations, so the Jobs are
+		// part of the release (the chart's documentation for --wait).
+		MigrateDatabaseJob: Job{Resources: cfg.Size("migrateDatabaseJob").Requirements(), UseHelmHooks: &off, ApplyCustomEnv: &off, TTLSecondsAfterFinished: &zero},
+		// The chart's own StatsD exporter runs only when nothing else
+		// receives the metrics.
+		Statsd: Enabled{Enabled: args.StatsdHost == ""},
+		// An aws_default connection without credentials: boto3 then uses the
+		// web identity token IRSA mounts.
+		Env: []EnvVar{{Name: "AIRFLOW_CONN_AWS_DEFAULT", Value: pulumi.String("aws://?region_name=" + args.Region)}},
+		Config: map[string]Section{
+			"logging": {
+				"remote_logging":         pulumi.String("True"),
+				"remote_base_log_folder": pulumi.Sprintf("s3://%s/logs", args.LogBucketName),
+				"remote_log_conn_id":     pulumi.String("aws_default"),
+				"delete_local_logs":      pulumi.String("True"),
+			},
+			"secrets": {
+				"backend":        pulumi.String("airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"),
+				"backend_kwargs": pulumi.String(string(kwargs)),
+			},
+			"core": {"load_examples": pulumi.String("False")},
+			// Behind the load balancer, FAB (sign-in, its callback URL)
+			// trusts X-Forwarded-Proto, -Host and -Port (werkzeug's
+			// ProxyFix); the API server's uvicorn does not read them (the
+			// chart passes no --proxy-headers), and needs not.
+			"fab": {"enable_proxy_fix": pulumi.String("True")},
+		},
+		Dags: Dags{GitSync: GitSync{Enabled: false}},
+		CreateUserJob: CreateUserJob{
+			UseHelmHooks: &off, ApplyCustomEnv: &off, TTLSecondsAfterFinished: &zero,
+			Resources:   cfg.Size("createUserJob").Requirements(),
+			DefaultUser: DefaultUser{Role: "Admin", Username: cfg.Admin.Username, Email: cfg.Admin.Email, FirstName: "Platform", LastName: "Admin", Password: ""},
+			Env: []SecretEnvVar{{Name: adminPasswordEnv, ValueFrom: ValueFrom{SecretKeyRef: SecretKeyRef{
+				Name: PlatformSecretName, Key: secrets.AirflowAdminPassword,
+			}}}},
+			Args: []string{
+				"bash", "-c", "exec airflow users create \"$@\"", "--",
+				"-r", "Admin", "-u", cfg.Admin.Username, "-e", cfg.Admin.Email, "-f", "Platform", "-l", "Admin",
+				"-p", "$(" + adminPasswordEnv + ")",
+			},
+		},
+		// The scheduler's own Role (podLauncher) replaces the chart's,
+		// which task pods would share.
+		AllowPodLaunching: false,
+		Workers: Workers{
+			ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents["workers"], Annotations: taskAnnotations},
+			Resources: &Resources{
+				Requests: map[string]string{"cpu": cfg.Tasks.CPURequest, "memory": cfg.Tasks.MemoryRequest},
+				Limits:   map[string]string{"cpu": cfg.Tasks.CPULimit, "memory": cfg.Tasks.MemoryLimit},
+			},
+		},
+		Scheduler: ha(sa("scheduler"), cfg.Replicas.Scheduler, "scheduler"),
+		APIServer: ha(sa("apiServer"), cfg.Replicas.APIServer, "api-server"),
+		// Without a volume of its own the triggerer is a Deployment, not a
+		// StatefulSet whose claims (100 GiB gp3 each) outlive the release:
+		// its logs go to S3 like every component's.
+		Triggerer:    withoutPersistence(ha(sa("triggerer"), cfg.Replicas.Triggerer, "triggerer")),
+		DagProcessor: ha(sa("dagProcessor"), cfg.Replicas.DagProcessor, "dag-processor"),
+		Ingress: Ingress{APIServer: APIServerIngress{
+			Enabled:          true,
+			IngressClassName: ingress.ClassName,
+			Annotations:      args.Ingress.WithDefaults().Annotations("/api/v2/monitor/health"),
+			Path:             "/",
+			PathType:         "Prefix",
+			Hosts:            []IngressHost{{Name: cfg.Host}},
+		}},
+	}
+	taskSelector := maps.Clone(args.TaskNodeSelector)
+	if archs := cfg.ImageArchitectures; len(archs) == 1 {
+		// An image of one architecture: every pod stays on its nodes (the
+		// task pods' own selector replaces the chart-wide one).
+		v.NodeSelector = map[string]string{"kubernetes.io/arch": archs[0]}
+		if taskSelector != nil {
+			taskSelector["kubernetes.io/arch"] = archs[0]
+		}
+	}
+	// A running task holds its node: consolidation and drift wait for it
+	// (expiry, at most the NodePool's terminationGracePeriod).
+	v.Workers.Kubernetes = &WorkersKubernetes{PodAnnotations: map[string]string{"karpenter.sh/do-not-disrupt": "true"},
+		NodeSelector: taskSelector, Tolerations: args.TaskTolerations}
+	v.PgBouncer.PodDisruptionBudget, v.PgBouncer.TopologySpreadConstraints = availability(cfg.Replicas.PgBouncer, "pgbouncer")
+	if args.SignIn != nil {
+		ssoValues(&v, args.SignIn)
+	}
+	if args.TaskRetries > 0 {
+		v.Config["core"]["default_task_retries"] = pulumi.String(fmt.Sprint(args.TaskRetries))
+	}
+	if args.DagStorageClass != "" {
+		v.Dags.Persistence = &DagPersistence{Enabled: true, ExistingClaim: DagClaimName, AccessMode: "ReadWriteMany"}
+	}
+	if args.StatsdHost != "" {
+		v.Config["metrics"] = Section{
+			"statsd_on":   pulumi.String("True"),
+			"statsd_host": pulumi.String(args.StatsdHost),
+			"statsd_port": pulumi.String("8125"),
+		}
+	}
+	if cfg.GitSync.Repo != "" {
+		v.Dags.GitSync = GitSync{Enabled: true, Repo: cfg.GitSync.Repo, Branch: cfg.GitSync.Branch, SubPath: cfg.GitSync.SubPath,
+			Resources: cfg.Size("gitSync").Requirements()}
+		if cfg.GitSync.CredentialsSecretARN != "" {
+			v.Dags.GitSync.CredentialsSecret = GitCredentialsSecretName
+		}
+	}
+	if cfg.Image != "" {
+		i := strings.LastIndex(cfg.Image, ":")
+		v.Images = &Images{Airflow: Image{Repository: cfg.Image[:i], Tag: cfg.Image[i+1:]}}
+	}
+	return v
 }
