@@ -1,0 +1,197 @@
+package stacks
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dataplatform/dataplatform/components/airbyte"
+	"github.com/dataplatform/dataplatform/components/airflow"
+	"github.com/dataplatform/dataplatform/components/database"
+	"github.com/dataplatform/dataplatform/components/identity"
+	"github.com/dataplatform/dataplatform/components/netpol"
+	"github.com/dataplatform/dataplatform/components/secrets"
+	"github.com/dataplatform/dataplatform/components/secretsync"
+	"github.com/dataplatform/dataplatform/components/storage"
+)
+
+// The data layer: the databases and their logins, secrets and buckets.
+
+// DBAdminNamespace is where the jobs that make the apps' database logins
+// run, apart from every app: only there are the RDS master credentials
+// synced into the cluster.
+const DBAdminNamespace = "db-admin"
+
+// Databases are the platform's RDS instances: one per app, or the one they
+// share (database.sharedInstance).
+func (p *Platform) Databases() []*database.Postgres {
+	if p.AirbyteDB == p.AirflowDB {
+		return []*database.Postgres{p.AirbyteDB}
+	}
+	return []*database.Postgres{p.AirbyteDB, p.AirflowDB}
+}
+
+// deployLoginJobs makes the apps' logins in their databases and returns
+// each app's job. The jobs run on the core nodes (with tolerations, waiting
+// for nodes), which exist long before the apps' NodePools have nodes, so
+// they finish while Karpenter installs.
+func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string]string, nodes []pulumi.Resource) (map[string]pulumi.Resource, error) {
+	k8s := pulumi.Providers(p.Kubernetes)
+	ns, err := corev1.NewNamespace(ctx, p.name("db-admin"), &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DBAdminNamespace)},
+	}, k8s)
+	if err != nil {
+		return nil, err
+	}
+	// The only store that may read the RDS master credentials.
+	var readable []pulumi.StringInput
+	for _, db := range p.Databases() {
+		readable = append(readable, db.MasterSecretARN)
+	}
+	for _, l := range []*database.Logins{p.AirbyteLogins, p.AirflowLogins} {
+		for _, c := range database.Colors {
+			readable = append(readable, l.SecretARNs[c])
+		}
+	}
+	store, err := secretsync.NewStore(ctx, p.name("db-admin-secrets"), &secretsync.StoreArgs{
+		Operator: p.SecretSync, Namespace: DBAdminNamespace, SecretARNs: readable, WaitFor: []pulumi.Resource{ns},
+	}, k8s)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := database.NewCAConfigMap(ctx, p.name("db-admin-rds-ca"), ns.Metadata.Name().Elem(), p.Config.Database.CABundle, k8s)
+	if err != nil {
+		return nil, err
+	}
+	// The login jobs reach the databases and nothing else.
+	policies, err := netpol.New(ctx, p.name("db-admin"), ns.Metadata.Name().Elem(), database.LoginJobPolicies(p.Net.CIDRs.Database), k8s, pulumi.DependsOn([]pulumi.Resource{ns}))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]pulumi.Resource{}
+	for _, app := range []struct {
+		name      string
+		logins    *database.Logins
+		databases []string
+	}{{"airbyte", p.AirbyteLogins, airbyte.TemporalDatabases}, {"airflow", p.AirflowLogins, nil}} {
+		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
+			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store, CA: ca,
+			MajorVersion: p.Config.Database.MajorVersion(), Databases: app.databases, CreateDatabases: len(app.databases) > 0,
+			Tolerations: tolerations, WaitFor: append(append([]pulumi.Resource{}, nodes...), policies...),
+		}, k8s)
+		if err != nil {
+			return nil, err
+		}
+		out[app.name] = job.Job
+	}
+	return out, nil
+}
+
+// deploySecretsAndStorage creates the platform key, the generated secrets
+// and the buckets. None of them waits for the network or the cluster.
+func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, tags map[string]string) error {
+	cfg := p.Config
+	var err error
+	p.Secrets, err = secrets.NewSecrets(ctx, p.name("secrets"), &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, NoAdminPassword: cfg.SSO.Enabled, Tags: tags})
+	if err != nil {
+		return err
+	}
+	if err := p.deploySignIn(ctx, account, tags); err != nil {
+		return err
+	}
+	// Bucket names are global: the account ID keeps them unique.
+	p.AirbyteBucket, err = storage.NewBucket(ctx, p.name("airbyte-bucket"), &storage.BucketArgs{
+		Config:      cfg.Storage,
+		BucketName:  fmt.Sprintf("%s-airbyte-%s", cfg.Name, account),
+		KMSKeyARN:   p.Secrets.KeyARN,
+		LogPrefixes: []string{airbyte.LogPrefix},
+		Tags:        tags,
+	})
+	if err != nil {
+		return err
+	}
+	p.AirflowLogBucket, err = storage.NewBucket(ctx, p.name("airflow-log-bucket"), &storage.BucketArgs{
+		Config:      cfg.Storage,
+		BucketName:  fmt.Sprintf("%s-airflow-logs-%s", cfg.Name, account),
+		KMSKeyARN:   p.Secrets.KeyARN,
+		LogPrefixes: []string{""},
+		Tags:        tags,
+	})
+	return err
+}
+
+// deployData creates each app's database and IRSA role.
+func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[string]string) error {
+	cfg := p.Config
+	var err error
+	db := func(resource, label, dbName, master string) (*database.Postgres, error) {
+		return database.NewPostgres(ctx, resource, &database.PostgresArgs{
+			Config:                cfg.Database,
+			Identifier:            cfg.Name + "-" + label,
+			DatabaseName:          dbName,
+			MasterUsername:        master,
+			VpcID:                 p.Net.VpcID,
+			SubnetIDs:             p.Net.DatabaseSubnetIDs,
+			ClientSecurityGroupID: p.Cluster.NodeSecurityGroupID,
+			KMSKeyARN:             p.Secrets.KeyARN,
+			Tags:                  tags,
+		})
+	}
+	if cfg.Database.SharedInstance {
+		// One instance, no database of its own: each app's login job makes
+		// the app's.
+		shared, err := db(p.name("apps-db"), "apps", "", "platform_admin")
+		if err != nil {
+			return err
+		}
+		p.AirbyteDB, p.AirflowDB = shared, shared
+	} else {
+		if p.AirbyteDB, err = db(p.name("airbyte-db"), "airbyte", "airbyte", "airbyte"); err != nil {
+			return err
+		}
+		if p.AirflowDB, err = db(p.name("airflow-db"), "airflow", "airflow", "airflow"); err != nil {
+			return err
+		}
+	}
+	logins := func(resource, app string, db *database.Postgres) (*database.Logins, error) {
+		return database.NewLogins(ctx, resource, &database.LoginsArgs{
+			Database: db, App: app, DatabaseName: app, SecretPrefix: cfg.Name + "/" + app, Generation: cfg.Database.LoginGeneration,
+			KMSKeyARN: p.Secrets.KeyARN, RecoveryWindowDays: *cfg.Secrets.RecoveryWindowDays, Tags: tags,
+		})
+	}
+	if p.AirbyteLogins, err = logins(p.name("airbyte-logins"), "airbyte", p.AirbyteDB); err != nil {
+		return err
+	}
+	if p.AirflowLogins, err = logins(p.name("airflow-logins"), "airflow", p.AirflowDB); err != nil {
+		return err
+	}
+	airbyteScope := airbyte.PolicyScope{Region: cfg.Region, AccountID: account, BucketARN: p.AirbyteBucket.ARN, KMSKeyARN: p.Secrets.KeyARN}
+	airflowScope := airflow.PolicyScope{Region: cfg.Region, AccountID: account, Platform: cfg.Name, LogBucketARN: p.AirflowLogBucket.ARN, KMSKeyARN: p.Secrets.KeyARN}
+	for _, r := range []struct {
+		role        **identity.IrsaRole
+		name, about string
+		accounts    []identity.ServiceAccount
+		policies    []identity.Policy
+	}{
+		{&p.AirbyteRole, "airbyte-role", "Airbyte's components", airbyte.ServiceAccounts(cfg.Apps.Airbyte.Namespace), airbyte.Policies(airbyteScope)},
+		{&p.AirbyteJobRole, "airbyte-jobs-role", "Airbyte's connector jobs", airbyte.JobServiceAccounts(cfg.Apps.Airbyte.Namespace), airbyte.JobPolicies(airbyteScope)},
+		{&p.AirflowRole, "airflow-role", "Airflow's control components", airflow.ServiceAccounts(cfg.Apps.Airflow.Namespace), airflow.Policies(airflowScope)},
+		{&p.AirflowTaskRole, "airflow-tasks-role", "Airflow's task pods", airflow.TaskServiceAccounts(cfg.Apps.Airflow.Namespace), airflow.TaskPolicies(airflowScope)},
+	} {
+		role, err := identity.NewIrsaRole(ctx, p.name(r.name), &identity.IrsaRoleArgs{
+			OIDCProviderARN: p.Cluster.OIDCProviderARN,
+			OIDCIssuer:      p.Cluster.OIDCIssuer,
+			ServiceAccounts: r.accounts,
+			Policies:        r.policies,
+			Description:     r.about + " of platform " + cfg.Name,
+			Tags:            tags,
+		})
+		if err != nil {
+			return err
+		}
+		*r.role = role
+	}
+	return nil
+}
