@@ -135,108 +135,25 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeToken, name, a, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(a)
-
-	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(cfg.Namespace)},
-	}, parent)
+	b := &airbyteBuild{ctx: ctx, name: name, cfg: cfg, args: args, a: a, parent: pulumi.Parent(a)}
+	if err := b.namespaceAndPolicies(); err != nil {
+		return nil, err
+	}
+	accounts, err := serviceAccounts(ctx, name, b.namespace, args, b.parent)
 	if err != nil {
 		return nil, err
 	}
-	namespace := ns.Metadata.Name().Elem()
-	var policies []pulumi.Resource
-	if args.Network != nil {
-		if policies, err = netpol.New(ctx, name, namespace, NetworkPolicies(*args.Network), parent, pulumi.DependsOn([]pulumi.Resource{ns})); err != nil {
-			return nil, err
-		}
+	if err := b.secrets(); err != nil {
+		return nil, err
 	}
-
-	accounts, err := serviceAccounts(ctx, name, namespace, args, parent)
+	deps, err := b.dependencies(accounts)
 	if err != nil {
 		return nil, err
 	}
-	var loginARNs []pulumi.StringInput
-	for _, c := range database.Colors {
-		loginARNs = append(loginARNs, args.Logins.SecretARNs[c])
-	}
-	store, err := secretsync.NewStore(ctx, name+"-secrets", &secretsync.StoreArgs{
-		Operator: args.SecretSync, Namespace: cfg.Namespace, SecretARNs: loginARNs, WaitFor: []pulumi.Resource{ns},
-	}, parent)
-	if err != nil {
+	if err := b.budgets(); err != nil {
 		return nil, err
 	}
-	dbSecret, err := secretsync.NewExternalSecret(ctx, name+"-db", &secretsync.ExternalSecretArgs{
-		Namespace:  namespace,
-		SecretName: DatabaseSecretName,
-		Fields: []secretsync.Field{
-			{Key: "username", SecretARN: args.Logins.ActiveSecretARN, Property: "username"},
-			{Key: "password", SecretARN: args.Logins.ActiveSecretARN, Property: "password"},
-		},
-		Credentials: args.Logins.Active,
-		Template: map[string]pulumi.StringInput{
-			DatabaseUserKey:     pulumi.String("{{ .username }}"),
-			DatabasePasswordKey: pulumi.String("{{ .password }}"),
-		},
-		Store: store,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	ca, err := database.NewCAConfigMap(ctx, name+"-rds-ca", namespace, args.CABundle, parent)
-	if err != nil {
-		return nil, err
-	}
-	deps := append(append([]pulumi.Resource{ns, dbSecret, ca, args.Database.Instance}, accounts...), args.Role.Ready...)
-	deps = append(deps, policies...)
-	deps = append(deps, args.JobRole.Ready...)
-	if args.LoginJob != nil {
-		deps = append(deps, args.LoginJob)
-	}
-	if args.SnapshotBeforeUpgrade {
-		snap, err := database.NewUpgradeSnapshot(ctx, name, args.Database, "airbyte-"+cfg.ChartVersion, args.Tags, parent)
-		if err != nil {
-			return nil, err
-		}
-		a.Snapshot = snap
-		deps = append(deps, snap)
-	}
-	if args.SignIn != nil {
-		// The sign-in pages must exist before users (or the load
-		// balancer's authenticate action) are sent to them.
-		deps = append(deps, args.SignIn.DomainReady)
-	}
-	for _, r := range []pulumi.Resource{args.BucketReady, args.LoadBalancerController, args.NodePool} {
-		if r != nil {
-			deps = append(deps, r)
-		}
-	}
-	// The chart has no PodDisruptionBudgets: every long-running component
-	// gets ours, matching its replicas (see MaxUnavailable).
-	for _, component := range LongRunning {
-		replicas := map[string]int{"server": cfg.ServerReplicas, "workload-launcher": cfg.WorkloadLauncherReplicas}[component]
-		if replicas == 0 {
-			replicas = 1
-		}
-		if _, err := policyv1.NewPodDisruptionBudget(ctx, name+"-"+component, &policyv1.PodDisruptionBudgetArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("airbyte-" + component), Namespace: namespace},
-			Spec: &policyv1.PodDisruptionBudgetSpecArgs{
-				MaxUnavailable: pulumi.Int(MaxUnavailable(replicas)),
-				Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(PodLabels(component))},
-			},
-		}, parent); err != nil {
-			return nil, err
-		}
-	}
-	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:      pulumi.String("airbyte"),
-		Chart:     pulumi.String(charts.Path(args.ChartDir, charts.Airbyte, cfg.ChartVersion)),
-		Version:   pulumi.String(cfg.ChartVersion),
-		Namespace: namespace,
-		// The bootloader migrates the database on install and upgrade.
-		Timeout: pulumi.Int(1800),
-		Values:  structmap.Map(Values(cfg, args)),
-	}, parent, pulumi.DependsOn(deps))
+	release, err := b.release(deps)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +163,143 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	return a, nil
+}
+
+// airbyteBuild is NewAirbyte's work in named steps.
+type airbyteBuild struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	args   *AirbyteArgs
+	a      *Airbyte
+	parent pulumi.ResourceOption
+
+	ns        *corev1.Namespace
+	namespace pulumi.StringOutput
+	policies  []pulumi.Resource
+	dbSecret  pulumi.Resource
+	ca        pulumi.Resource
+}
+
+// namespaceAndPolicies makes the namespace and its NetworkPolicies.
+func (b *airbyteBuild) namespaceAndPolicies() error {
+	var err error
+	b.ns, err = corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace)},
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	b.namespace = b.ns.Metadata.Name().Elem()
+	if b.args.Network != nil {
+		if b.policies, err = netpol.New(b.ctx, b.name, b.namespace, NetworkPolicies(*b.args.Network), b.parent, pulumi.DependsOn([]pulumi.Resource{b.ns})); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// secrets makes the namespace's SecretStore (the logins only), the
+// database Secret synced from the active login, and the RDS CA ConfigMap.
+func (b *airbyteBuild) secrets() error {
+	var loginARNs []pulumi.StringInput
+	for _, c := range database.Colors {
+		loginARNs = append(loginARNs, b.args.Logins.SecretARNs[c])
+	}
+	store, err := secretsync.NewStore(b.ctx, b.name+"-secrets", &secretsync.StoreArgs{
+		Operator: b.args.SecretSync, Namespace: b.cfg.Namespace, SecretARNs: loginARNs, WaitFor: []pulumi.Resource{b.ns},
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	b.dbSecret, err = secretsync.NewExternalSecret(b.ctx, b.name+"-db", &secretsync.ExternalSecretArgs{
+		Namespace:  b.namespace,
+		SecretName: DatabaseSecretName,
+		Fields: []secretsync.Field{
+			{Key: "username", SecretARN: b.args.Logins.ActiveSecretARN, Property: "username"},
+			{Key: "password", SecretARN: b.args.Logins.ActiveSecretARN, Property: "password"},
+		},
+		Credentials: b.args.Logins.Active,
+		Template: map[string]pulumi.StringInput{
+			DatabaseUserKey:     pulumi.String("{{ .username }}"),
+			DatabasePasswordKey: pulumi.String("{{ .password }}"),
+		},
+		Store: store,
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+
+	b.ca, err = database.NewCAConfigMap(b.ctx, b.name+"-rds-ca", b.namespace, b.args.CABundle, b.parent)
+	if err != nil {
+		return err
+	}
+	return err
+}
+
+// dependencies are what the release waits for.
+func (b *airbyteBuild) dependencies(accounts []pulumi.Resource) ([]pulumi.Resource, error) {
+	deps := append(append([]pulumi.Resource{b.ns, b.dbSecret, b.ca, b.args.Database.Instance}, accounts...), b.args.Role.Ready...)
+	deps = append(deps, b.policies...)
+	deps = append(deps, b.args.JobRole.Ready...)
+	if b.args.LoginJob != nil {
+		deps = append(deps, b.args.LoginJob)
+	}
+	if b.args.SnapshotBeforeUpgrade {
+		snap, err := database.NewUpgradeSnapshot(b.ctx, b.name, b.args.Database, "airbyte-"+b.cfg.ChartVersion, b.args.Tags, b.parent)
+		if err != nil {
+			return nil, err
+		}
+		b.a.Snapshot = snap
+		deps = append(deps, snap)
+	}
+	if b.args.SignIn != nil {
+		// The sign-in pages must exist before users (or the load
+		// balancer's authenticate action) are sent to them.
+		deps = append(deps, b.args.SignIn.DomainReady)
+	}
+	for _, r := range []pulumi.Resource{b.args.BucketReady, b.args.LoadBalancerController, b.args.NodePool} {
+		if r != nil {
+			deps = append(deps, r)
+		}
+	}
+	return deps, nil
+}
+
+// budgets makes the PodDisruptionBudgets the chart lacks.
+func (b *airbyteBuild) budgets() error {
+	// The chart has no PodDisruptionBudgets: every long-running component
+	// gets ours, matching its replicas (see MaxUnavailable).
+	for _, component := range LongRunning {
+		replicas := map[string]int{"server": b.cfg.ServerReplicas, "workload-launcher": b.cfg.WorkloadLauncherReplicas}[component]
+		if replicas == 0 {
+			replicas = 1
+		}
+		if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-"+component, &policyv1.PodDisruptionBudgetArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("airbyte-" + component), Namespace: b.namespace},
+			Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+				MaxUnavailable: pulumi.Int(MaxUnavailable(replicas)),
+				Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(PodLabels(component))},
+			},
+		}, b.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// release installs the chart.
+func (b *airbyteBuild) release(deps []pulumi.Resource) (*helmv3.Release, error) {
+	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
+		Name:      pulumi.String("airbyte"),
+		Chart:     pulumi.String(charts.Path(b.args.ChartDir, charts.Airbyte, b.cfg.ChartVersion)),
+		Version:   pulumi.String(b.cfg.ChartVersion),
+		Namespace: b.namespace,
+		// The bootloader migrates the database on install and upgrade.
+		Timeout: pulumi.Int(1800),
+		Values:  structmap.Map(Values(b.cfg, b.args)),
+	}, b.parent, pulumi.DependsOn(deps))
 }
 
 // ingressAnnotations are the load balancer's settings of Airbyte's
