@@ -93,10 +93,63 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 		return nil, err
 	}
 	account := pulumi.String(caller.AccountId)
-	// The account administers the key through IAM (the default key
-	// policy); CloudWatch may also use it, to publish alarms to the
-	// encrypted alarm topic, and CloudTrail to encrypt the audit logs.
-	keyPolicy := iampolicy.Document{Statements: []iampolicy.Statement{
+	keyPolicy := platformKeyPolicy(account)
+	key, err := kms.NewKey(ctx, name+"-platform", &kms.KeyArgs{
+		Policy:               keyPolicy.JSON(),
+		Description:          pulumi.Sprintf("Data of platform %s: S3 buckets, Secrets Manager secrets, RDS", args.Prefix),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(cfg.KeyDeletionWindowDays),
+		Tags:                 tags.Named(t, args.Prefix+"-platform"),
+	}, parent, pulumi.Protect(cfg.Protect))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kms.NewAlias(ctx, name+"-platform", &kms.AliasArgs{
+		Name:        pulumi.Sprintf("alias/%s-platform", args.Prefix),
+		TargetKeyId: key.KeyId,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	values, err := airflowKeys(ctx, name, args.NoAdminPassword, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	secret, err := secretsmanager.NewSecret(ctx, name+"-airflow", &secretsmanager.SecretArgs{
+		NamePrefix:           pulumi.String(s.AirflowSecretNamePrefix),
+		Description:          pulumi.String("Airflow's fernet key, API secret key, JWT secret and first admin password (generated)"),
+		KmsKeyId:             key.Arn,
+		RecoveryWindowInDays: pulumi.Int(*cfg.RecoveryWindowDays),
+		Tags:                 tags.Named(t, args.Prefix+"/airflow/platform"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	version, err := secretsmanager.NewSecretVersion(ctx, name+"-airflow", &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(pulumi.JSONMarshal(values)).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	s.Key = key
+	s.KeyARN = key.Arn
+	s.AirflowSecretARN = secret.Arn
+	s.AirflowSecretVersion = version
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"keyArn": key.Arn, "airflowSecretArn": secret.Arn}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// platformKeyPolicy is the platform key's policy: the account administers
+// the key through IAM (the default key policy); CloudWatch may also use it,
+// to publish alarms to the encrypted alarm topic, and CloudTrail to encrypt
+// the audit logs.
+func platformKeyPolicy(account pulumi.StringInput) iampolicy.Document {
+	return iampolicy.Document{Statements: []iampolicy.Statement{
 		{
 			Sid:        "AccountAdministersThroughIAM",
 			Principals: []iampolicy.Principal{{Type: "AWS", Identifiers: iampolicy.Inputs(pulumi.Sprintf("arn:aws:iam::%s:root", account))}},
@@ -136,23 +189,11 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 			},
 		},
 	}}
-	key, err := kms.NewKey(ctx, name+"-platform", &kms.KeyArgs{
-		Policy:               keyPolicy.JSON(),
-		Description:          pulumi.Sprintf("Data of platform %s: S3 buckets, Secrets Manager secrets, RDS", args.Prefix),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(cfg.KeyDeletionWindowDays),
-		Tags:                 tags.Named(t, args.Prefix+"-platform"),
-	}, parent, pulumi.Protect(cfg.Protect))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := kms.NewAlias(ctx, name+"-platform", &kms.AliasArgs{
-		Name:        pulumi.Sprintf("alias/%s-platform", args.Prefix),
-		TargetKeyId: key.KeyId,
-	}, parent); err != nil {
-		return nil, err
-	}
+}
 
+// airflowKeys generates Airflow's fernet key, API secret key, JWT secret
+// and, unless noAdmin, the first admin's password.
+func airflowKeys(ctx *pulumi.Context, name string, noAdmin bool, parent pulumi.ResourceOption) (pulumi.Map, error) {
 	// Airflow's fernet key is the URL-safe base64 of 32 random bytes.
 	fernet, err := random.NewRandomBytes(ctx, name+"-airflow-fernet-key", &random.RandomBytesArgs{Length: pulumi.Int(32)}, parent)
 	if err != nil {
@@ -180,38 +221,12 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 		return nil, err
 	}
 	values := pulumi.Map{AirflowFernetKey: fernetKey, AirflowAPISecretKey: apiKey, AirflowJWTSecret: jwt}
-	if !args.NoAdminPassword {
+	if !noAdmin {
 		admin, err := password("admin-password", 32, false)
 		if err != nil {
 			return nil, err
 		}
 		values[AirflowAdminPassword] = admin
 	}
-
-	secret, err := secretsmanager.NewSecret(ctx, name+"-airflow", &secretsmanager.SecretArgs{
-		NamePrefix:           pulumi.String(s.AirflowSecretNamePrefix),
-		Description:          pulumi.String("Airflow's fernet key, API secret key, JWT secret and first admin password (generated)"),
-		KmsKeyId:             key.Arn,
-		RecoveryWindowInDays: pulumi.Int(*cfg.RecoveryWindowDays),
-		Tags:                 tags.Named(t, args.Prefix+"/airflow/platform"),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	version, err := secretsmanager.NewSecretVersion(ctx, name+"-airflow", &secretsmanager.SecretVersionArgs{
-		SecretId:     secret.ID(),
-		SecretString: pulumi.ToSecret(pulumi.JSONMarshal(values)).(pulumi.StringOutput),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	s.Key = key
-	s.KeyARN = key.Arn
-	s.AirflowSecretARN = secret.Arn
-	s.AirflowSecretVersion = version
-	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"keyArn": key.Arn, "airflowSecretArn": secret.Arn}); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return values, nil
 }
