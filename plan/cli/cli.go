@@ -71,42 +71,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case *diffFrom != "":
-		old, err := plan.ReadJSON(*diffFrom)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		d := plan.Compare(old, p)
-		if *asJSON {
-			return writeJSON(stdout, stderr, d)
-		}
-		return check(stderr, d.WriteText(stdout))
+		return writeDiff(stdout, stderr, p, *diffFrom, *asJSON)
 	case *checkPolicy:
-		cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		var waivers []policy.Waiver
-		for _, w := range cfg.Policy.Waivers {
-			waivers = append(waivers, policy.Waiver{Rule: w.Rule, Reason: w.Reason})
-		}
-		rep, err := policy.Evaluate(p, waivers)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		if *asJSON {
-			if code := writeJSON(stdout, stderr, rep); code != 0 {
-				return code
-			}
-		} else if code := check(stderr, rep.WriteText(stdout)); code != 0 {
-			return code
-		}
-		if rep.Failed() {
-			return 1
-		}
-		return 0
+		return writePolicy(stdout, stderr, p, opts, *asJSON)
 	case *estimate:
 		prices := insights.Prices()
 		e := insights.EstimateCost(p, prices)
@@ -140,6 +107,50 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	default:
 		return check(stderr, p.WriteTree(stdout))
 	}
+}
+
+// writeDiff prints what changes from the plan in the file from to p.
+func writeDiff(stdout, stderr io.Writer, p *plan.Plan, from string, asJSON bool) int {
+	old, err := plan.ReadJSON(from)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	d := plan.Compare(old, p)
+	if asJSON {
+		return writeJSON(stdout, stderr, d)
+	}
+	return check(stderr, d.WriteText(stdout))
+}
+
+// writePolicy checks p against the guardrails with the stack's waivers,
+// and fails on a high-severity violation.
+func writePolicy(stdout, stderr io.Writer, p *plan.Plan, opts plan.Options, asJSON bool) int {
+	cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	var waivers []policy.Waiver
+	for _, w := range cfg.Policy.Waivers {
+		waivers = append(waivers, policy.Waiver{Rule: w.Rule, Reason: w.Reason})
+	}
+	rep, err := policy.Evaluate(p, waivers)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if asJSON {
+		if code := writeJSON(stdout, stderr, rep); code != 0 {
+			return code
+		}
+	} else if code := check(stderr, rep.WriteText(stdout)); code != 0 {
+		return code
+	}
+	if rep.Failed() {
+		return 1
+	}
+	return 0
 }
 
 func check(stderr io.Writer, err error) int {
