@@ -172,44 +172,7 @@ func Run(opts Options) (*Plan, error) {
 		}
 		program = stacks.RunWith(warningTools{tools, &warnings})
 	}
-	region := opts.Config["aws:region"]
-	if region == "" {
-		region = "us-east-1"
-	}
-	m := mocks.New(opts.Project, opts.Stack, region)
-	if opts.Account != "" {
-		m.Account = opts.Account
-	}
-	if opts.CallerRole != "" {
-		m.CallerRole = opts.CallerRole
-	}
-	m.Seed = opts.Seed
-	if opts.Previous != nil {
-		m.State = map[string]mocks.Record{}
-		for _, r := range opts.Previous.records {
-			m.State[r.Type+"/"+r.Name] = r
-		}
-	}
-	m.ExternalAccounts = map[string]bool{}
-	for _, a := range opts.ExternalAccounts {
-		m.ExternalAccounts[a] = true
-	}
-	images := map[string]ImageArch{}
-	if opts.Program == nil {
-		// The accounts the stack's config names on purpose, and the
-		// architectures of the images it names.
-		if cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] }); err == nil {
-			for _, a := range cfg.Policy.ExternalAccounts {
-				m.ExternalAccounts[a.Account] = true
-			}
-			if arch := cfg.Apps.Airbyte.ConnectorArchitecture; arch == "arm64" || arch == "any" {
-				images[ConnectorImages] = ImageArch{[]string{"amd64", "arm64"}, "dataplatform:apps.airbyte.connectorArchitecture " + arch}
-			}
-			if af := cfg.Apps.Airflow; af.Image != "" {
-				images[imageRepository(af.Image)] = ImageArch{af.ImageArchitectures, "dataplatform:apps.airflow.imageArchitectures"}
-			}
-		}
-	}
+	m, images, region := fakeAccount(opts)
 	var (
 		mu      sync.Mutex
 		outputs = map[string]any{}
@@ -280,6 +243,51 @@ func Run(opts Options) (*Plan, error) {
 		}
 	}
 	return p, runErr
+}
+
+// fakeAccount is the fake AWS the plan runs against: the region, account,
+// caller and previous state of opts, the accounts the stack's config names
+// on purpose, and the architectures of the images it names.
+func fakeAccount(opts Options) (*mocks.Mocks, map[string]ImageArch, string) {
+	region := opts.Config["aws:region"]
+	if region == "" {
+		region = "us-east-1"
+	}
+	m := mocks.New(opts.Project, opts.Stack, region)
+	if opts.Account != "" {
+		m.Account = opts.Account
+	}
+	if opts.CallerRole != "" {
+		m.CallerRole = opts.CallerRole
+	}
+	m.Seed = opts.Seed
+	if opts.Previous != nil {
+		m.State = map[string]mocks.Record{}
+		for _, r := range opts.Previous.records {
+			m.State[r.Type+"/"+r.Name] = r
+		}
+	}
+	m.ExternalAccounts = map[string]bool{}
+	for _, a := range opts.ExternalAccounts {
+		m.ExternalAccounts[a] = true
+	}
+	images := map[string]ImageArch{}
+	if opts.Program == nil {
+		// The accounts the stack's config names on purpose, and the
+		// architectures of the images it names.
+		if cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] }); err == nil {
+			for _, a := range cfg.Policy.ExternalAccounts {
+				m.ExternalAccounts[a.Account] = true
+			}
+			if arch := cfg.Apps.Airbyte.ConnectorArchitecture; arch == "arm64" || arch == "any" {
+				images[ConnectorImages] = ImageArch{[]string{"amd64", "arm64"}, "dataplatform:apps.airbyte.connectorArchitecture " + arch}
+			}
+			if af := cfg.Apps.Airflow; af.Image != "" {
+				images[imageRepository(af.Image)] = ImageArch{af.ImageArchitectures, "dataplatform:apps.airflow.imageArchitectures"}
+			}
+		}
+	}
+	return m, images, region
 }
 
 // RefusedError is returned when the program runs but AWS, Helm or
