@@ -119,31 +119,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{
-		&s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:     pulumi.String("abort-incomplete-uploads"),
-			Status: pulumi.String("Enabled"),
-			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-				DaysAfterInitiation: pulumi.Int(7),
-			},
-			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-				NoncurrentDays: pulumi.Int(cfg.NoncurrentVersionExpirationDays),
-			},
-		},
-	}
-	for _, prefix := range args.LogPrefixes {
-		id := "expire-logs"
-		if prefix != "" {
-			id = "expire-" + strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
-		}
-		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:         pulumi.String(id),
-			Status:     pulumi.String("Enabled"),
-			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(prefix)},
-			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(cfg.LogExpirationDays)},
-		})
-	}
+	rules := lifecycleRules(cfg, args.LogPrefixes)
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules:  rules,
@@ -168,4 +144,35 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 		return nil, err
 	}
 	return b, nil
+}
+
+// lifecycleRules abort incomplete uploads after 7 days, expire noncurrent
+// versions, and expire the logs under each of logPrefixes.
+func lifecycleRules(cfg Config, logPrefixes []string) s3.BucketLifecycleConfigurationV2RuleArray {
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{
+		&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:     pulumi.String("abort-incomplete-uploads"),
+			Status: pulumi.String("Enabled"),
+			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+				DaysAfterInitiation: pulumi.Int(7),
+			},
+			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+				NoncurrentDays: pulumi.Int(cfg.NoncurrentVersionExpirationDays),
+			},
+		},
+	}
+	for _, prefix := range logPrefixes {
+		id := "expire-logs"
+		if prefix != "" {
+			id = "expire-" + strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
+		}
+		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:         pulumi.String(id),
+			Status:     pulumi.String("Enabled"),
+			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(prefix)},
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(cfg.LogExpirationDays)},
+		})
+	}
+	return rules
 }
