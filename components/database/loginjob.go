@@ -185,27 +185,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 	}
 	parent := pulumi.Parent(j)
 	l := args.Logins
-	master, err := secretsync.NewExternalSecret(ctx, name+"-master", &secretsync.ExternalSecretArgs{
-		Namespace:  args.Namespace,
-		SecretName: l.App + "-db-master",
-		Fields: []secretsync.Field{
-			{Key: "username", SecretARN: l.Database.MasterSecretARN, Property: "username"},
-			{Key: "password", SecretARN: l.Database.MasterSecretARN, Property: "password"},
-		},
-		Store: args.Store,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	logins, err := secretsync.NewExternalSecret(ctx, name+"-logins", &secretsync.ExternalSecretArgs{
-		Namespace:  args.Namespace,
-		SecretName: l.App + "-db-logins",
-		Fields: []secretsync.Field{
-			{Key: "blue_verifier", SecretARN: l.SecretARNs[Colors[0]], Property: "scram"},
-			{Key: "green_verifier", SecretARN: l.SecretARNs[Colors[1]], Property: "scram"},
-		},
-		Store: args.Store,
-	}, parent)
+	synced, err := loginJobSecrets(ctx, name, args, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +267,7 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 				},
 			},
 		},
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{master, logins, args.CA, l.Database.Instance}, args.WaitFor...)))
+	}, parent, pulumi.DependsOn(append(append(synced, args.CA, l.Database.Instance), args.WaitFor...)))
 	if err != nil {
 		return nil, err
 	}
@@ -296,6 +276,37 @@ func NewLoginJob(ctx *pulumi.Context, name string, args *LoginJobArgs, opts ...p
 		return nil, err
 	}
 	return j, nil
+}
+
+// loginJobSecrets syncs the RDS master credentials and the logins' SCRAM
+// verifiers into the job's namespace.
+func loginJobSecrets(ctx *pulumi.Context, name string, args *LoginJobArgs, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	l := args.Logins
+	master, err := secretsync.NewExternalSecret(ctx, name+"-master", &secretsync.ExternalSecretArgs{
+		Namespace:  args.Namespace,
+		SecretName: l.App + "-db-master",
+		Fields: []secretsync.Field{
+			{Key: "username", SecretARN: l.Database.MasterSecretARN, Property: "username"},
+			{Key: "password", SecretARN: l.Database.MasterSecretARN, Property: "password"},
+		},
+		Store: args.Store,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	logins, err := secretsync.NewExternalSecret(ctx, name+"-logins", &secretsync.ExternalSecretArgs{
+		Namespace:  args.Namespace,
+		SecretName: l.App + "-db-logins",
+		Fields: []secretsync.Field{
+			{Key: "blue_verifier", SecretARN: l.SecretARNs[Colors[0]], Property: "scram"},
+			{Key: "green_verifier", SecretARN: l.SecretARNs[Colors[1]], Property: "scram"},
+		},
+		Store: args.Store,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return []pulumi.Resource{master, logins}, nil
 }
 
 // tolerations converts tolerations written as maps (key, operator, value,
