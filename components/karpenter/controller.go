@@ -111,67 +111,18 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 		SkipCrds: pulumi.Bool(true),
 		Atomic:   pulumi.Bool(true),
 		Timeout:  pulumi.Int(600),
-		Values: structmap.Map(ControllerValues{
-			Settings: Settings{
-				ClusterName:       args.ClusterName,
-				ClusterEndpoint:   args.ClusterEndpoint,
-				InterruptionQueue: infra.QueueName,
-			},
-			ServiceAccount: ServiceAccount{
-				Create:      true,
-				Name:        ServiceAccountName,
-				Annotations: map[string]pulumi.StringInput{identity.RoleARNAnnotation: infra.ControllerRoleARN},
-			},
-			Replicas: cfg.Replicas,
-			Controller: ControllerContainer{Resources: ResourceRequirements{
-				Requests: map[string]string{"cpu": cfg.Resources.CPU, "memory": cfg.Resources.Memory},
-				Limits:   map[string]string{"cpu": cfg.Resources.CPU, "memory": cfg.Resources.Memory},
-			}},
-			NodeSelector: args.NodeSelector,
-		}),
+		Values:   structmap.Map(controllerValues(cfg, args)),
 	}, parent, pulumi.DependsOn(append([]pulumi.Resource{crds, infra.NodeAccessEntry}, args.WaitFor...)))
 	if err != nil {
 		return nil, err
 	}
 	c.Release = release
 
-	nodeTags := map[string]string{}
-	for k, v := range args.NodeTags {
-		reserved := false
-		for _, r := range reservedTagPrefixes {
-			reserved = reserved || strings.HasPrefix(k, r)
-		}
-		if !reserved {
-			nodeTags[k] = v
-		}
-	}
-	discovery := map[string]string{"karpenter.sh/discovery": args.ClusterName}
 	nodeClass, err := apiextensions.NewCustomResource(ctx, name+"-"+NodeClassName, &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("karpenter.k8s.aws/v1"),
-		Kind:       pulumi.String("EC2NodeClass"),
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(NodeClassName)},
-		OtherFields: kubernetes.UntypedArgs{"spec": structmap.Map(EC2NodeClassSpec{
-			Role:                       infra.NodeRoleName,
-			AMISelectorTerms:           []map[string]string{{"alias": cfg.AMIAlias}},
-			SubnetSelectorTerms:        []SelectorTerm{{Tags: discovery}},
-			SecurityGroupSelectorTerms: []SelectorTerm{{Tags: discovery}},
-			BlockDeviceMappings: []BlockDeviceMapping{{
-				DeviceName: "/dev/xvda",
-				EBS: EBS{
-					VolumeSize:          fmt.Sprintf("%dGi", cfg.NodeVolumeSizeGiB),
-					VolumeType:          "gp3",
-					Encrypted:           true,
-					DeleteOnTermination: true,
-				},
-			}},
-			MetadataOptions: MetadataOptions{
-				HTTPEndpoint:            "enabled",
-				HTTPProtocolIPv6:        "disabled",
-				HTTPPutResponseHopLimit: 1,
-				HTTPTokens:              "required",
-			},
-			Tags: nodeTags,
-		})},
+		ApiVersion:  pulumi.String("karpenter.k8s.aws/v1"),
+		Kind:        pulumi.String("EC2NodeClass"),
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(NodeClassName)},
+		OtherFields: kubernetes.UntypedArgs{"spec": structmap.Map(nodeClassSpec(cfg, args))},
 	}, parent, pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {
 		return nil, err
@@ -194,6 +145,71 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 		return nil, err
 	}
 	return c, nil
+}
+
+// controllerValues are the Karpenter chart's values: the cluster, the
+// interruption queue, the IRSA role, replicas, resources and placement.
+func controllerValues(cfg Config, args *ControllerArgs) ControllerValues {
+	infra := args.Infrastructure
+	return ControllerValues{
+		Settings: Settings{
+			ClusterName:       args.ClusterName,
+			ClusterEndpoint:   args.ClusterEndpoint,
+			InterruptionQueue: infra.QueueName,
+		},
+		ServiceAccount: ServiceAccount{
+			Create:      true,
+			Name:        ServiceAccountName,
+			Annotations: map[string]pulumi.StringInput{identity.RoleARNAnnotation: infra.ControllerRoleARN},
+		},
+		Replicas: cfg.Replicas,
+		Controller: ControllerContainer{Resources: ResourceRequirements{
+			Requests: map[string]string{"cpu": cfg.Resources.CPU, "memory": cfg.Resources.Memory},
+			Limits:   map[string]string{"cpu": cfg.Resources.CPU, "memory": cfg.Resources.Memory},
+		}},
+		NodeSelector: args.NodeSelector,
+	}
+}
+
+// nodeClassSpec is the EC2NodeClass of Karpenter's nodes: the node role,
+// the image, the cluster's subnets and security group by tag, an
+// encrypted root volume, IMDSv2 with one hop, and the stack's tags (less
+// those Karpenter reserves).
+func nodeClassSpec(cfg Config, args *ControllerArgs) EC2NodeClassSpec {
+	infra := args.Infrastructure
+	nodeTags := map[string]string{}
+	for k, v := range args.NodeTags {
+		reserved := false
+		for _, r := range reservedTagPrefixes {
+			reserved = reserved || strings.HasPrefix(k, r)
+		}
+		if !reserved {
+			nodeTags[k] = v
+		}
+	}
+	discovery := map[string]string{"karpenter.sh/discovery": args.ClusterName}
+	return EC2NodeClassSpec{
+		Role:                       infra.NodeRoleName,
+		AMISelectorTerms:           []map[string]string{{"alias": cfg.AMIAlias}},
+		SubnetSelectorTerms:        []SelectorTerm{{Tags: discovery}},
+		SecurityGroupSelectorTerms: []SelectorTerm{{Tags: discovery}},
+		BlockDeviceMappings: []BlockDeviceMapping{{
+			DeviceName: "/dev/xvda",
+			EBS: EBS{
+				VolumeSize:          fmt.Sprintf("%dGi", cfg.NodeVolumeSizeGiB),
+				VolumeType:          "gp3",
+				Encrypted:           true,
+				DeleteOnTermination: true,
+			},
+		}},
+		MetadataOptions: MetadataOptions{
+			HTTPEndpoint:            "enabled",
+			HTTPProtocolIPv6:        "disabled",
+			HTTPPutResponseHopLimit: 1,
+			HTTPTokens:              "required",
+		},
+		Tags: nodeTags,
+	}
 }
 
 // NodePoolSpecOf maps a NodePool's config onto its Kubernetes spec.
