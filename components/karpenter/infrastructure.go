@@ -131,50 +131,9 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 		return nil, err
 	}
 
-	queue, err := sqs.NewQueue(ctx, name+"-interruptions", &sqs.QueueArgs{
-		// SQS refuses a queue's name for 60 seconds after its deletion: a
-		// prefix gives each generation of the stack its own.
-		NamePrefix:              pulumi.Sprintf("%s-karpenter-", args.ClusterName),
-		MessageRetentionSeconds: pulumi.Int(300),
-		SqsManagedSseEnabled:    pulumi.Bool(true),
-		Tags:                    tags.Named(t, args.ClusterName+"-karpenter"),
-	}, parent)
+	queue, err := interruptionQueue(ctx, name, args.ClusterName, t, parent)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := sqs.NewQueuePolicy(ctx, name+"-interruptions", &sqs.QueuePolicyArgs{
-		QueueUrl: queue.Url,
-		Policy: iampolicy.Document{Statements: []iampolicy.Statement{
-			{
-				Sid:        "AllowEventBridgeToSend",
-				Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("events.amazonaws.com", "sqs.amazonaws.com")}},
-				Actions:    []string{"sqs:SendMessage"},
-				Resources:  iampolicy.Inputs(queue.Arn),
-			},
-			iampolicy.DenyInsecureTransport("sqs:*", queue.Arn),
-		}}.JSON(),
-	}, parent); err != nil {
-		return nil, err
-	}
-	for _, ev := range InterruptionEvents {
-		rule, err := cloudwatch.NewEventRule(ctx, name+"-"+ev.Name, &cloudwatch.EventRuleArgs{
-			Description: pulumi.Sprintf("%s events for Karpenter of EKS cluster %s", ev.DetailType, args.ClusterName),
-			EventPattern: pulumi.JSONMarshal(map[string]any{
-				"source":      []string{ev.Source},
-				"detail-type": []string{ev.DetailType},
-			}),
-			Tags: tags.Named(t, name+"-"+ev.Name),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := cloudwatch.NewEventTarget(ctx, name+"-"+ev.Name, &cloudwatch.EventTargetArgs{
-			Rule:     rule.Name,
-			TargetId: pulumi.String("KarpenterInterruptionQueueTarget"),
-			Arn:      queue.Arn,
-		}, parent); err != nil {
-			return nil, err
-		}
 	}
 
 	policies := ControllerPolicies(ControllerScope{
@@ -212,6 +171,59 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 		return nil, err
 	}
 	return k, nil
+}
+
+// interruptionQueue is the queue of the interruption events Karpenter
+// drains nodes ahead of (spot interruptions, rebalance recommendations,
+// instance state changes, scheduled health events), with the EventBridge
+// rules that fill it.
+func interruptionQueue(ctx *pulumi.Context, name, cluster string, t map[string]string, parent pulumi.ResourceOption) (*sqs.Queue, error) {
+	queue, err := sqs.NewQueue(ctx, name+"-interruptions", &sqs.QueueArgs{
+		// SQS refuses a queue's name for 60 seconds after its deletion: a
+		// prefix gives each generation of the stack its own.
+		NamePrefix:              pulumi.Sprintf("%s-karpenter-", cluster),
+		MessageRetentionSeconds: pulumi.Int(300),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+		Tags:                    tags.Named(t, cluster+"-karpenter"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sqs.NewQueuePolicy(ctx, name+"-interruptions", &sqs.QueuePolicyArgs{
+		QueueUrl: queue.Url,
+		Policy: iampolicy.Document{Statements: []iampolicy.Statement{
+			{
+				Sid:        "AllowEventBridgeToSend",
+				Principals: []iampolicy.Principal{{Type: "Service", Identifiers: iampolicy.Strings("events.amazonaws.com", "sqs.amazonaws.com")}},
+				Actions:    []string{"sqs:SendMessage"},
+				Resources:  iampolicy.Inputs(queue.Arn),
+			},
+			iampolicy.DenyInsecureTransport("sqs:*", queue.Arn),
+		}}.JSON(),
+	}, parent); err != nil {
+		return nil, err
+	}
+	for _, ev := range InterruptionEvents {
+		rule, err := cloudwatch.NewEventRule(ctx, name+"-"+ev.Name, &cloudwatch.EventRuleArgs{
+			Description: pulumi.Sprintf("%s events for Karpenter of EKS cluster %s", ev.DetailType, cluster),
+			EventPattern: pulumi.JSONMarshal(map[string]any{
+				"source":      []string{ev.Source},
+				"detail-type": []string{ev.DetailType},
+			}),
+			Tags: tags.Named(t, name+"-"+ev.Name),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cloudwatch.NewEventTarget(ctx, name+"-"+ev.Name, &cloudwatch.EventTargetArgs{
+			Rule:     rule.Name,
+			TargetId: pulumi.String("KarpenterInterruptionQueueTarget"),
+			Arn:      queue.Arn,
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+	return queue, nil
 }
 
 // ControllerScope is what the controller's permissions are scoped to.
