@@ -3,8 +3,6 @@ package stacks
 import (
 	"fmt"
 
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/components/airbyte"
@@ -39,9 +37,8 @@ func (p *Platform) Databases() []*database.Postgres {
 // they finish while Karpenter installs.
 func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string]string, nodes []pulumi.Resource) (map[string]pulumi.Resource, error) {
 	k8s := pulumi.Providers(p.Kubernetes)
-	ns, err := corev1.NewNamespace(ctx, p.name("db-admin"), &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DBAdminNamespace)},
-	}, k8s)
+	// The login jobs reach the databases and nothing else.
+	ns, policies, err := netpol.Isolated(ctx, p.name("db-admin"), DBAdminNamespace, database.LoginJobPolicies(p.Net.CIDRs.Database), k8s)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +59,6 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 		return nil, err
 	}
 	ca, err := database.NewCAConfigMap(ctx, p.name("db-admin-rds-ca"), ns.Metadata.Name().Elem(), p.Config.Database.CABundle, k8s)
-	if err != nil {
-		return nil, err
-	}
-	// The login jobs reach the databases and nothing else.
-	policies, err := netpol.New(ctx, p.name("db-admin"), ns.Metadata.Name().Elem(), database.LoginJobPolicies(p.Net.CIDRs.Database), k8s, pulumi.DependsOn([]pulumi.Resource{ns}))
 	if err != nil {
 		return nil, err
 	}

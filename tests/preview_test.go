@@ -44,21 +44,21 @@ func TestThePreviewRoleTrustsTheWorkflowsProtectedEnvironmentOnly(t *testing.T) 
 		stmts := doc["Statement"].([]any)
 		require.Len(t, stmts, 1, stack)
 		st := stmts[0].(map[string]any)
-		assert.Equal(t, "sts:AssumeRoleWithWebIdentity", strings.Join(stringsOf(st["Action"]), ","), stack)
-		assert.Equal(t, []string{"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, stringsOf(at(st, "Principal", "Federated")), stack)
+		assert.Equal(t, "sts:AssumeRoleWithWebIdentity", strings.Join(plan.Strings(st["Action"]), ","), stack)
+		assert.Equal(t, []string{"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, plan.Strings(at(st, "Principal", "Federated")), stack)
 		cond := st["Condition"].(map[string]any)
 		assert.Equal(t, []string{"StringEquals"}, keysOf(cond), "%s: exact matches only", stack)
 		eq := cond["StringEquals"].(map[string]any)
-		assert.Equal(t, []string{"sts.amazonaws.com"}, stringsOf(eq["token.actions.githubusercontent.com:aud"]), stack)
+		assert.Equal(t, []string{"sts.amazonaws.com"}, plan.Strings(eq["token.actions.githubusercontent.com:aud"]), stack)
 		env := previewEnvironment(workflow, stack)
 		assert.Equal(t, "preview-"+stack, env, "the workflow's preview job runs in the protected environment")
-		assert.Equal(t, []string{"repo:example-org/dataplatform:environment:" + env}, stringsOf(eq["token.actions.githubusercontent.com:sub"]), "%s: the role trusts the workflow's environment, nothing else", stack)
+		assert.Equal(t, []string{"repo:example-org/dataplatform:environment:" + env}, plan.Strings(eq["token.actions.githubusercontent.com:sub"]), "%s: the role trusts the workflow's environment, nothing else", stack)
 
 		policyARN := findByName(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "preview-read-only").Inputs["policyArn"]
 		assert.Equal(t, "arn:aws:iam::aws:policy/ReadOnlyAccess", policyARN, stack)
 		deny := findByName(t, p, "aws:iam/rolePolicy:RolePolicy", "preview-denies").Inputs["policy"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
 		assert.Equal(t, "Deny", deny["Effect"])
-		assert.Subset(t, stringsOf(deny["Action"]), []string{"secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject*", "sts:AssumeRole"})
+		assert.Subset(t, plan.Strings(deny["Action"]), []string{"secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject*", "sts:AssumeRole"})
 		assert.Equal(t, stacks.ViewPolicyARN, findByName(t, p, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "preview-view").Inputs["policyArn"], "%s: the cluster's view policy, not admin", stack)
 	}
 	assert.NotContains(t, workflow[:strings.Index(workflow, "jobs:")], "id-token", "only the real preview job may ask for an OIDC token")
@@ -130,18 +130,4 @@ func TestThePreflightLetsThePreviewRolePreviewNotDeploy(t *testing.T) {
 	err = stacks.CheckAccount(cfg, caller, true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the deploy runs as role dataplatform-prod-preview, which is not listed")
-}
-
-func stringsOf(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, e.(string))
-		}
-		return out
-	}
-	return nil
 }

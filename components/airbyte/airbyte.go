@@ -183,20 +183,16 @@ type airbyteBuild struct {
 
 // namespaceAndPolicies makes the namespace and its NetworkPolicies.
 func (b *airbyteBuild) namespaceAndPolicies() error {
+	var policies []netpol.Policy
+	if b.args.Network != nil {
+		policies = NetworkPolicies(*b.args.Network)
+	}
 	var err error
-	b.ns, err = corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace)},
-	}, b.parent)
+	b.ns, b.policies, err = netpol.Isolated(b.ctx, b.name, b.cfg.Namespace, policies, b.parent)
 	if err != nil {
 		return err
 	}
 	b.namespace = b.ns.Metadata.Name().Elem()
-	if b.args.Network != nil {
-		if b.policies, err = netpol.New(b.ctx, b.name, b.namespace, NetworkPolicies(*b.args.Network), b.parent, pulumi.DependsOn([]pulumi.Resource{b.ns})); err != nil {
-			return err
-		}
-	}
-
 	return nil
 }
 

@@ -13,6 +13,7 @@ package netpol
 import (
 	"sort"
 
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -120,6 +121,20 @@ func Baseline() []Policy {
 		{Name: "dns", Description: "every pod may ask CoreDNS",
 			Egress: []Rule{{Peers: []Peer{{Namespace: "kube-system", PodLabels: map[string]string{"k8s-app": "kube-dns"}}}, Ports: []Port{{"UDP", 53}, {"TCP", 53}}}}},
 	}
+}
+
+// Isolated makes the namespace namespace (Pulumi name name) and, unless
+// policies is nil, its NetworkPolicies (New), which wait for it. It
+// returns the namespace and the policies, for what must wait for both.
+func Isolated(ctx *pulumi.Context, name, namespace string, policies []Policy, opts ...pulumi.ResourceOption) (*corev1.Namespace, []pulumi.Resource, error) {
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(namespace)},
+	}, opts...)
+	if err != nil || policies == nil {
+		return ns, nil, err
+	}
+	made, err := New(ctx, name, ns.Metadata.Name().Elem(), policies, append(opts, pulumi.DependsOn([]pulumi.Resource{ns}))...)
+	return ns, made, err
 }
 
 // New creates the policies in namespace. opts carry the Kubernetes
