@@ -21,6 +21,12 @@ type Diff struct {
 	Added   []Ref    `json:"added"`
 	Removed []Ref    `json:"removed"`
 	Changed []Change `json:"changed"`
+	// Replaced are the changed resources whose change the provider makes
+	// by deleting and creating them again (replacingChanges): a new
+	// physical object, so data, addresses and grants of the old one go.
+	// A resource that moves to a URN no alias of it names is in Removed
+	// and Added instead: Pulumi deletes and creates it too.
+	Replaced []Change `json:"replaced"`
 	// OutputsChanged are the names of outputs that differ.
 	OutputsChanged []string `json:"outputsChanged"`
 }
@@ -75,44 +81,75 @@ func key(urn string) string {
 	return urn
 }
 
-// Compare returns what changes from old to new.
+// Compare returns what changes from old to new. A resource of new matches
+// the old one of the same URN or, as the engine does, of one of its
+// aliases (matchOld); a match through an alias is an update of the same
+// cloud resource, shown as a change of "urn".
+//
+// Against a plan reduced by Identities, only identities compare: its
+// Removed and Replaced are what `pulumi up` would delete or replace.
 func Compare(old, new *Plan) Diff {
-	d := Diff{From: old.Stack, To: new.Stack, Added: []Ref{}, Removed: []Ref{}, Changed: []Change{}, OutputsChanged: []string{}}
+	if old.IdentitiesOnly {
+		new = new.Identities()
+	}
+	d := Diff{From: old.Stack, To: new.Stack, Added: []Ref{}, Removed: []Ref{}, Replaced: []Change{}, Changed: []Change{}, OutputsChanged: []string{}}
 	oldBy := map[string]Resource{}
 	for _, r := range old.Resources {
 		oldBy[key(r.URN)] = r
 	}
-	newBy := map[string]Resource{}
-	for _, r := range new.Resources {
-		newBy[key(r.URN)] = r
+	match := matchOld(old, new)
+	// asOld names a resource of new by the old key it matched, so that
+	// parents, providers and dependencies compare across a move.
+	asOld := func(urn string) string {
+		if o, ok := match[key(urn)]; ok {
+			return o
+		}
+		return key(urn)
 	}
-	for k, r := range newBy {
-		o, ok := oldBy[k]
-		if !ok {
+	matchedOld := map[string]bool{}
+	for _, r := range new.Resources {
+		k := key(r.URN)
+		ok, found := match[k]
+		if !found {
 			d.Added = append(d.Added, Ref{Key: k, Type: r.Type, Name: r.Name})
 			continue
 		}
+		matchedOld[ok] = true
+		o := oldBy[ok]
 		var fields []FieldChange
+		if ok != k {
+			fields = append(fields, FieldChange{Path: "urn", Old: o.URN, New: r.URN})
+		}
 		fields = append(fields, diffValues("inputs", o.Inputs, r.Inputs)...)
 		fields = append(fields, diffValues("rendered", o.Rendered, r.Rendered)...)
-		if key(o.Parent) != key(r.Parent) {
+		if key(o.Parent) != asOld(r.Parent) {
 			fields = append(fields, FieldChange{Path: "parent", Old: o.Parent, New: r.Parent})
 		}
-		if key(o.Provider) != key(r.Provider) {
+		if key(o.Provider) != asOld(r.Provider) {
 			fields = append(fields, FieldChange{Path: "provider", Old: o.Provider, New: r.Provider})
 		}
-		if !reflect.DeepEqual(keys(o.Dependencies), keys(r.Dependencies)) {
+		newDeps := make([]string, len(r.Dependencies))
+		for i, u := range r.Dependencies {
+			newDeps[i] = asOld(u)
+		}
+		sort.Strings(newDeps)
+		if !reflect.DeepEqual(keys(o.Dependencies), newDeps) {
 			fields = append(fields, FieldChange{Path: "dependencies", Old: o.Dependencies, New: r.Dependencies})
 		}
 		if o.Protect != r.Protect {
 			fields = append(fields, FieldChange{Path: "protect", Old: o.Protect, New: r.Protect})
 		}
-		if len(fields) > 0 {
-			d.Changed = append(d.Changed, Change{Ref: Ref{Key: k, Type: r.Type, Name: r.Name}, Fields: fields})
+		if len(fields) == 0 {
+			continue
 		}
+		c := Change{Ref: Ref{Key: k, Type: r.Type, Name: r.Name}, Fields: fields}
+		if replacing := replacingChanges(r.Type, fields); len(replacing) > 0 {
+			d.Replaced = append(d.Replaced, Change{Ref: c.Ref, Fields: replacing})
+		}
+		d.Changed = append(d.Changed, c)
 	}
 	for k, r := range oldBy {
-		if _, ok := newBy[k]; !ok {
+		if !matchedOld[k] {
 			d.Removed = append(d.Removed, Ref{Key: k, Type: r.Type, Name: r.Name})
 		}
 	}
@@ -129,6 +166,7 @@ func Compare(old, new *Plan) Diff {
 	sortRefs(d.Added)
 	sortRefs(d.Removed)
 	sort.Slice(d.Changed, func(i, j int) bool { return d.Changed[i].Key < d.Changed[j].Key })
+	sort.Slice(d.Replaced, func(i, j int) bool { return d.Replaced[i].Key < d.Replaced[j].Key })
 	sort.Strings(d.OutputsChanged)
 	return d
 }
@@ -201,8 +239,16 @@ func (d Diff) WriteText(w io.Writer) error {
 	for _, r := range d.Removed {
 		fmt.Fprintf(&b, "- %s  %s\n", r.Type, r.Name)
 	}
+	replaced := map[string]bool{}
+	for _, c := range d.Replaced {
+		replaced[c.Key] = true
+	}
 	for _, c := range d.Changed {
-		fmt.Fprintf(&b, "~ %s  %s\n", c.Type, c.Name)
+		mark := "~"
+		if replaced[c.Key] {
+			mark = "+-"
+		}
+		fmt.Fprintf(&b, "%s %s  %s\n", mark, c.Type, c.Name)
 		for _, f := range c.Fields {
 			fmt.Fprintf(&b, "    ~ %s: %s → %s\n", f.Path, compact(f.Old), compact(f.New))
 		}
@@ -210,8 +256,83 @@ func (d Diff) WriteText(w io.Writer) error {
 	for _, o := range d.OutputsChanged {
 		fmt.Fprintf(&b, "~ output %s\n", o)
 	}
-	fmt.Fprintf(&b, "%d to add, %d to remove, %d to change, %d outputs changed\n",
-		len(d.Added), len(d.Removed), len(d.Changed), len(d.OutputsChanged))
+	fmt.Fprintf(&b, "%d to add, %d to remove, %d to change (%d of them replaced), %d outputs changed\n",
+		len(d.Added), len(d.Removed), len(d.Changed), len(d.Replaced), len(d.OutputsChanged))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// replacingInputs are, per type (or type prefix ending in ":"), the inputs
+// that name the physical object: the provider cannot change them in place,
+// so a change deletes the object and creates another. Kubernetes objects
+// are identified by name and namespace (the API has no rename); a Helm
+// release by its name and namespace; the AWS ones are ForceNew in
+// terraform-provider-aws, which pulumi-aws bridges (aws_iam_role,
+// aws_iam_policy, aws_secretsmanager_secret, aws_kms_alias, aws_sqs_queue:
+// name and name_prefix; aws_s3_bucket: bucket).
+var replacingInputs = map[string][]string{
+	"kubernetes:":                                       {"metadata.name", "metadata.namespace"},
+	"kubernetes:helm.sh/v3:Release":                     {"name", "namespace"},
+	"aws:iam/role:Role":                                 {"name", "namePrefix"},
+	"aws:iam/policy:Policy":                             {"name", "namePrefix"},
+	"aws:secretsmanager/secret:Secret":                  {"name", "namePrefix"},
+	"aws:kms/alias:Alias":                               {"name", "namePrefix"},
+	"aws:sqs/queue:Queue":                               {"name", "namePrefix"},
+	"aws:s3/bucketV2:BucketV2":                          {"bucket", "bucketPrefix"},
+	"aws:s3/bucket:Bucket":                              {"bucket", "bucketPrefix"},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {"role", "policyArn"},
+}
+
+// replacingChanges returns the changes among fields that replace a
+// resource of type typ (see replacingInputs).
+func replacingChanges(typ string, fields []FieldChange) []FieldChange {
+	inputs := replacingInputs[typ]
+	if inputs == nil {
+		for prefix, in := range replacingInputs {
+			if strings.HasSuffix(prefix, ":") && strings.HasPrefix(typ, prefix) {
+				inputs = in
+			}
+		}
+	}
+	var out []FieldChange
+	for _, f := range fields {
+		for _, in := range inputs {
+			if f.Path == "inputs."+in {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// Identities returns p reduced to what decides whether a later plan
+// replaces its resources: each resource's URN, type, name, parent and the
+// inputs that name its physical object (replacingInputs). Keep the
+// identities of what is deployed (for example at each release) and Compare
+// them with a new plan: its Removed and Replaced are what `pulumi up` would
+// delete or replace.
+func (p *Plan) Identities() *Plan {
+	out := &Plan{Stack: p.Stack, Resources: make([]Resource, 0, len(p.Resources)), IdentitiesOnly: true}
+	for _, r := range p.Resources {
+		in := map[string]any{}
+		for _, f := range replacingChanges(r.Type, diffValues("inputs", map[string]any{}, r.Inputs)) {
+			setPath(in, strings.TrimPrefix(f.Path, "inputs."), f.New)
+		}
+		out.Resources = append(out.Resources, Resource{URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Aliases: r.Aliases, Inputs: in, Dependencies: []string{}})
+	}
+	return out
+}
+
+// setPath sets a dotted path of m to v, making the objects on the way.
+func setPath(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
 }

@@ -45,6 +45,9 @@ type Plan struct {
 	// Warnings are what the program warns of (`pulumi up` shows them):
 	// a root CA of the database bundle close to expiry.
 	Warnings []string `json:"warnings,omitempty"`
+	// IdentitiesOnly marks a plan reduced by Identities: a diff against it
+	// compares only what identifies each resource.
+	IdentitiesOnly bool `json:"identitiesOnly,omitempty"`
 
 	records []mocks.Record
 	secrets []string
@@ -84,6 +87,10 @@ type Resource struct {
 	Remote bool `json:"remote,omitempty"`
 	// IgnoreChanges are input paths Pulumi does not diff after creation.
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// Aliases are the older identities the resource was registered with;
+	// the engine adopts the old resource of a matching URN instead of
+	// replacing it (see Compare).
+	Aliases []Alias `json:"aliases,omitempty"`
 	// Rendered are the objects a Helm release creates, as its vendored
 	// chart renders them for its values, keyed "Kind namespace/name"
 	// (Secrets' values and CRDs' schemas are shown masked or digested).
@@ -226,6 +233,7 @@ func Run(opts Options) (*Plan, error) {
 			RetainOnDelete: r.RetainOnDelete,
 			Remote:         r.Remote,
 			IgnoreChanges:  r.IgnoreChanges,
+			Aliases:        aliasesOf(r.Aliases),
 			ID:             customID(r),
 			Inputs:         plainMap(r.Inputs),
 		})

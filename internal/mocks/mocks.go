@@ -52,6 +52,18 @@ type Record struct {
 	NameGenerated string
 	// IgnoreChanges are the input paths Pulumi does not diff.
 	IgnoreChanges []string
+	// Aliases are the older identities the program gave the resource, which
+	// the engine matches against the state before it creates anything new.
+	Aliases []Alias
+}
+
+// Alias is one alias a resource was registered with: a whole old URN, or
+// the parts of the old URN that differ from the new one (an empty part is
+// the resource's current one).
+type Alias struct {
+	URN, Name, Type, Parent string
+	// NoParent says the resource had no parent (the stack's root).
+	NoParent bool
 }
 
 // Mocks implements pulumi.MockResourceMonitor. Create one with New for each run.
@@ -158,6 +170,13 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.Remote = rpc.GetRemote()
 		rec.DeletedWith = rpc.GetDeletedWith()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
+		for _, a := range rpc.GetAliases() {
+			if sp := a.GetSpec(); sp != nil {
+				rec.Aliases = append(rec.Aliases, Alias{Name: sp.GetName(), Type: sp.GetType(), Parent: sp.GetParentUrn(), NoParent: sp.GetNoParent()})
+			} else if u := a.GetUrn(); u != "" {
+				rec.Aliases = append(rec.Aliases, Alias{URN: u})
+			}
+		}
 		if p := rpc.GetProvider(); p != "" {
 			// A provider reference is "URN::ID"; the URN is what identifies it.
 			if i := strings.LastIndex(p, "::"); i > 0 {

@@ -25,6 +25,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", ".", "the project directory, holding Pulumi.yaml")
 	asJSON := fs.Bool("json", false, "print the plan (or, with -diff or -policy, the result) as JSON")
 	diffFrom := fs.String("diff", "", "print what changes compared with this earlier plan (a file written by -json)")
+	identities := fs.Bool("identities", false, "print, as JSON, what identifies each resource (URN, parent and the inputs that name its cloud object): keep it for what is deployed, and -diff against it shows what `pulumi up` would replace")
 	checkPolicy := fs.Bool("policy", false, "check the plan against the guardrail rules; exit 1 on a high-severity violation")
 	estimate := fs.Bool("estimate", false, "print the stack's monthly cost when idle, per resource and in total")
 	criticalPath := fs.Bool("critical-path", false, "print the modelled deploy time: the longest chain of creations, and a fully serial deploy")
@@ -72,6 +73,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case *diffFrom != "":
 		return writeDiff(stdout, stderr, p, *diffFrom, *asJSON)
+	case *identities:
+		return writeJSON(stdout, stderr, p.Identities())
 	case *checkPolicy:
 		return writePolicy(stdout, stderr, p, opts, *asJSON)
 	case *estimate:
