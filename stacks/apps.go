@@ -141,9 +141,12 @@ func (p *Platform) deployAirbyte(ctx *pulumi.Context, w *appWiring) error {
 		CABundle:               cfg.Database.CABundle,
 		LoginJob:               w.loginJobs["airbyte"],
 		BucketName:             p.AirbyteBucket.Name,
+		BucketARN:              p.AirbyteBucket.ARN,
 		BucketReady:            p.AirbyteBucket.Ready,
-		Role:                   p.AirbyteRole,
-		JobRole:                p.AirbyteJobRole,
+		OIDCProviderARN:        p.Cluster.OIDCProviderARN,
+		OIDCIssuer:             p.Cluster.OIDCIssuer,
+		AccountID:              w.account,
+		Platform:               cfg.Name,
 		SignIn:                 p.SignIn,
 		SessionHours:           cfg.SSO.SessionHours,
 		KMSKeyARN:              p.Secrets.KeyARN,
@@ -161,6 +164,7 @@ func (p *Platform) deployAirbyte(ctx *pulumi.Context, w *appWiring) error {
 	if err != nil {
 		return err
 	}
+	p.AirbyteRole, p.AirbyteJobRole = p.Airbyte.Role, p.Airbyte.JobRole
 	return nil
 }
 
@@ -190,8 +194,11 @@ func (p *Platform) deployAirflow(ctx *pulumi.Context, w *appWiring) error {
 		LoginJob:               w.loginJobs["airflow"],
 		LogBucketName:          p.AirflowLogBucket.Name,
 		LogBucketReady:         p.AirflowLogBucket.Ready,
-		Role:                   p.AirflowRole,
-		TaskRole:               p.AirflowTaskRole,
+		LogBucketARN:           p.AirflowLogBucket.ARN,
+		KMSKeyARN:              p.Secrets.KeyARN,
+		OIDCProviderARN:        p.Cluster.OIDCProviderARN,
+		OIDCIssuer:             p.Cluster.OIDCIssuer,
+		AccountID:              w.account,
 		TaskRetries:            spotRetries(cfg.Karpenter.Spot(cfg.Apps.Airflow.TaskNodePool)),
 		SignIn:                 p.SignIn,
 		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
@@ -209,7 +216,11 @@ func (p *Platform) deployAirflow(ctx *pulumi.Context, w *appWiring) error {
 		TaskNodeSelector:       taskSelector,
 		TaskTolerations:        taskTolerations,
 	}, w.k8s)
-	return err
+	if err != nil {
+		return err
+	}
+	p.AirflowRole, p.AirflowTaskRole = p.Airflow.Role, p.Airflow.TaskRole
+	return nil
 }
 
 // podNetwork places the apps' peers outside the cluster by address, for

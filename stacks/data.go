@@ -6,12 +6,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/components/airbyte"
-	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/database"
-	"github.com/dataplatform/dataplatform/components/identity"
-	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/secrets"
-	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
 )
 
@@ -20,7 +16,7 @@ import (
 // DBAdminNamespace is where the jobs that make the apps' database logins
 // run, apart from every app: only there are the RDS master credentials
 // synced into the cluster.
-const DBAdminNamespace = "db-admin"
+const DBAdminNamespace = database.DefaultAdminNamespace
 
 // Databases are the platform's RDS instances: one per app, or the one they
 // share (database.sharedInstance).
@@ -36,47 +32,27 @@ func (p *Platform) Databases() []*database.Postgres {
 // for nodes), which exist long before the apps' NodePools have nodes, so
 // they finish while Karpenter installs.
 func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string]string, nodes []pulumi.Resource) (map[string]pulumi.Resource, error) {
-	k8s := pulumi.Providers(p.Kubernetes)
-	// The login jobs reach the databases and nothing else.
-	ns, policies, err := netpol.Isolated(ctx, p.name("db-admin"), DBAdminNamespace, database.LoginJobPolicies(p.Net.CIDRs.Database), k8s)
-	if err != nil {
-		return nil, err
-	}
-	// The only store that may read the RDS master credentials.
-	var readable []pulumi.StringInput
-	for _, db := range p.Databases() {
-		readable = append(readable, db.MasterSecretARN)
-	}
-	for _, l := range []*database.Logins{p.AirbyteLogins, p.AirflowLogins} {
-		for _, c := range database.Colors {
-			readable = append(readable, l.SecretARNs[c])
-		}
-	}
-	store, err := secretsync.NewStore(ctx, p.name("db-admin-secrets"), &secretsync.StoreArgs{
-		Operator: p.SecretSync, Namespace: DBAdminNamespace, SecretARNs: readable, WaitFor: []pulumi.Resource{ns},
-	}, k8s)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := database.NewCAConfigMap(ctx, p.name("db-admin-rds-ca"), ns.Metadata.Name().Elem(), p.Config.Database.CABundle, k8s)
+	var err error
+	p.DBAdmin, err = database.NewAdmin(ctx, p.name("db-admin"), &database.AdminArgs{
+		Namespace:  DBAdminNamespace,
+		Databases:  p.Databases(),
+		SecretSync: p.SecretSync,
+		Apps: []database.AdminApp{
+			{Logins: p.AirbyteLogins, JobName: p.name("airbyte-logins"), Databases: airbyte.TemporalDatabases, CreateDatabases: true},
+			{Logins: p.AirflowLogins, JobName: p.name("airflow-logins")},
+		},
+		CABundle:      p.Config.Database.CABundle,
+		MajorVersion:  p.Config.Database.MajorVersion(),
+		DatabaseCIDRs: p.Net.CIDRs.Database,
+		Tolerations:   tolerations,
+		WaitFor:       nodes,
+	}, pulumi.Providers(p.Kubernetes))
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]pulumi.Resource{}
-	for _, app := range []struct {
-		name      string
-		logins    *database.Logins
-		databases []string
-	}{{"airbyte", p.AirbyteLogins, airbyte.TemporalDatabases}, {"airflow", p.AirflowLogins, nil}} {
-		job, err := database.NewLoginJob(ctx, p.name(app.name+"-logins"), &database.LoginJobArgs{
-			Logins: app.logins, Namespace: ns.Metadata.Name().Elem(), Store: store, CA: ca,
-			MajorVersion: p.Config.Database.MajorVersion(), Databases: app.databases, CreateDatabases: len(app.databases) > 0,
-			Tolerations: tolerations, WaitFor: append(append([]pulumi.Resource{}, nodes...), policies...),
-		}, k8s)
-		if err != nil {
-			return nil, err
-		}
-		out[app.name] = job.Job
+	for app, job := range p.DBAdmin.Jobs {
+		out[app] = job
 	}
 	return out, nil
 }
@@ -114,8 +90,8 @@ func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, 
 	return err
 }
 
-// deployData creates each app's database and IRSA role.
-func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[string]string) error {
+// deployData creates each app's database and its logins.
+func (p *Platform) deployData(ctx *pulumi.Context, tags map[string]string) error {
 	cfg := p.Config
 	var err error
 	db := func(resource, label, dbName, master string) (*database.Postgres, error) {
@@ -158,32 +134,6 @@ func (p *Platform) deployData(ctx *pulumi.Context, account string, tags map[stri
 	}
 	if p.AirflowLogins, err = logins(p.name("airflow-logins"), "airflow", p.AirflowDB); err != nil {
 		return err
-	}
-	airbyteScope := airbyte.PolicyScope{Region: cfg.Region, AccountID: account, BucketARN: p.AirbyteBucket.ARN, KMSKeyARN: p.Secrets.KeyARN}
-	airflowScope := airflow.PolicyScope{Region: cfg.Region, AccountID: account, Platform: cfg.Name, LogBucketARN: p.AirflowLogBucket.ARN, KMSKeyARN: p.Secrets.KeyARN}
-	for _, r := range []struct {
-		role        **identity.IrsaRole
-		name, about string
-		accounts    []identity.ServiceAccount
-		policies    []identity.Policy
-	}{
-		{&p.AirbyteRole, "airbyte-role", "Airbyte's components", airbyte.ServiceAccounts(cfg.Apps.Airbyte.Namespace), airbyte.Policies(airbyteScope)},
-		{&p.AirbyteJobRole, "airbyte-jobs-role", "Airbyte's connector jobs", airbyte.JobServiceAccounts(cfg.Apps.Airbyte.Namespace), airbyte.JobPolicies(airbyteScope)},
-		{&p.AirflowRole, "airflow-role", "Airflow's control components", airflow.ServiceAccounts(cfg.Apps.Airflow.Namespace), airflow.Policies(airflowScope)},
-		{&p.AirflowTaskRole, "airflow-tasks-role", "Airflow's task pods", airflow.TaskServiceAccounts(cfg.Apps.Airflow.Namespace), airflow.TaskPolicies(airflowScope)},
-	} {
-		role, err := identity.NewIrsaRole(ctx, p.name(r.name), &identity.IrsaRoleArgs{
-			OIDCProviderARN: p.Cluster.OIDCProviderARN,
-			OIDCIssuer:      p.Cluster.OIDCIssuer,
-			ServiceAccounts: r.accounts,
-			Policies:        r.policies,
-			Description:     r.about + " of platform " + cfg.Name,
-			Tags:            tags,
-		})
-		if err != nil {
-			return err
-		}
-		*r.role = role
 	}
 	return nil
 }

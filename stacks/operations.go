@@ -30,10 +30,8 @@ func (p *Platform) deploySignIn(ctx *pulumi.Context, account string, tags map[st
 	p.SignIn, err = identity.NewSignIn(ctx, p.name("sso"), cfg.Region, &identity.SignInArgs{
 		Config:   sso,
 		Platform: cfg.Name,
-		Apps: []identity.SignInApp{
-			{Name: "airflow", CallbackURLs: []string{airflow.SSOCallbackURL(airflowURL)}, LogoutURLs: []string{airflowURL + "/"}, StoreSecret: true},
-			{Name: "airbyte", CallbackURLs: []string{airbyte.SSOCallbackURL(airbyteURL)}, LogoutURLs: []string{airbyteURL + "/"}},
-		},
+		// Each app says what client it needs.
+		Apps:               []identity.SignInApp{airflow.SignInClient(airflowURL), airbyte.SignInClient(airbyteURL)},
 		SecretPrefix:       cfg.Name + "/",
 		KMSKeyARN:          p.Secrets.KeyARN,
 		RecoveryWindowDays: *cfg.Secrets.RecoveryWindowDays,

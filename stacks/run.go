@@ -55,6 +55,8 @@ type Platform struct {
 	AirbyteDB, AirflowDB *database.Postgres
 	// AirbyteLogins and AirflowLogins are the apps' own database logins.
 	AirbyteLogins, AirflowLogins *database.Logins
+	// DBAdmin makes the logins, in a namespace of its own (DBAdminNamespace).
+	DBAdmin *database.Admin
 	// AirbyteRole and AirflowRole are the IRSA roles of the apps' own
 	// components; AirbyteJobRole and AirflowTaskRole those of the pods that
 	// run connector and task code.
@@ -178,7 +180,7 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 	if err := p.deployCompute(ctx, tags); err != nil {
 		return nil, err
 	}
-	if err := p.deployData(ctx, caller.AccountId, tags); err != nil {
+	if err := p.deployData(ctx, tags); err != nil {
 		return nil, err
 	}
 	if err := p.deployApps(ctx, caller.AccountId, tags); err != nil {

@@ -59,8 +59,17 @@ type AirbyteArgs struct {
 	// BucketName is Airbyte's bucket; BucketReady is its last setting. Required.
 	BucketName  pulumi.StringInput
 	BucketReady pulumi.Resource
-	// Role is the IRSA role of Airbyte's own components (see Policies). Required.
-	Role *identity.IrsaRole
+	// BucketARN is the bucket's ARN, which the IRSA roles are scoped to. Required.
+	BucketARN pulumi.StringInput
+	// OIDCProviderARN and OIDCIssuer are the cluster's IAM OIDC provider
+	// (as in identity.IrsaRoleArgs): the component's IRSA roles trust its
+	// service accounts through it. Required.
+	OIDCProviderARN, OIDCIssuer pulumi.StringInput
+	// AccountID is the AWS account, which scopes the roles' Secrets Manager
+	// permissions. Required.
+	AccountID string
+	// Platform names the platform in the roles' descriptions.
+	Platform string
 	// SignIn, when set, puts Airbyte behind the load balancer's Cognito
 	// authentication (an app client named "airbyte"), and turns Airbyte's
 	// own single-admin login off.
@@ -68,9 +77,6 @@ type AirbyteArgs struct {
 	// SessionHours is how long a sign-in lasts (the load balancer's
 	// session cookie); default 8.
 	SessionHours int
-	// JobRole is the IRSA role of the job pods, which run connector code
-	// (see JobPolicies). Required.
-	JobRole *identity.IrsaRole
 	// CABundle is RDS's certificate authorities (PEM): every component
 	// that connects to the database verifies it against them. Required.
 	CABundle string
@@ -111,6 +117,9 @@ type Airbyte struct {
 	Release *helmv3.Release
 	// URL is the web app's address.
 	URL pulumi.StringOutput `pulumi:"url"`
+	// Role is the IRSA role of Airbyte's own components (Policies); JobRole
+	// that of the job pods, which run connector code (JobPolicies).
+	Role, JobRole *identity.IrsaRole
 	// Snapshot is the snapshot taken before the release, or nil
 	// (SnapshotBeforeUpgrade). On an instance shared with another app, make
 	// that app's snapshot wait for it (AirflowArgs.SnapshotAfter): RDS
@@ -125,8 +134,8 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Logins == nil || args.Role == nil || args.JobRole == nil || args.SecretSync == nil || args.BucketName == nil || args.KMSKeyARN == nil || args.Region == "" || args.CABundle == "" {
-		problems.Addf("args", "database, logins, role, jobRole, secretSync, bucketName, kmsKeyArn, region and caBundle are required")
+	if args.Database == nil || args.Logins == nil || args.OIDCProviderARN == nil || args.OIDCIssuer == nil || args.AccountID == "" || args.SecretSync == nil || args.BucketName == nil || args.BucketARN == nil || args.KMSKeyARN == nil || args.Region == "" || args.CABundle == "" {
+		problems.Addf("args", "database, logins, oidcProviderArn, oidcIssuer, accountId, secretSync, bucketName, bucketArn, kmsKeyArn, region and caBundle are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -136,10 +145,13 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	b := &airbyteBuild{ctx: ctx, name: name, cfg: cfg, args: args, a: a, parent: pulumi.Parent(a)}
+	if err := b.roles(); err != nil {
+		return nil, err
+	}
 	if err := b.namespaceAndPolicies(); err != nil {
 		return nil, err
 	}
-	accounts, err := serviceAccounts(ctx, name, b.namespace, args, b.parent)
+	accounts, err := serviceAccounts(ctx, name, b.namespace, a, b.parent)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +248,9 @@ func (b *airbyteBuild) secrets() error {
 
 // dependencies are what the release waits for.
 func (b *airbyteBuild) dependencies(accounts []pulumi.Resource) ([]pulumi.Resource, error) {
-	deps := append(append([]pulumi.Resource{b.ns, b.dbSecret, b.ca, b.args.Database.Instance}, accounts...), b.args.Role.Ready...)
+	deps := append(append([]pulumi.Resource{b.ns, b.dbSecret, b.ca, b.args.Database.Instance}, accounts...), b.a.Role.Ready...)
 	deps = append(deps, b.policies...)
-	deps = append(deps, b.args.JobRole.Ready...)
+	deps = append(deps, b.a.JobRole.Ready...)
 	if b.args.LoginJob != nil {
 		deps = append(deps, b.args.LoginJob)
 	}
@@ -314,7 +326,7 @@ func ingressAnnotations(args *AirbyteArgs) map[string]pulumi.StringInput {
 	}
 	out["alb.ingress.kubernetes.io/auth-type"] = pulumi.String("cognito")
 	out["alb.ingress.kubernetes.io/auth-idp-cognito"] = pulumi.Sprintf(`{"userPoolARN":"%s","userPoolClientID":"%s","userPoolDomain":"%s"}`,
-		s.PoolARN, s.Clients["airbyte"].ID(), s.Domain)
+		s.PoolARN, s.Clients[SignInClientName].ID(), s.Domain)
 	out["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"] = pulumi.String("authenticate")
 	out["alb.ingress.kubernetes.io/auth-scope"] = pulumi.String("openid email")
 	out["alb.ingress.kubernetes.io/auth-session-cookie"] = pulumi.String("AWSELBAuthSessionCookie")
@@ -336,6 +348,19 @@ func authEnabled(args *AirbyteArgs) *bool {
 	return &off
 }
 
+// SignInClientName is the name of Airbyte's app client in a sign-in
+// (identity.SignIn.Clients).
+const SignInClientName = "airbyte"
+
+// SignInClient is the app client Airbyte needs in the sign-in
+// (identity.SignInArgs.Apps) when it is served at url (ingress.URL): the
+// load balancer authenticates users, so Cognito sends them back to its
+// callback and, after signing out, to the web app; the load balancer reads
+// the client's secret from Cognito itself, so it is not stored.
+func SignInClient(url string) identity.SignInApp {
+	return identity.SignInApp{Name: SignInClientName, CallbackURLs: []string{SSOCallbackURL(url)}, LogoutURLs: []string{url + "/"}}
+}
+
 // SSOCallbackURL is where Cognito sends users back to the load balancer.
 func SSOCallbackURL(baseURL string) string {
 	return strings.TrimSuffix(baseURL, "/") + "/oauth2/idpresponse"
@@ -350,12 +375,12 @@ func SSOCallbackURL(baseURL string) string {
 // rules. The jobs' account is bound to nothing: connector code gets no
 // Kubernetes permissions, so it can neither read the namespace's Secrets
 // nor start pods that mount them.
-func serviceAccounts(ctx *pulumi.Context, name string, namespace pulumi.StringInput, args *AirbyteArgs, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func serviceAccounts(ctx *pulumi.Context, name string, namespace pulumi.StringInput, a *Airbyte, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        pulumi.String(ServiceAccountName),
 			Namespace:   namespace,
-			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: args.Role.RoleARN},
+			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: a.Role.RoleARN},
 		},
 	}, parent)
 	if err != nil {
@@ -365,7 +390,7 @@ func serviceAccounts(ctx *pulumi.Context, name string, namespace pulumi.StringIn
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        pulumi.String(JobServiceAccountName),
 			Namespace:   namespace,
-			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: args.JobRole.RoleARN},
+			Annotations: pulumi.StringMap{identity.RoleARNAnnotation: a.JobRole.RoleARN},
 		},
 	}, parent)
 	if err != nil {

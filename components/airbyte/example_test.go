@@ -8,7 +8,6 @@ import (
 
 	"github.com/dataplatform/dataplatform/components/airbyte"
 	"github.com/dataplatform/dataplatform/components/database"
-	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
 	"github.com/dataplatform/dataplatform/internal/mocks"
@@ -36,22 +35,6 @@ func ExampleNewAirbyte() {
 		if err != nil {
 			return err
 		}
-		scope := airbyte.PolicyScope{Region: "us-east-1", AccountID: "123456789012", BucketARN: bucket.ARN, KMSKeyARN: key}
-		role, err := identity.NewIrsaRole(ctx, "airbyte-role", &identity.IrsaRoleArgs{
-			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			ServiceAccounts: airbyte.ServiceAccounts(airbyte.DefaultNamespace), Policies: airbyte.Policies(scope),
-		})
-		if err != nil {
-			return err
-		}
-		// The connector jobs' role: read-only on Airbyte's secrets.
-		jobRole, err := identity.NewIrsaRole(ctx, "airbyte-jobs-role", &identity.IrsaRoleArgs{
-			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			ServiceAccounts: airbyte.JobServiceAccounts(airbyte.DefaultNamespace), Policies: airbyte.JobPolicies(scope),
-		})
-		if err != nil {
-			return err
-		}
 		k8s, err := kubernetes.NewProvider(ctx, "analytics", &kubernetes.ProviderArgs{Kubeconfig: pulumi.ToSecret(pulumi.String("{}")).(pulumi.StringOutput)})
 		if err != nil {
 			return err
@@ -64,8 +47,11 @@ func ExampleNewAirbyte() {
 		}
 		ab, err := airbyte.NewAirbyte(ctx, "airbyte", &airbyte.AirbyteArgs{
 			Config: airbyte.Config{ChartVersion: "2.2.0", Host: "airbyte.example.com"},
-			Region: "us-east-1", Database: db, Logins: logins, BucketName: bucket.Name, BucketReady: bucket.Ready,
-			Role: role, JobRole: jobRole, KMSKeyARN: key, SecretSync: sync, SnapshotBeforeUpgrade: true,
+			Region: "us-east-1", AccountID: "123456789012", Database: db, Logins: logins,
+			BucketName: bucket.Name, BucketARN: bucket.ARN, BucketReady: bucket.Ready,
+			// The component makes its IRSA roles, trusted through the cluster's OIDC provider.
+			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
+			KMSKeyARN: key, SecretSync: sync, SnapshotBeforeUpgrade: true,
 			// A real program: the bundle file cmd/rds-ca fetched (database.CheckCABundle).
 			CABundle: string(mocks.RDSCABundle("us-east-1")),
 		}, pulumi.Providers(k8s))

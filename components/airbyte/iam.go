@@ -181,3 +181,43 @@ const (
 // schema tool then only adds its tables (its create-database step ignores
 // an existing database).
 var TemporalDatabases = []string{"temporal", "temporal_visibility"}
+
+// roles makes the IRSA roles of Airbyte's components and of its job pods.
+// They carry an alias to the stack's root, where stacks made them before
+// the component did, so that an upgrade keeps them.
+func (b *airbyteBuild) roles() error {
+	args := b.args
+	scope := PolicyScope{Region: args.Region, AccountID: args.AccountID, BucketARN: args.BucketARN, KMSKeyARN: args.KMSKeyARN}
+	var err error
+	for _, r := range []struct {
+		role     **identity.IrsaRole
+		suffix   string
+		about    string
+		accounts []identity.ServiceAccount
+		policies []identity.Policy
+	}{
+		{&b.a.Role, "-role", "Airbyte's components", ServiceAccounts(b.cfg.Namespace), Policies(scope)},
+		{&b.a.JobRole, "-jobs-role", "Airbyte's connector jobs", JobServiceAccounts(b.cfg.Namespace), JobPolicies(scope)},
+	} {
+		*r.role, err = identity.NewIrsaRole(b.ctx, b.name+r.suffix, &identity.IrsaRoleArgs{
+			OIDCProviderARN: args.OIDCProviderARN,
+			OIDCIssuer:      args.OIDCIssuer,
+			ServiceAccounts: r.accounts,
+			Policies:        r.policies,
+			Description:     describe(r.about, args.Platform),
+			Tags:            args.Tags,
+		}, b.parent, pulumi.Aliases([]pulumi.Alias{{NoParent: pulumi.Bool(true)}}))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describe is a role's description: what it is for, and the platform's name.
+func describe(about, platform string) string {
+	if platform == "" {
+		return about
+	}
+	return about + " of platform " + platform
+}

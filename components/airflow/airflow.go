@@ -76,17 +76,23 @@ type AirflowArgs struct {
 	// LogBucketName is the bucket of remote task logs; LogBucketReady its last setting. Required.
 	LogBucketName  pulumi.StringInput
 	LogBucketReady pulumi.Resource
-	// Role is the control components' IRSA role; it must trust
-	// ServiceAccounts(namespace) and carry Policies. Required.
-	Role *identity.IrsaRole
+	// LogBucketARN is the log bucket's ARN, which the IRSA roles are scoped to. Required.
+	LogBucketARN pulumi.StringInput
+	// KMSKeyARN is the platform key, which encrypts the log objects and the
+	// secrets the roles read. Required.
+	KMSKeyARN pulumi.StringInput
+	// OIDCProviderARN and OIDCIssuer are the cluster's IAM OIDC provider
+	// (as in identity.IrsaRoleArgs): the component's IRSA roles trust its
+	// service accounts through it. Required.
+	OIDCProviderARN, OIDCIssuer pulumi.StringInput
+	// AccountID is the AWS account, which scopes the roles' Secrets Manager
+	// permissions. Required.
+	AccountID string
 	// SignIn, when set, signs users in through its Cognito user pool (an
 	// app client named "airflow" whose secret is stored): the FAB auth
 	// manager's OAuth, with the pool's groups mapped to Airflow's roles,
 	// and no first admin user.
 	SignIn *identity.SignIn
-	// TaskRole is the task pods' IRSA role; it must trust
-	// TaskServiceAccounts(namespace) and carry TaskPolicies. Required.
-	TaskRole *identity.IrsaRole
 	// PlatformSecretARN is the secret with the generated Airflow* values. Required.
 	PlatformSecretARN pulumi.StringInput
 	// CABundle is RDS's certificate authorities (PEM): PgBouncer, Airflow's
@@ -144,6 +150,9 @@ type Airflow struct {
 	Release *helmv3.Release
 	// URL is the UI's address.
 	URL pulumi.StringOutput `pulumi:"url"`
+	// Role is the control components' IRSA role (Policies); TaskRole the
+	// task pods' (TaskPolicies).
+	Role, TaskRole *identity.IrsaRole
 }
 
 // NewAirflow installs Airflow into its namespace.
@@ -153,8 +162,8 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	}
 	cfg := args.Config.WithDefaults()
 	problems := cfg.Validate()
-	if args.Database == nil || args.Logins == nil || args.Role == nil || args.TaskRole == nil || args.SecretSync == nil || args.LogBucketName == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" || args.CABundle == "" {
-		problems.Addf("args", "platform, region, database, logins, role, taskRole, secretSync, logBucketName, platformSecretArn and caBundle are required")
+	if args.Database == nil || args.Logins == nil || args.OIDCProviderARN == nil || args.OIDCIssuer == nil || args.AccountID == "" || args.SecretSync == nil || args.LogBucketName == nil || args.LogBucketARN == nil || args.KMSKeyARN == nil || args.PlatformSecretARN == nil || args.Region == "" || args.Platform == "" || args.CABundle == "" {
+		problems.Addf("args", "platform, region, accountId, database, logins, oidcProviderArn, oidcIssuer, secretSync, logBucketName, logBucketArn, kmsKeyArn, platformSecretArn and caBundle are required")
 	}
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -163,8 +172,8 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeToken, name, a, opts...); err != nil {
 		return nil, err
 	}
-	b := &airflowBuild{ctx: ctx, name: name, cfg: cfg, args: args, parent: pulumi.Parent(a)}
-	for _, step := range []func() error{b.namespaceAndPolicies, b.secretStore, b.syncSecrets} {
+	b := &airflowBuild{ctx: ctx, name: name, cfg: cfg, args: args, a: a, parent: pulumi.Parent(a)}
+	for _, step := range []func() error{b.roles, b.namespaceAndPolicies, b.secretStore, b.syncSecrets} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -195,6 +204,7 @@ type airflowBuild struct {
 	name   string
 	cfg    Config
 	args   *AirflowArgs
+	a      *Airflow
 	parent pulumi.ResourceOption
 
 	ns        *corev1.Namespace
@@ -231,7 +241,7 @@ func (b *airflowBuild) secretStore() error {
 		readable = append(readable, pulumi.String(arn))
 	}
 	if b.args.SignIn != nil {
-		readable = append(readable, b.args.SignIn.ClientSecretARNs["airflow"])
+		readable = append(readable, b.args.SignIn.ClientSecretARNs[SignInClientName])
 	}
 	var err error
 	b.store, err = secretsync.NewStore(b.ctx, b.name+"-secrets", &secretsync.StoreArgs{
@@ -300,8 +310,8 @@ func (b *airflowBuild) syncSecrets() error {
 	if b.args.SignIn != nil {
 		es, err := secretsync.NewExternalSecret(b.ctx, b.name+"-sso", &secretsync.ExternalSecretArgs{
 			Namespace: b.namespace, SecretName: SSOSecretName, Store: b.store,
-			Fields: []secretsync.Field{{Key: "client-secret", SecretARN: b.args.SignIn.ClientSecretARNs["airflow"]}},
-		}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.args.SignIn.ClientSecretReady["airflow"]}))
+			Fields: []secretsync.Field{{Key: "client-secret", SecretARN: b.args.SignIn.ClientSecretARNs[SignInClientName]}},
+		}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.args.SignIn.ClientSecretReady[SignInClientName]}))
 		if err != nil {
 			return err
 		}
@@ -326,9 +336,9 @@ func (b *airflowBuild) syncSecrets() error {
 
 // dependencies are what the release waits for.
 func (b *airflowBuild) dependencies(launcher pulumi.Resource) ([]pulumi.Resource, error) {
-	deps := append(append(append([]pulumi.Resource{b.ns, b.args.Database.Instance, launcher}, b.args.Role.Ready...), b.synced...), b.args.WaitFor...)
+	deps := append(append(append([]pulumi.Resource{b.ns, b.args.Database.Instance, launcher}, b.a.Role.Ready...), b.synced...), b.args.WaitFor...)
 	deps = append(deps, b.policies...)
-	deps = append(deps, b.args.TaskRole.Ready...)
+	deps = append(deps, b.a.TaskRole.Ready...)
 	if b.args.LoginJob != nil {
 		deps = append(deps, b.args.LoginJob)
 	}
@@ -374,7 +384,7 @@ func (b *airflowBuild) release(deps []pulumi.Resource) (*helmv3.Release, error) 
 	if err != nil {
 		return nil, err
 	}
-	values := Values(b.cfg, b.args)
+	values := Values(b.cfg, b.args, RoleARNs{Control: b.a.Role.RoleARN, Tasks: b.a.TaskRole.RoleARN})
 	if values.PodTemplate, err = TaskPodTemplate(archive); err != nil {
 		return nil, fmt.Errorf("airflow %s: %w", b.name, err)
 	}

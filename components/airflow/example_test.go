@@ -8,7 +8,6 @@ import (
 
 	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/database"
-	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/components/storage"
@@ -41,22 +40,6 @@ func ExampleNewAirflow() {
 		if err != nil {
 			return err
 		}
-		scope := airflow.PolicyScope{Region: "us-east-1", AccountID: "123456789012", Platform: "analytics", LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN}
-		role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
-			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace), Policies: airflow.Policies(scope),
-		})
-		if err != nil {
-			return err
-		}
-		// The task pods run DAG code: a role of their own.
-		taskRole, err := identity.NewIrsaRole(ctx, "airflow-tasks-role", &identity.IrsaRoleArgs{
-			OIDCProviderARN: oidcARN, OIDCIssuer: issuer,
-			ServiceAccounts: airflow.TaskServiceAccounts(airflow.DefaultNamespace), Policies: airflow.TaskPolicies(scope),
-		})
-		if err != nil {
-			return err
-		}
 		k8s, err := kubernetes.NewProvider(ctx, "analytics", &kubernetes.ProviderArgs{Kubeconfig: pulumi.ToSecret(pulumi.String("{}")).(pulumi.StringOutput)})
 		if err != nil {
 			return err
@@ -71,8 +54,11 @@ func ExampleNewAirflow() {
 		af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
 			Config:   airflow.Config{ChartVersion: "1.21.0", Host: "airflow.example.com"},
 			ChartDir: "../../charts", // where this program's vendored archives are
-			Platform: "analytics", Region: "us-east-1",
-			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketReady: logs.Ready, Role: role, TaskRole: taskRole,
+			Platform: "analytics", Region: "us-east-1", AccountID: "123456789012",
+			Database: db, Logins: logins, LogBucketName: logs.Name, LogBucketARN: logs.ARN, LogBucketReady: logs.Ready,
+			// The component makes its IRSA roles (one for the task pods, which
+			// run DAG code), trusted through the cluster's OIDC provider.
+			OIDCProviderARN: oidcARN, OIDCIssuer: issuer, KMSKeyARN: sec.KeyARN,
 			PlatformSecretARN: sec.AirflowSecretARN, SecretSync: sync, SnapshotBeforeUpgrade: true,
 			// A real program: the bundle file cmd/rds-ca fetched (database.CheckCABundle).
 			CABundle: string(mocks.RDSCABundle("us-east-1")),

@@ -131,3 +131,36 @@ func TaskPolicies(s PolicyScope) []identity.Policy {
 		Statements: s.statements([]string{"s3:GetObject", "s3:PutObject"}, true),
 	}}}
 }
+
+// roles makes the IRSA roles of Airflow's control components and of its
+// task pods, which run DAG code. They carry an alias to the stack's root,
+// where stacks made them before the component did, so that an upgrade
+// keeps them.
+func (b *airflowBuild) roles() error {
+	args := b.args
+	scope := PolicyScope{Region: args.Region, AccountID: args.AccountID, Platform: args.Platform, LogBucketARN: args.LogBucketARN, KMSKeyARN: args.KMSKeyARN}
+	var err error
+	for _, r := range []struct {
+		role     **identity.IrsaRole
+		suffix   string
+		about    string
+		accounts []identity.ServiceAccount
+		policies []identity.Policy
+	}{
+		{&b.a.Role, "-role", "Airflow's control components", ServiceAccounts(b.cfg.Namespace), Policies(scope)},
+		{&b.a.TaskRole, "-tasks-role", "Airflow's task pods", TaskServiceAccounts(b.cfg.Namespace), TaskPolicies(scope)},
+	} {
+		*r.role, err = identity.NewIrsaRole(b.ctx, b.name+r.suffix, &identity.IrsaRoleArgs{
+			OIDCProviderARN: args.OIDCProviderARN,
+			OIDCIssuer:      args.OIDCIssuer,
+			ServiceAccounts: r.accounts,
+			Policies:        r.policies,
+			Description:     r.about + " of platform " + args.Platform,
+			Tags:            args.Tags,
+		}, b.parent, pulumi.Aliases([]pulumi.Alias{{NoParent: pulumi.Bool(true)}}))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

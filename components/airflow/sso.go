@@ -23,6 +23,19 @@ const ssoSecretEnv = "AIRFLOW_SSO_CLIENT_SECRET"
 // the callback path).
 const SSOProvider = "cognito"
 
+// SignInClientName is the name of Airflow's app client in a sign-in
+// (identity.SignIn.Clients).
+const SignInClientName = "airflow"
+
+// SignInClient is the app client Airflow needs in the sign-in
+// (identity.SignInArgs.Apps) when it is served at url (ingress.URL): Cognito
+// sends users back to the FAB auth manager's callback and, after signing
+// out, to the UI; the client's secret is stored, as Airflow exchanges codes
+// itself.
+func SignInClient(url string) identity.SignInApp {
+	return identity.SignInApp{Name: SignInClientName, CallbackURLs: []string{SSOCallbackURL(url)}, LogoutURLs: []string{url + "/"}, StoreSecret: true}
+}
+
 // SSOCallbackURL is where Cognito sends users back to Airflow: the FAB
 // auth manager is served under /auth in Airflow 3.
 func SSOCallbackURL(baseURL string) string {
@@ -104,7 +117,7 @@ func rolesMapping() string {
 // first admin is created.
 func ssoValues(v *ChartValues, s *identity.SignIn) {
 	config := fmt.Sprintf(webserverConfig, rolesMapping(), SSOProvider, ssoSecretEnv, SSOProvider)
-	v.APIServer.APIServerConfig = pulumi.Sprintf(config, s.Clients["airflow"].ID(), s.HostedDomain(), s.Issuer())
+	v.APIServer.APIServerConfig = pulumi.Sprintf(config, s.Clients[SignInClientName].ID(), s.HostedDomain(), s.Issuer())
 	v.APIServer.Env = append(v.APIServer.Env,
 		ComponentEnv{Name: ssoSecretEnv, ValueFrom: &ValueFrom{SecretKeyRef: SecretKeyRef{Name: SSOSecretName, Key: "client-secret"}}},
 	)

@@ -286,15 +286,23 @@ type IngressHost struct {
 	Name string `json:"name"`
 }
 
+// RoleARNs are the IRSA roles the chart's service accounts name: the
+// control components' and the task pods'.
+type RoleARNs struct {
+	// Control is the role of the components in AWSComponents; Tasks the
+	// task pods' (none: they get no role).
+	Control, Tasks pulumi.StringInput
+}
+
 // Values are the chart values: KubernetesExecutor, the metadata database
 // through PgBouncer from a synced Secret, every generated secret from a
 // synced Secret, IRSA on every component that reaches AWS, remote logs in
 // S3, connections and variables from Secrets Manager, statsd, git-sync, and
 // the ingress. No credential is in the values.
-func Values(cfg Config, args *AirflowArgs) ChartValues {
+func Values(cfg Config, args *AirflowArgs, roles RoleARNs) ChartValues {
 	off, zero := false, 0
 	cfg = cfg.WithDefaults()
-	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.Role.RoleARN}
+	annotations := map[string]pulumi.StringInput{identity.RoleARNAnnotation: roles.Control}
 	sa := func(component string) Component {
 		c := Component{ServiceAccount: ServiceAccount{Create: true, Name: AWSComponents[component], Annotations: annotations},
 			Resources: cfg.Size(component).Requirements()}
@@ -304,8 +312,8 @@ func Values(cfg Config, args *AirflowArgs) ChartValues {
 		return c
 	}
 	var taskAnnotations map[string]pulumi.StringInput
-	if args.TaskRole != nil {
-		taskAnnotations = map[string]pulumi.StringInput{identity.RoleARNAnnotation: args.TaskRole.RoleARN}
+	if roles.Tasks != nil {
+		taskAnnotations = map[string]pulumi.StringInput{identity.RoleARNAnnotation: roles.Tasks}
 	}
 	// ha gives a long-running component its replicas and, from 2 replicas,
 	// a PodDisruptionBudget and a spread across zones.

@@ -119,3 +119,53 @@ func ExampleNewPostgres() {
 	fmt.Println(err, counts["aws:rds/instance:Instance"], counts["aws:rds/snapshot:Snapshot"])
 	// Output: <nil> 1 1
 }
+
+// The logins of two apps of one instance, made by their jobs in a namespace
+// of their own: the only one where the master credentials are synced, and
+// whose pods reach nothing but the database and DNS.
+func ExampleNewAdmin() {
+	program := func(ctx *pulumi.Context) error {
+		db, err := examplePostgres(ctx)
+		if err != nil {
+			return err
+		}
+		var apps []database.AdminApp
+		for _, app := range []string{"metrics", "reports"} {
+			l, err := database.NewLogins(ctx, app+"-logins", &database.LoginsArgs{
+				Database: db, App: app, SecretPrefix: "analytics/" + app, KMSKeyARN: exampleKey,
+			})
+			if err != nil {
+				return err
+			}
+			apps = append(apps, database.AdminApp{Logins: l})
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "analytics", &kubernetes.ProviderArgs{Kubeconfig: pulumi.ToSecret(pulumi.String("{}")).(pulumi.StringOutput)})
+		if err != nil {
+			return err
+		}
+		sync, err := secretsync.NewOperator(ctx, "secret-sync", &secretsync.OperatorArgs{
+			Config: secretsync.Config{ChartVersion: "2.9.0"}, Region: "us-east-1",
+			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
+			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"), KMSKeyARN: exampleKey,
+		}, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		admin, err := database.NewAdmin(ctx, "db-admin", &database.AdminArgs{
+			Databases: []*database.Postgres{db}, Apps: apps, SecretSync: sync,
+			// A real program: the bundle file cmd/rds-ca fetched (database.CheckCABundle).
+			CABundle: string(mocks.RDSCABundle("us-east-1")), MajorVersion: "17",
+			DatabaseCIDRs: []string{"10.0.96.0/24", "10.0.97.0/24"},
+		}, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		fmt.Println(len(admin.Jobs))
+		return nil
+	}
+	counts, err := mocks.RunExample(program)
+	fmt.Println(err, counts["kubernetes:batch/v1:Job"], counts["kubernetes:networking.k8s.io/v1:NetworkPolicy"])
+	// Output:
+	// 2
+	// <nil> 2 3
+}

@@ -21,14 +21,11 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/database"
-	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/components/secrets"
@@ -114,23 +111,6 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	oidcARN, issuer := pulumi.String(cfg.Require("oidcProviderArn")), pulumi.String(cfg.Require("oidcIssuer"))
-	// One role for the control components, one for the task pods, which
-	// run DAG code.
-	scope := airflow.PolicyScope{Region: region.Name, AccountID: caller.AccountId, Platform: platform, LogBucketARN: logs.ARN, KMSKeyARN: sec.KeyARN}
-	role, err := identity.NewIrsaRole(ctx, "airflow-role", &identity.IrsaRoleArgs{
-		OIDCProviderARN: oidcARN, OIDCIssuer: issuer, Tags: tags,
-		ServiceAccounts: airflow.ServiceAccounts(airflow.DefaultNamespace), Policies: airflow.Policies(scope),
-	})
-	if err != nil {
-		return err
-	}
-	taskRole, err := identity.NewIrsaRole(ctx, "airflow-tasks-role", &identity.IrsaRoleArgs{
-		OIDCProviderARN: oidcARN, OIDCIssuer: issuer, Tags: tags,
-		ServiceAccounts: airflow.TaskServiceAccounts(airflow.DefaultNamespace), Policies: airflow.TaskPolicies(scope),
-	})
-	if err != nil {
-		return err
-	}
 	k8s, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{Kubeconfig: cfg.RequireSecret("kubeconfig")})
 	if err != nil {
 		return err
@@ -147,27 +127,7 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	// The job that makes the logins runs where no app does: it reads the
-	// master password.
-	adminNS, err := corev1.NewNamespace(ctx, "db-admin", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("db-admin")},
-	}, pulumi.Provider(k8s))
-	if err != nil {
-		return err
-	}
-	// db-admin's store alone may read the master credentials.
-	adminStore, err := secretsync.NewStore(ctx, "db-admin-secrets", &secretsync.StoreArgs{
-		Operator: sync, Namespace: "db-admin", WaitFor: []pulumi.Resource{adminNS},
-		SecretARNs: []pulumi.StringInput{db.MasterSecretARN, logins.SecretARNs[database.Colors[0]], logins.SecretARNs[database.Colors[1]]},
-	}, pulumi.Providers(k8s))
-	if err != nil {
-		return err
-	}
 	bundle, err := caBundle(cfg, region.Name)
-	if err != nil {
-		return err
-	}
-	ca, err := database.NewCAConfigMap(ctx, "db-admin-rds-ca", adminNS.Metadata.Name().Elem(), bundle, pulumi.Providers(k8s))
 	if err != nil {
 		return err
 	}
@@ -182,28 +142,30 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	pods.Database = cidrs.Database
-	adminPolicies, err := netpol.New(ctx, "db-admin", adminNS.Metadata.Name().Elem(), database.LoginJobPolicies(pods.Database), pulumi.Providers(k8s))
-	if err != nil {
-		return err
-	}
-	job, err := database.NewLoginJob(ctx, "airflow-logins", &database.LoginJobArgs{
-		Logins: logins, Namespace: adminNS.Metadata.Name().Elem(), Store: adminStore, CA: ca, MajorVersion: "17", WaitFor: adminPolicies,
+	// The job that makes the logins runs where no app does: it reads the
+	// master password.
+	admin, err := database.NewAdmin(ctx, "db-admin", &database.AdminArgs{
+		Databases: []*database.Postgres{db}, Apps: []database.AdminApp{{Logins: logins}}, SecretSync: sync,
+		CABundle: bundle, MajorVersion: "17", DatabaseCIDRs: pods.Database,
 	}, pulumi.Providers(k8s))
 	if err != nil {
 		return err
 	}
 	af, err := airflow.NewAirflow(ctx, "airflow", &airflow.AirflowArgs{
 		Logins:                logins,
-		LoginJob:              job.Job,
+		LoginJob:              admin.Jobs["airflow"],
 		ChartDir:              chartDir,
 		Config:                airflow.Config{ChartVersion: "1.21.0", Host: cfg.Require("host")},
 		Platform:              platform,
 		Region:                region.Name,
 		Database:              db,
 		LogBucketName:         logs.Name,
+		LogBucketARN:          logs.ARN,
 		LogBucketReady:        logs.Ready,
-		Role:                  role,
-		TaskRole:              taskRole,
+		KMSKeyARN:             sec.KeyARN,
+		OIDCProviderARN:       oidcARN,
+		OIDCIssuer:            issuer,
+		AccountID:             caller.AccountId,
 		PlatformSecretARN:     sec.AirflowSecretARN,
 		CABundle:              bundle,
 		SecretSync:            sync,

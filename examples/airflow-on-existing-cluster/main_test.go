@@ -35,6 +35,14 @@ func TestProgramRunsUnderMocks(t *testing.T) {
 		SecretKeys: []string{ns + "kubeconfig"},
 	})
 	require.NoError(t, err)
+	// What the example deployed before its database admin and IRSA roles
+	// moved into components (cmd/plan -identities of that version): an
+	// upgrade keeps every resource.
+	deployed, err := plan.ReadJSON(filepath.Join("testdata", "deployed.json"))
+	require.NoError(t, err)
+	d := plan.Compare(deployed, p)
+	assert.Empty(t, d.Removed, "an upgrade of the example would delete these")
+	assert.Empty(t, d.Replaced, "an upgrade of the example would replace these")
 	n := p.Count()
 	assert.Zero(t, n["eks:index:Cluster"], "the cluster is not ours")
 	assert.Zero(t, n["aws:ec2/vpc:Vpc"])
