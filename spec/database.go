@@ -58,10 +58,6 @@ type Database struct {
 	// <region>`, which checks its subjects and expiry, commit it, and
 	// refresh it the same way on purpose (rds-ca-bundles/README.md).
 	CABundleFile string `json:"caBundleFile,omitempty"`
-	// CABundle is the bundle itself (PEM), read from CABundleFile or
-	// downloaded by the program before it registers anything; it is not
-	// config.
-	CABundle string `json:"-"`
 	// SharedInstance puts both apps' databases in one RDS instance instead
 	// of one instance each: half the instances, alarms and master secrets.
 	// Each app keeps its own database (made by the login job), owner role,

@@ -8,6 +8,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/cluster"
 	"github.com/dataplatform/dataplatform/components/dagstorage"
 	"github.com/dataplatform/dataplatform/components/ingress"
+	"github.com/dataplatform/dataplatform/components/karpenter"
 	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/observability"
 	"github.com/dataplatform/dataplatform/components/secretsync"
@@ -132,13 +133,13 @@ func (p *Platform) deployDagStorage(ctx *pulumi.Context, w *appWiring) error {
 func (p *Platform) deployAirbyte(ctx *pulumi.Context, w *appWiring) error {
 	cfg := p.Config
 	var err error
-	jobSelector, jobTolerations := cfg.Karpenter.Placement(cfg.Apps.Airbyte.JobNodePool)
+	jobSelector, jobTolerations := karpenter.Placement(cfg.Karpenter, cfg.Apps.Airbyte.JobNodePool)
 	p.Airbyte, err = airbyte.NewAirbyte(ctx, p.name("airbyte"), &airbyte.AirbyteArgs{
 		Config:                 cfg.Apps.Airbyte,
 		Region:                 cfg.Region,
 		Database:               p.AirbyteDB,
 		Logins:                 p.AirbyteLogins,
-		CABundle:               cfg.Database.CABundle,
+		CABundle:               p.Env.CABundle,
 		LoginJob:               w.loginJobs["airbyte"],
 		BucketName:             p.AirbyteBucket.Name,
 		BucketARN:              p.AirbyteBucket.ARN,
@@ -173,7 +174,7 @@ func (p *Platform) deployAirbyte(ctx *pulumi.Context, w *appWiring) error {
 func (p *Platform) deployAirflow(ctx *pulumi.Context, w *appWiring) error {
 	cfg := p.Config
 	var err error
-	taskSelector, taskTolerations := cfg.Karpenter.Placement(cfg.Apps.Airflow.TaskNodePool)
+	taskSelector, taskTolerations := karpenter.Placement(cfg.Karpenter, cfg.Apps.Airflow.TaskNodePool)
 	var dagClass string
 	var dagReady []pulumi.Resource
 	if p.DagStorage != nil {
@@ -190,7 +191,7 @@ func (p *Platform) deployAirflow(ctx *pulumi.Context, w *appWiring) error {
 		Region:                 cfg.Region,
 		Database:               p.AirflowDB,
 		Logins:                 p.AirflowLogins,
-		CABundle:               cfg.Database.CABundle,
+		CABundle:               p.Env.CABundle,
 		LoginJob:               w.loginJobs["airflow"],
 		LogBucketName:          p.AirflowLogBucket.Name,
 		LogBucketReady:         p.AirflowLogBucket.Ready,
@@ -199,7 +200,7 @@ func (p *Platform) deployAirflow(ctx *pulumi.Context, w *appWiring) error {
 		OIDCProviderARN:        p.Cluster.OIDCProviderARN,
 		OIDCIssuer:             p.Cluster.OIDCIssuer,
 		AccountID:              w.account,
-		TaskRetries:            spotRetries(cfg.Karpenter.Spot(cfg.Apps.Airflow.TaskNodePool)),
+		TaskRetries:            spotRetries(karpenter.Spot(cfg.Karpenter, cfg.Apps.Airflow.TaskNodePool)),
 		SignIn:                 p.SignIn,
 		PlatformSecretARN:      p.Secrets.AirflowSecretARN,
 		SecretSync:             p.SecretSync,

@@ -44,6 +44,8 @@ func (p *Platform) deployCompute(ctx *pulumi.Context, tags map[string]string) er
 		Namespace:         cfg.Karpenter.Namespace,
 		OIDCProviderARN:   p.Cluster.OIDCProviderARN,
 		OIDCIssuer:        p.Cluster.OIDCIssuer,
+		Region:            p.Env.Region,
+		AccountID:         p.Env.AccountID,
 		ClusterDependency: p.Cluster.ControlPlane,
 		Tags:              tags,
 	})

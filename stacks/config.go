@@ -11,8 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
-	"github.com/dataplatform/dataplatform/components/network"
-	"github.com/dataplatform/dataplatform/internal/validate"
 	"github.com/dataplatform/dataplatform/spec"
 )
 
@@ -20,8 +18,8 @@ import (
 type Config = spec.Stack
 
 // Load reads the stack's config, applies defaults and validates it (see
-// spec.Parse), then resolves the availability zones. It registers no
-// resource; it calls the AWS API (to list zones) only once the config is valid.
+// spec.Parse). It registers no resource and calls no AWS API: what the
+// account answers is ResolveEnvironment's.
 func Load(ctx *pulumi.Context) (*Config, error) {
 	// The engine passes a Go program its whole config in PULUMI_CONFIG:
 	// misspelt keys of our namespace are caught there.
@@ -37,26 +35,5 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			}
 		}
 	}
-	cfg, err := spec.Parse(ctx.Project(), ctx.Stack(), func(key string) string { return config.Get(ctx, key) })
-	if err != nil {
-		return nil, err
-	}
-	var zones []string
-	if e := cfg.Network.Existing; e != nil {
-		zones, err = network.CheckExisting(ctx, *e, cfg.Name)
-	} else {
-		zones, err = network.ResolveZones(ctx, cfg.Network)
-	}
-	if err != nil {
-		if verr, ok := err.(*validate.Error); ok {
-			var q validate.Problems
-			for _, pr := range verr.Problems {
-				q.Addf(validate.Join(spec.Namespace+":network", pr.Field), "%s", pr.Message)
-			}
-			return nil, q.Err()
-		}
-		return nil, err
-	}
-	cfg.Network.AvailabilityZones = zones
-	return cfg, nil
+	return spec.Parse(ctx.Project(), ctx.Stack(), func(key string) string { return config.Get(ctx, key) })
 }

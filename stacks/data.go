@@ -41,7 +41,7 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 			{Logins: p.AirbyteLogins, JobName: p.name("airbyte-logins"), Databases: airbyte.TemporalDatabases, CreateDatabases: true},
 			{Logins: p.AirflowLogins, JobName: p.name("airflow-logins")},
 		},
-		CABundle:      p.Config.Database.CABundle,
+		CABundle:      p.Env.CABundle,
 		MajorVersion:  p.Config.Database.MajorVersion(),
 		DatabaseCIDRs: p.Net.CIDRs.Database,
 		Tolerations:   tolerations,
@@ -62,7 +62,7 @@ func (p *Platform) deployLoginJobs(ctx *pulumi.Context, tolerations []map[string
 func (p *Platform) deploySecretsAndStorage(ctx *pulumi.Context, account string, tags map[string]string) error {
 	cfg := p.Config
 	var err error
-	p.Secrets, err = secrets.NewSecrets(ctx, p.name("secrets"), &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, NoAdminPassword: cfg.SSO.Enabled, Tags: tags})
+	p.Secrets, err = secrets.NewSecrets(ctx, p.name("secrets"), &secrets.SecretsArgs{Config: cfg.Secrets, Prefix: cfg.Name, NoAdminPassword: cfg.SSO.Enabled, AccountID: account, Tags: tags})
 	if err != nil {
 		return err
 	}

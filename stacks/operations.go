@@ -7,6 +7,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/airflow"
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/components/images"
+	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/observability"
 )
 
@@ -25,7 +26,7 @@ func (p *Platform) deploySignIn(ctx *pulumi.Context, account string, tags map[st
 		sso.DomainPrefix = cfg.Name + "-" + account
 	}
 	in := cfg.Apps.Ingress
-	airflowURL, airbyteURL := in.URL(cfg.Apps.Airflow.Host), in.URL(cfg.Apps.Airbyte.Host)
+	airflowURL, airbyteURL := ingress.URL(in, cfg.Apps.Airflow.Host), ingress.URL(in, cfg.Apps.Airbyte.Host)
 	var err error
 	p.SignIn, err = identity.NewSignIn(ctx, p.name("sso"), cfg.Region, &identity.SignInArgs{
 		Config:   sso,

@@ -2,10 +2,8 @@ package stacks
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -31,6 +29,8 @@ import (
 type Platform struct {
 	// Config is the stack's validated configuration.
 	Config *Config
+	// Env is where it is deployed: account, region, zones, CA bundle.
+	Env *Environment
 	// Network is the VPC the platform created; nil with an existing network.
 	Network *network.Vpc
 	// Net is the network every layer uses: created or existing.
@@ -111,29 +111,26 @@ func RunWith(tools ToolFinder) pulumi.RunFunc {
 		if err := addAll(err); err != nil {
 			return err
 		}
+		var env *Environment
 		if cfg != nil {
-			caller, err := aws.GetCallerIdentity(ctx, nil)
-			if err != nil {
-				return fmt.Errorf("looking up the AWS account: %w", err)
-			}
-			if err := addAll(CheckAccount(cfg, Caller{Account: caller.AccountId, ARN: caller.Arn}, ctx.DryRun())); err != nil {
-				return err
-			}
-			warning, err := LoadCABundle(cfg, ctx.RootDirectory(), caller.AccountId, time.Now())
+			env, err = ResolveEnvironment(ctx, cfg, ctx.RootDirectory(), time.Now())
 			if err := addAll(err); err != nil {
 				return err
 			}
-			if warning != "" {
-				if w, ok := tools.(Warner); ok {
-					w.Warn(warning)
-				}
-				_ = ctx.Log.Warn(warning, nil)
+			if err := addAll(CheckAccount(cfg, env.Caller, ctx.DryRun())); err != nil {
+				return err
 			}
 		}
 		if err := problems.Err(); err != nil {
 			return err
 		}
-		p, err := Deploy(ctx, cfg)
+		for _, warning := range env.Warnings {
+			if w, ok := tools.(Warner); ok {
+				w.Warn(warning)
+			}
+			_ = ctx.Log.Warn(warning, nil)
+		}
+		p, err := Deploy(ctx, cfg, env)
 		if err != nil {
 			return err
 		}
@@ -142,39 +139,39 @@ func RunWith(tools ToolFinder) pulumi.RunFunc {
 	}
 }
 
-// Deploy creates the platform described by a loaded Config.
-func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
-	return DeployInstance(ctx, cfg, "")
+// Deploy creates the platform described by a loaded Config in the
+// environment ResolveEnvironment found.
+func Deploy(ctx *pulumi.Context, cfg *Config, env *Environment) (*Platform, error) {
+	return DeployInstance(ctx, cfg, env, "")
 }
 
 // DeployInstance creates one platform whose logical resource names start
 // with prefix, so that one program can hold several platforms (give each its
 // own cfg.Name too, as physical names derive from it). Deploy uses no prefix.
-func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform, error) {
-	p := &Platform{Config: cfg, prefix: prefix}
+func DeployInstance(ctx *pulumi.Context, cfg *Config, env *Environment, prefix string) (*Platform, error) {
+	p := &Platform{Config: cfg, Env: env, prefix: prefix}
 	tags := cfg.BaseTags()
 	var err error
 	if e := cfg.Network.Existing; e != nil {
-		p.Net = network.ExistingTopology(*e, cfg.Network.AvailabilityZones)
+		p.Net = network.ExistingTopology(*e, env.Zones)
 		if p.Net.CIDRs, err = network.ExistingCIDRs(ctx, *e); err != nil {
 			return nil, err
 		}
 	} else {
 		p.Network, err = network.NewVpc(ctx, p.name("network"), &network.VpcArgs{
-			Config:      cfg.Network,
-			ClusterName: cfg.Name,
-			Tags:        tags,
+			Config:            cfg.Network,
+			ClusterName:       cfg.Name,
+			Region:            env.Region,
+			AccountID:         env.AccountID,
+			AvailabilityZones: env.Zones,
+			Tags:              tags,
 		})
 		if err != nil {
 			return nil, err
 		}
 		p.Net = p.Network.Topology()
 	}
-	caller, err := aws.GetCallerIdentity(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the AWS account: %w", err)
-	}
-	if err := p.deploySecretsAndStorage(ctx, caller.AccountId, tags); err != nil {
+	if err := p.deploySecretsAndStorage(ctx, env.AccountID, tags); err != nil {
 		return nil, err
 	}
 	if err := p.deployCompute(ctx, tags); err != nil {
@@ -183,10 +180,10 @@ func DeployInstance(ctx *pulumi.Context, cfg *Config, prefix string) (*Platform,
 	if err := p.deployData(ctx, tags); err != nil {
 		return nil, err
 	}
-	if err := p.deployApps(ctx, caller.AccountId, tags); err != nil {
+	if err := p.deployApps(ctx, env.AccountID, tags); err != nil {
 		return nil, err
 	}
-	if err := p.deployOperations(ctx, caller.AccountId, tags); err != nil {
+	if err := p.deployOperations(ctx, env.AccountID, tags); err != nil {
 		return nil, err
 	}
 	if err := p.deployPreviewRole(ctx, tags); err != nil {

@@ -21,7 +21,7 @@ type Warner interface {
 	Warn(message string)
 }
 
-// LoadCABundle fills cfg.Database.CABundle from the file
+// LoadCABundle reads the CA bundle from the file
 // cfg.Database.CABundleFile names (default rdsca.DefaultFile, relative to
 // dir, the project directory), and checks that it holds the region's RDS
 // root CA, not expired (rdsca.Check). The bundle is a committed file, not a
@@ -31,10 +31,10 @@ type Warner interface {
 // AWS's bundle of the committed stacks is refused. It returns a warning
 // when the root in use expires within rdsca.WarnWithin. The error names the
 // config field and the command that fetches the bundle.
-func LoadCABundle(cfg *Config, dir, account string, now time.Time) (warning string, err error) {
+func LoadCABundle(cfg *Config, dir, account string, now time.Time) (bundle, warning string, err error) {
 	field := spec.Namespace + ":database.caBundleFile"
 	if cfg == nil {
-		return "", nil
+		return "", "", nil
 	}
 	file := cfg.Database.CABundleFile
 	if file == "" {
@@ -46,23 +46,22 @@ func LoadCABundle(cfg *Config, dir, account string, now time.Time) (warning stri
 		path = filepath.Join(dir, path)
 	}
 	var p validate.Problems
-	bundle, err := os.ReadFile(path)
+	pem, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		p.Addf(field, "%s does not exist; every database client verifies the server against the region's RDS certificate authorities in it: fetch them once with %s", file, fetch)
-		return "", p.Err()
+		return "", "", p.Err()
 	case err != nil:
 		p.Addf(field, "%v", err)
-		return "", p.Err()
+		return "", "", p.Err()
 	}
-	if err := rdsca.Check(bundle, cfg.Region, file, now); err != nil {
+	if err := rdsca.Check(pem, cfg.Region, file, now); err != nil {
 		p.Addf(field, "%v; fetch the region's bundle with %s", err, fetch)
-		return "", p.Err()
+		return "", "", p.Err()
 	}
-	if account != ExampleAccount && rdsca.IsExample(bundle) {
+	if account != ExampleAccount && rdsca.IsExample(pem) {
 		p.Addf(field, "%s is the committed example's bundle, from the offline plan's fake trust store, which no real instance is signed by: fetch this region's with %s", file, fetch)
-		return "", p.Err()
+		return "", "", p.Err()
 	}
-	cfg.Database.CABundle = string(bundle)
-	return rdsca.Expiry(bundle, cfg.Region, file, now), nil
+	return string(pem), rdsca.Expiry(pem, cfg.Region, file, now), nil
 }

@@ -39,11 +39,12 @@ func BenchmarkPlatforms(b *testing.B) {
 					if err != nil {
 						return err
 					}
-					if _, err := stacks.LoadCABundle(cfg, projectDir, stacks.ExampleAccount, time.Now()); err != nil {
+					env, err := stacks.ResolveEnvironment(ctx, cfg, projectDir, time.Now())
+					if err != nil {
 						return err
 					}
 					cfg.Name = fmt.Sprintf("bench%d", k)
-					if _, err := stacks.DeployInstance(ctx, cfg, fmt.Sprintf("p%d-", k)); err != nil {
+					if _, err := stacks.DeployInstance(ctx, cfg, env, fmt.Sprintf("p%d-", k)); err != nil {
 						return err
 					}
 				}

@@ -488,10 +488,11 @@ func TestAutoNamesTooLongForAWSAreRefused(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if _, err := stacks.LoadCABundle(cfg, projectDir, stacks.ExampleAccount, time.Now()); err != nil {
+		env, err := stacks.ResolveEnvironment(ctx, cfg, projectDir, time.Now())
+		if err != nil {
 			return err
 		}
-		_, err = stacks.DeployInstance(ctx, cfg, strings.Repeat("x", 40)+"-")
+		_, err = stacks.DeployInstance(ctx, cfg, env, strings.Repeat("x", 40)+"-")
 		return err
 	}
 	_, err := plan.Run(opts)

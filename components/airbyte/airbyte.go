@@ -104,7 +104,7 @@ type AirbyteArgs struct {
 	// Tags are put on the AWS resources the component creates (snapshots).
 	Tags map[string]string
 	// JobNodeSelector and JobTolerations place sync job pods (such as on a
-	// spot NodePool); see spec.Karpenter.Placement.
+	// spot NodePool); see karpenter.Placement.
 	JobNodeSelector map[string]string
 	JobTolerations  []map[string]string
 }
@@ -170,7 +170,7 @@ func NewAirbyte(ctx *pulumi.Context, name string, args *AirbyteArgs, opts ...pul
 		return nil, err
 	}
 	a.Release = release
-	a.URL = pulumi.String(args.Ingress.URL(cfg.Host)).ToStringOutput()
+	a.URL = pulumi.String(ingress.URL(args.Ingress, cfg.Host)).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL}); err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ func (b *airbyteBuild) release(deps []pulumi.Resource) (*helmv3.Release, error) 
 // signing in.
 func ingressAnnotations(args *AirbyteArgs) map[string]pulumi.StringInput {
 	out := map[string]pulumi.StringInput{}
-	for k, v := range args.Ingress.WithDefaults().Annotations("/api/v1/health") {
+	for k, v := range ingress.Annotations(args.Ingress.WithDefaults(), "/api/v1/health") {
 		out[k] = pulumi.String(v)
 	}
 	s := args.SignIn

@@ -347,7 +347,7 @@ type IngressPath struct {
 func Values(cfg Config, args *AirbyteArgs) ChartValues {
 	cfg = cfg.WithDefaults()
 	bucket := args.BucketName
-	url := args.Ingress.URL(cfg.Host)
+	url := ingress.URL(args.Ingress, cfg.Host)
 	// Every pod that holds the database credentials rolls (one at a time,
 	// the new before the old goes) when the active login changes; the old
 	// login stays valid until the next rotation.

@@ -135,7 +135,7 @@ type AirflowArgs struct {
 	// whose node is reclaimed is retried. 0 keeps Airflow's default (0).
 	TaskRetries int
 	// TaskNodeSelector and TaskTolerations place task pods (such as on a
-	// spot NodePool); see spec.Karpenter.Placement.
+	// spot NodePool); see karpenter.Placement.
 	TaskNodeSelector map[string]string
 	TaskTolerations  []map[string]string
 	// Tags are put on the AWS resources the component creates (snapshots).
@@ -191,7 +191,7 @@ func NewAirflow(ctx *pulumi.Context, name string, args *AirflowArgs, opts ...pul
 		return nil, err
 	}
 	a.Release = release
-	a.URL = pulumi.String(args.Ingress.URL(cfg.Host)).ToStringOutput()
+	a.URL = pulumi.String(ingress.URL(args.Ingress, cfg.Host)).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL}); err != nil {
 		return nil, err
 	}

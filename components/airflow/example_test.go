@@ -20,7 +20,7 @@ func ExampleNewAirflow() {
 	program := func(ctx *pulumi.Context) error {
 		oidcARN := pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE")
 		issuer := pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE")
-		sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: "analytics"})
+		sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: "analytics", AccountID: "123456789012"})
 		if err != nil {
 			return err
 		}

@@ -417,7 +417,7 @@ func Values(cfg Config, args *AirflowArgs, roles RoleARNs) ChartValues {
 		Ingress: Ingress{APIServer: APIServerIngress{
 			Enabled:          true,
 			IngressClassName: ingress.ClassName,
-			Annotations:      args.Ingress.WithDefaults().Annotations("/api/v2/monitor/health"),
+			Annotations:      ingress.Annotations(args.Ingress.WithDefaults(), "/api/v2/monitor/health"),
 			Path:             "/",
 			PathType:         "Prefix",
 			Hosts:            []IngressHost{{Name: cfg.Host}},

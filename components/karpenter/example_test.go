@@ -17,6 +17,8 @@ func ExampleNewInfrastructure() {
 			ClusterName:     "analytics",
 			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
+			Region:          "us-east-1",
+			AccountID:       "123456789012",
 		})
 		if err != nil {
 			return err
@@ -37,6 +39,8 @@ func ExampleNewController() {
 			ClusterName:     "analytics",
 			OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
 			OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
+			Region:          "us-east-1",
+			AccountID:       "123456789012",
 		})
 		if err != nil {
 			return err

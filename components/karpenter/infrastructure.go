@@ -6,9 +6,6 @@
 package karpenter
 
 import (
-	"fmt"
-
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
@@ -51,6 +48,9 @@ type InfrastructureArgs struct {
 	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA provider. Required.
 	OIDCProviderARN pulumi.StringInput
 	OIDCIssuer      pulumi.StringInput
+	// Region and AccountID are the cluster's: they scope the controller's
+	// permissions. Required.
+	Region, AccountID string
 	// ClusterDependency is the cluster resource the access entry waits for.
 	ClusterDependency pulumi.Resource
 	// Tags are added to every taggable resource.
@@ -87,6 +87,9 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 	if args.ClusterName == "" {
 		p.Addf("clusterName", "required")
 	}
+	if args.Region == "" || args.AccountID == "" {
+		p.Addf("region", "required, with accountId: they scope the controller's permissions")
+	}
 	if args.OIDCProviderARN == nil || args.OIDCIssuer == nil {
 		p.Addf("oidcProviderArn", "required, with oidcIssuer: the cluster's IRSA provider")
 	}
@@ -96,14 +99,6 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 	ns := args.Namespace
 	if ns == "" {
 		ns = "kube-system"
-	}
-	region, err := aws.GetRegion(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the region: %w", err)
-	}
-	caller, err := aws.GetCallerIdentity(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the account: %w", err)
 	}
 
 	k := &Infrastructure{}
@@ -138,8 +133,8 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 
 	policies := ControllerPolicies(ControllerScope{
 		Partition:   "aws",
-		Region:      region.Name,
-		AccountID:   caller.AccountId,
+		Region:      args.Region,
+		AccountID:   args.AccountID,
 		ClusterName: args.ClusterName,
 		NodeRoleARN: nodeRole.Arn,
 		QueueARN:    queue.Arn,

@@ -21,6 +21,8 @@ func ExampleNewVpc() {
 				InterfaceEndpoints: []network.Endpoint{},
 			},
 			ClusterName: "analytics",
+			Region:      "us-east-1",
+			AccountID:   "123456789012",
 			Tags:        map[string]string{"Team": "data"},
 		})
 		if err != nil {

@@ -40,6 +40,12 @@ type VpcArgs struct {
 	// ClusterName is the EKS cluster that will use this VPC; it is the value
 	// of the Karpenter discovery tag on the private subnets. Required.
 	ClusterName string
+	// Region and AccountID are where the VPC is made: the interface
+	// endpoints' service names and the flow logs' trust. Required.
+	Region, AccountID string
+	// AvailabilityZones are the zones to use, resolved once for the whole
+	// program (ResolveZones). Empty: NewVpc resolves them itself.
+	AvailabilityZones []string
 	// Tags are added to every taggable resource.
 	Tags map[string]string
 }
@@ -145,29 +151,30 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	if args.ClusterName == "" {
 		problems.Addf("clusterName", "required: the EKS cluster name the subnets are tagged for")
 	}
+	if args.Region == "" || args.AccountID == "" {
+		problems.Addf("region", "required, with accountId: the region and account the VPC is in")
+	}
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	zones, err := ResolveZones(ctx, cfg)
-	if err != nil {
-		return nil, err
+	zones := args.AvailabilityZones
+	if len(zones) == 0 {
+		var err error
+		if zones, err = ResolveZones(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
 	cfg.AvailabilityZones = zones
 	layout, err := cfg.Layout()
 	if err != nil {
 		return nil, err
 	}
-	region, err := aws.GetRegion(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the region: %w", err)
-	}
-
 	v := &Vpc{AvailabilityZones: zones}
 	if err := ctx.RegisterComponentResource(TypeToken, name, v, opts...); err != nil {
 		return nil, err
 	}
 	b := &vpcBuild{ctx: ctx, name: name, cluster: args.ClusterName, cfg: cfg, layout: layout, zones: zones,
-		region: region.Name, t: args.Tags, v: v, parent: pulumi.Parent(v)}
+		region: args.Region, t: args.Tags, v: v, parent: pulumi.Parent(v)}
 	for _, step := range []func() error{b.core, b.subnets, b.publicRouting} {
 		if err := step(); err != nil {
 			return nil, err
@@ -184,7 +191,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	if *cfg.FlowLogs.Enabled {
-		if err := newFlowLogs(ctx, name, args.ClusterName, b.vp, cfg.FlowLogs, args.Tags, b.parent); err != nil {
+		if err := newFlowLogs(ctx, name, args.ClusterName, args.AccountID, b.vp, cfg.FlowLogs, args.Tags, b.parent); err != nil {
 			return nil, err
 		}
 	}
@@ -222,7 +229,7 @@ func ids(subnets []*ec2.Subnet) pulumi.StringArrayOutput {
 // newFlowLogs sends the VPC's flow logs to a CloudWatch log group, through a
 // role that only the flow logs service of this account can assume and that
 // may only write to that group.
-func newFlowLogs(ctx *pulumi.Context, name, display string, vp *ec2.Vpc, cfg FlowLogs, t map[string]string, opts ...pulumi.ResourceOption) error {
+func newFlowLogs(ctx *pulumi.Context, name, display, account string, vp *ec2.Vpc, cfg FlowLogs, t map[string]string, opts ...pulumi.ResourceOption) error {
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		NamePrefix:      pulumi.String("/aws/vpc/flow-logs/" + name + "-"),
 		RetentionInDays: pulumi.Int(cfg.RetentionDays),
@@ -231,10 +238,9 @@ func newFlowLogs(ctx *pulumi.Context, name, display string, vp *ec2.Vpc, cfg Flo
 	if err != nil {
 		return err
 	}
-	caller := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{})
 	trust := iampolicy.AssumeRoleForService("vpc-flow-logs.amazonaws.com")
 	trust.Statements[0].Conditions = []iampolicy.Condition{{
-		Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(caller.AccountId()),
+		Test: "StringEquals", Variable: pulumi.String("aws:SourceAccount"), Values: iampolicy.Inputs(pulumi.String(account)),
 	}}
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
 		Description:      pulumi.String("Lets VPC flow logs write to their log group"),

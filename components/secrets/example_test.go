@@ -12,7 +12,7 @@ import (
 // The platform key and Airflow's generated secrets, under "analytics/".
 func ExampleNewSecrets() {
 	program := func(ctx *pulumi.Context) error {
-		s, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: "analytics"})
+		s, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: "analytics", AccountID: "123456789012"})
 		if err != nil {
 			return err
 		}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
@@ -43,7 +42,11 @@ type SecretsArgs struct {
 	// single sign-on, users sign in through the identity provider and no
 	// shared admin password exists.
 	NoAdminPassword bool
-	Tags            map[string]string
+	// AccountID is the account the key is in: its key policy gives the
+	// account's administrators the key. Required.
+	AccountID string
+	// Tags are added to the key and every secret.
+	Tags map[string]string
 }
 
 // Secrets holds the platform key and the generated secrets.
@@ -78,6 +81,9 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	if !prefixPattern.MatchString(args.Prefix) {
 		problems.Addf("prefix", "want lowercase letters, digits and hyphens, got %q", args.Prefix)
 	}
+	if args.AccountID == "" {
+		problems.Addf("accountId", "required: the account whose administrators the key policy names")
+	}
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
@@ -88,11 +94,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	parent := pulumi.Parent(s)
 	t := args.Tags
 
-	caller, err := aws.GetCallerIdentity(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	account := pulumi.String(caller.AccountId)
+	account := pulumi.String(args.AccountID)
 	keyPolicy := platformKeyPolicy(account)
 	key, err := kms.NewKey(ctx, name+"-platform", &kms.KeyArgs{
 		Policy:               keyPolicy.JSON(),

@@ -76,7 +76,7 @@ func program(ctx *pulumi.Context) error {
 	}
 	tags := map[string]string{"Project": ctx.Project(), "Environment": ctx.Stack(), "ManagedBy": "pulumi"}
 
-	sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: platform, Tags: tags})
+	sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: platform, AccountID: caller.AccountId, Tags: tags})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -25,6 +26,15 @@ func program(ctx *pulumi.Context) error {
 		name = "analytics"
 	}
 	tags := map[string]string{"Project": ctx.Project(), "Environment": ctx.Stack(), "ManagedBy": "pulumi"}
+	// Looked up once and passed to the components that need them.
+	region, err := aws.GetRegion(ctx, nil)
+	if err != nil {
+		return err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return err
+	}
 
 	vpc, err := network.NewVpc(ctx, "network", &network.VpcArgs{
 		Config: network.Config{
@@ -34,6 +44,8 @@ func program(ctx *pulumi.Context) error {
 			InterfaceEndpoints: []network.Endpoint{},
 		},
 		ClusterName: name,
+		Region:      region.Name,
+		AccountID:   caller.AccountId,
 		Tags:        tags,
 	})
 	if err != nil {
