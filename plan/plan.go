@@ -24,7 +24,7 @@ import (
 
 	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/internal/validate"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 	"github.com/dataplatform/dataplatform/stacks"
 )
 
@@ -170,7 +170,7 @@ func Run(opts Options) (*Plan, error) {
 		for k := range opts.Config {
 			keys = append(keys, k)
 		}
-		if err := spec.CheckKeys(keys); err != nil {
+		if err := stackconfig.CheckKeys(keys); err != nil {
 			return &Plan{Stack: opts.Stack, Outputs: map[string]any{}}, err
 		}
 		tools := opts.Tools
@@ -283,7 +283,7 @@ func fakeAccount(opts Options) (*mocks.Mocks, map[string]ImageArch, string) {
 	if opts.Program == nil {
 		// The accounts the stack's config names on purpose, and the
 		// architectures of the images it names.
-		if cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] }); err == nil {
+		if cfg, err := stackconfig.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] }); err == nil {
 			for _, a := range cfg.Policy.ExternalAccounts {
 				m.ExternalAccounts[a.Account] = true
 			}

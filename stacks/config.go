@@ -11,14 +11,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
-// Config is the whole, typed configuration of one stack; see spec.Stack.
-type Config = spec.Stack
+// Config is the whole, typed configuration of one stack; see stackconfig.Stack.
+type Config = stackconfig.Stack
 
 // Load reads the stack's config, applies defaults and validates it (see
-// spec.Parse). It registers no resource and calls no AWS API: what the
+// stackconfig.Parse). It registers no resource and calls no AWS API: what the
 // account answers is ResolveEnvironment's.
 func Load(ctx *pulumi.Context) (*Config, error) {
 	// The engine passes a Go program its whole config in PULUMI_CONFIG:
@@ -30,10 +30,10 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			for k := range all {
 				keys = append(keys, k)
 			}
-			if err := spec.CheckKeys(keys); err != nil {
+			if err := stackconfig.CheckKeys(keys); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return spec.Parse(ctx.Project(), ctx.Stack(), func(key string) string { return config.Get(ctx, key) })
+	return stackconfig.Parse(ctx.Project(), ctx.Stack(), func(key string) string { return config.Get(ctx, key) })
 }

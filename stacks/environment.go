@@ -9,7 +9,7 @@ import (
 
 	"github.com/dataplatform/dataplatform/components/network"
 	"github.com/dataplatform/dataplatform/internal/validate"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // Environment is what the program learns of where it deploys: looked up
@@ -86,7 +86,7 @@ func zones(ctx *pulumi.Context, cfg *Config) ([]string, error) {
 	if verr, ok := err.(*validate.Error); ok {
 		var q validate.Problems
 		for _, pr := range verr.Problems {
-			q.Addf(validate.Join(spec.Namespace+":network", pr.Field), "%s", pr.Message)
+			q.Addf(validate.Join(stackconfig.Namespace+":network", pr.Field), "%s", pr.Message)
 		}
 		return nil, q.Err()
 	}

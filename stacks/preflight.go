@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/dataplatform/dataplatform/internal/validate"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // Tool is a command-line tool `pulumi up` needs on the deploying machine.
@@ -176,7 +176,7 @@ func CheckAccount(cfg *Config, caller Caller, preview bool) error {
 			p.Addf(f.field, "%q is in region %s, but the stack deploys to %s", f.value, m[3], cfg.Region)
 		case m[4] != caller.Account && !external[m[4]]:
 			p.Addf(f.field, "%q is in account %s, but the deploy runs in %s; use this account's, or list %s in %s:policy.externalAccounts with the reason",
-				f.value, m[4], caller.Account, m[4], spec.Namespace)
+				f.value, m[4], caller.Account, m[4], stackconfig.Namespace)
 		}
 	}
 	if caller.Account != ExampleAccount {
@@ -186,7 +186,7 @@ func CheckAccount(cfg *Config, caller Caller, preview bool) error {
 	}
 	isPreviewRole := cfg.CI.GitHub != nil && caller.RoleName() == PreviewRoleName(cfg)
 	if isPreviewRole && !preview {
-		p.Addf(spec.Namespace+":ci.github", "the deploy runs as role %s, the read-only role of CI's previews: it may run `pulumi preview`, not `pulumi up`; deploy as one of %s:cluster.adminRoleArns", caller.RoleName(), spec.Namespace)
+		p.Addf(stackconfig.Namespace+":ci.github", "the deploy runs as role %s, the read-only role of CI's previews: it may run `pulumi preview`, not `pulumi up`; deploy as one of %s:cluster.adminRoleArns", caller.RoleName(), stackconfig.Namespace)
 	}
 	if role := caller.RoleName(); role != "" && !cfg.Cluster.BootstrapCreatorAdmin && !isPreviewRole {
 		found := false
@@ -194,7 +194,7 @@ func CheckAccount(cfg *Config, caller Caller, preview bool) error {
 			found = found || arn[strings.LastIndex(arn, "/")+1:] == role
 		}
 		if !found {
-			p.Addf(spec.Namespace+":cluster.adminRoleArns", "the deploy runs as role %s, which is not listed: it could create the cluster but not the Kubernetes objects of the same `pulumi up`; add arn:aws:iam::%s:role/%s", role, caller.Account, role)
+			p.Addf(stackconfig.Namespace+":cluster.adminRoleArns", "the deploy runs as role %s, which is not listed: it could create the cluster but not the Kubernetes objects of the same `pulumi up`; add arn:aws:iam::%s:role/%s", role, caller.Account, role)
 		}
 	}
 	return p.Err()
@@ -205,7 +205,7 @@ type field struct{ field, value, hint string }
 
 // configARNs lists every ARN the config names.
 func configARNs(cfg *Config) []field {
-	ns := spec.Namespace + ":"
+	ns := stackconfig.Namespace + ":"
 	var out []field
 	for i, a := range cfg.Cluster.AdminRoleARNs {
 		out = append(out, field{fmt.Sprintf("%scluster.adminRoleArns[%d]", ns, i), a, ""})
@@ -225,7 +225,7 @@ func configARNs(cfg *Config) []field {
 // placeholders lists the config values that only make sense in the example
 // account: hosts and addresses under example.com, documentation CIDR blocks.
 func placeholders(cfg *Config) []field {
-	ns := spec.Namespace + ":"
+	ns := stackconfig.Namespace + ":"
 	var out []field
 	hosts := []field{
 		{ns + "apps.airbyte.host", cfg.Apps.Airbyte.Host, "the host users reach Airbyte at, in a zone you own"},

@@ -89,7 +89,7 @@ func Run(ctx *pulumi.Context) error { return RunWith(Machine{})(ctx) }
 
 // RunWith returns the program for a deploying machine whose tools tools
 // finds. Before anything is registered it checks, and reports at once,
-// every missing tool, every config problem (spec.Parse), and the config
+// every missing tool, every config problem (stackconfig.Parse), and the config
 // against the account the deploy runs in (CheckAccount).
 func RunWith(tools ToolFinder) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {

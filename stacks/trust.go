@@ -10,7 +10,7 @@ import (
 
 	"github.com/dataplatform/dataplatform/internal/rdsca"
 	"github.com/dataplatform/dataplatform/internal/validate"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // Warner receives the run's warnings (a root CA close to expiry). The
@@ -32,7 +32,7 @@ type Warner interface {
 // when the root in use expires within rdsca.WarnWithin. The error names the
 // config field and the command that fetches the bundle.
 func LoadCABundle(cfg *Config, dir, account string, now time.Time) (bundle, warning string, err error) {
-	field := spec.Namespace + ":database.caBundleFile"
+	field := stackconfig.Namespace + ":database.caBundleFile"
 	if cfg == nil {
 		return "", "", nil
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataplatform/dataplatform/plan"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 func TestNetworkDiffersBetweenDevAndProdOnlyAsConfigured(t *testing.T) {
@@ -232,7 +232,7 @@ func TestDevRoutesEveryZoneThroughOneNatInstance(t *testing.T) {
 
 func TestTheNatInstanceImageFollowsItsArchitecture(t *testing.T) {
 	for typ, arch := range map[string]string{"t4g.nano": "arm64", "t3.micro": "x86_64", "c7gn.medium": "arm64"} {
-		assert.Equal(t, arch, spec.Network{NatStrategy: spec.NatInstance, NatInstanceType: typ}.NatInstanceArchitecture(), typ)
+		assert.Equal(t, arch, stackconfig.Network{NatStrategy: stackconfig.NatInstance, NatInstanceType: typ}.NatInstanceArchitecture(), typ)
 	}
 }
 

@@ -13,12 +13,12 @@ import (
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/plan/cli"
 	"github.com/dataplatform/dataplatform/policy"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 func stackWaivers(t *testing.T, stack string) []policy.Waiver {
 	opts := stackOptions(t, stack)
-	cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
+	cfg, err := stackconfig.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
 	require.NoError(t, err)
 	var out []policy.Waiver
 	for _, w := range cfg.Policy.Waivers {

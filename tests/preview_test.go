@@ -15,7 +15,7 @@ import (
 	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/policy"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 	"github.com/dataplatform/dataplatform/stacks"
 )
 
@@ -119,7 +119,7 @@ func TestThePreviewRoleMayReadWhatEveryPreviewReads(t *testing.T) {
 // the ci config the same role is refused as no cluster admin.
 func TestThePreflightLetsThePreviewRolePreviewNotDeploy(t *testing.T) {
 	opts := stackOptions(t, "prod")
-	cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
+	cfg, err := stackconfig.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
 	require.NoError(t, err)
 	caller := stacks.Caller{Account: stacks.ExampleAccount, ARN: "arn:aws:sts::123456789012:assumed-role/dataplatform-prod-preview/GitHubActions"}
 	require.NoError(t, stacks.CheckAccount(cfg, caller, true))

@@ -20,7 +20,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/netpol"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // TypeToken is the Pulumi type of the Airbyte component.
@@ -39,7 +39,7 @@ const (
 // AirbyteArgs are the inputs of NewAirbyte. Kubernetes resources use the
 // provider given to the component.
 type AirbyteArgs struct {
-	// Config decides what is installed; see spec.Airbyte for defaults.
+	// Config decides what is installed; see stackconfig.Airbyte for defaults.
 	Config Config
 	// ChartDir is the folder of the vendored chart archives, relative to
 	// the Pulumi project (default "charts", see package charts).
@@ -506,14 +506,14 @@ func MaxUnavailable(replicas int) int {
 }
 
 // Size is what one container requests and the most memory it may use.
-type Size = spec.Size
+type Size = stackconfig.Size
 
 // ComponentResources are the default sizes of Airbyte's components
-// (spec.AirbyteSizes); a stack overrides them in apps.airbyte.resources.
-var ComponentResources = spec.AirbyteSizes
+// (stackconfig.AirbyteSizes); a stack overrides them in apps.airbyte.resources.
+var ComponentResources = stackconfig.AirbyteSizes
 
 // JobContainerResources size the containers of job pods besides the
-// connector's main container in syncs (spec.Airbyte.Jobs): the connector
+// connector's main container in syncs (stackconfig.Airbyte.Jobs): the connector
 // in check and discover pods, the sync pods' orchestrator, and the
 // sidecar of check, discover and spec pods.
 var JobContainerResources = map[string]ContainerResources{

@@ -1,10 +1,10 @@
 package airbyte
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of Airbyte (dataplatform:apps.airbyte);
-// see spec.Airbyte for every field and default.
-type Config = spec.Airbyte
+// see stackconfig.Airbyte for every field and default.
+type Config = stackconfig.Airbyte
 
 // JobResources are a job container's requests and limits.
-type JobResources = spec.JobResources
+type JobResources = stackconfig.JobResources

@@ -9,11 +9,11 @@ import (
 
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // DefaultNamespace is the namespace Airbyte runs in unless configured otherwise.
-const DefaultNamespace = spec.AirbyteNamespace
+const DefaultNamespace = stackconfig.AirbyteNamespace
 
 // ServiceAccountName is the service account of Airbyte's own components
 // (server, workers, workload API and launcher, cron, Temporal, bootloader):

@@ -9,7 +9,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/database"
 	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/secretsync"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // ChartValues are the Airbyte V2 chart values this library sets. The chart
@@ -77,7 +77,7 @@ type TemporalDatabaseValues struct {
 }
 
 // Resources are a container's requests and limits, as Kubernetes writes them.
-type Resources = spec.Requirements
+type Resources = stackconfig.Requirements
 
 // Global is the chart's global block.
 type Global struct {

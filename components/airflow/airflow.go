@@ -18,7 +18,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
 	"github.com/dataplatform/dataplatform/internal/structmap"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // TypeToken is the Pulumi type of the Airflow component.
@@ -51,7 +51,7 @@ const adminPasswordEnv = "DATAPLATFORM_ADMIN_PASSWORD"
 // AirflowArgs are the inputs of NewAirflow. Kubernetes resources use the
 // provider given to the component.
 type AirflowArgs struct {
-	// Config decides what is installed; see spec.Airflow for defaults.
+	// Config decides what is installed; see stackconfig.Airflow for defaults.
 	Config Config
 	// ChartDir is the folder of the vendored chart archives, relative to
 	// the Pulumi project (default "charts", see package charts). The
@@ -465,11 +465,11 @@ server_tls_ciphers = normal
 }
 
 // Size is what one container requests and the most memory it may use.
-type Size = spec.Size
+type Size = stackconfig.Size
 
 // ComponentResources are the default sizes of Airflow's components
-// (spec.AirflowSizes); a stack overrides them in apps.airflow.resources.
-var ComponentResources = spec.AirflowSizes
+// (stackconfig.AirflowSizes); a stack overrides them in apps.airflow.resources.
+var ComponentResources = stackconfig.AirflowSizes
 
 func withoutPersistence(c Component) Component {
 	c.Persistence = &Enabled{Enabled: false}

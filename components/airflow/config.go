@@ -1,13 +1,13 @@
 package airflow
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of Airflow (dataplatform:apps.airflow);
-// see spec.Airflow for every field and default.
-type Config = spec.Airflow
+// see stackconfig.Airflow for every field and default.
+type Config = stackconfig.Airflow
 
 // Parts of Config.
 type (
-	Admin         = spec.AirflowAdmin
-	GitSyncConfig = spec.GitSync
+	Admin         = stackconfig.AirflowAdmin
+	GitSyncConfig = stackconfig.GitSync
 )

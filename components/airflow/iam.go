@@ -9,11 +9,11 @@ import (
 
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // DefaultNamespace is the namespace Airflow runs in unless configured otherwise.
-const DefaultNamespace = spec.AirflowNamespace
+const DefaultNamespace = stackconfig.AirflowNamespace
 
 // ReleaseName is the Helm release's name. The chart names each component's
 // service account "<release>-<component>", or just after the component when

@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/components/identity"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // SSOSecretName is the Secret that holds the Cognito client secret
@@ -104,8 +104,8 @@ SECURITY_MANAGER_CLASS = CognitoSecurityManager
 
 // rolesMapping is AUTH_ROLES_MAPPING: each pool group to its Airflow role.
 func rolesMapping() string {
-	groups := make([]string, 0, len(spec.AirflowRoles))
-	for role, group := range spec.AirflowRoles {
+	groups := make([]string, 0, len(stackconfig.AirflowRoles))
+	for role, group := range stackconfig.AirflowRoles {
 		groups = append(groups, fmt.Sprintf("%q: [%q]", group, role))
 	}
 	sort.Strings(groups)

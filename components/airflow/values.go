@@ -12,7 +12,7 @@ import (
 	"github.com/dataplatform/dataplatform/components/ingress"
 	"github.com/dataplatform/dataplatform/components/secrets"
 	"github.com/dataplatform/dataplatform/components/secretsync"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // ChartValues are the official Airflow chart values this library sets. The
@@ -118,7 +118,7 @@ type Job struct {
 }
 
 // Resources are a container's requests and limits, as Kubernetes writes them.
-type Resources = spec.Requirements
+type Resources = stackconfig.Requirements
 
 // EnvVar is a plain environment variable of every Airflow container.
 type EnvVar struct {

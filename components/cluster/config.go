@@ -1,24 +1,24 @@
 package cluster
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of a Cluster (the stack config section
-// dataplatform:cluster); see spec.Cluster for every field and default.
-type Config = spec.Cluster
+// dataplatform:cluster); see stackconfig.Cluster for every field and default.
+type Config = stackconfig.Cluster
 
 // Parts of Config.
 type (
-	Architecture = spec.Architecture
-	APIEndpoint  = spec.APIEndpoint
-	NodeGroup    = spec.NodeGroup
-	Addons       = spec.Addons
+	Architecture = stackconfig.Architecture
+	APIEndpoint  = stackconfig.APIEndpoint
+	NodeGroup    = stackconfig.NodeGroup
+	Addons       = stackconfig.Addons
 )
 
 // The architectures EKS-optimized AL2023 AMIs exist for.
 const (
-	ArchAMD64 = spec.ArchAMD64
-	ArchARM64 = spec.ArchARM64
+	ArchAMD64 = stackconfig.ArchAMD64
+	ArchARM64 = stackconfig.ArchARM64
 )
 
 // LogTypes are the control-plane log types; all of them are always enabled.
-var LogTypes = spec.ClusterLogTypes
+var LogTypes = stackconfig.ClusterLogTypes

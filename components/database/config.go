@@ -1,7 +1,7 @@
 package database
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of each app's PostgreSQL instance (the
-// stack config section dataplatform:database); see spec.Database.
-type Config = spec.Database
+// stack config section dataplatform:database); see stackconfig.Database.
+type Config = stackconfig.Database

@@ -30,7 +30,7 @@ const Port = 5432
 
 // PostgresArgs are the inputs of NewPostgres.
 type PostgresArgs struct {
-	// Config decides the instance's size and safety; see spec.Database for defaults.
+	// Config decides the instance's size and safety; see stackconfig.Database for defaults.
 	Config Config
 	// Identifier is the RDS instance identifier, such as "dataplatform-dev-airbyte". Required.
 	Identifier string

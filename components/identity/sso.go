@@ -9,15 +9,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/internal/tags"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // SignInTypeToken is the Pulumi type of the SignIn component.
 const SignInTypeToken = "dataplatform:sso:SignIn"
 
 // SSOConfig is the plain configuration of single sign-on (dataplatform:sso);
-// see spec.SSO for every field and default.
-type SSOConfig = spec.SSO
+// see stackconfig.SSO for every field and default.
+type SSOConfig = stackconfig.SSO
 
 // SignInApp is an application users sign in to through the pool.
 type SignInApp struct {
@@ -183,14 +183,14 @@ func newPool(ctx *pulumi.Context, name string, args *SignInArgs, parent pulumi.R
 
 // groups creates a group per Airflow role and the Airbyte group.
 func (s *SignIn) groups(ctx *pulumi.Context, name string, parent pulumi.ResourceOption) error {
-	roles := make([]string, 0, len(spec.AirflowRoles))
-	for r := range spec.AirflowRoles {
+	roles := make([]string, 0, len(stackconfig.AirflowRoles))
+	for r := range stackconfig.AirflowRoles {
 		roles = append(roles, r)
 	}
 	sort.Strings(roles)
-	about := map[string]string{spec.AirbyteGroup: "May use Airbyte (the load balancer signs members in)"}
+	about := map[string]string{stackconfig.AirbyteGroup: "May use Airbyte (the load balancer signs members in)"}
 	for _, r := range roles {
-		about[spec.AirflowRoles[r]] = "Airflow role " + r
+		about[stackconfig.AirflowRoles[r]] = "Airflow role " + r
 	}
 	names := make([]string, 0, len(about))
 	for g := range about {
@@ -211,7 +211,7 @@ func (s *SignIn) groups(ctx *pulumi.Context, name string, parent pulumi.Resource
 
 // externalProvider federates an OIDC provider. Its client secret is read
 // from Secrets Manager at deploy and passed to Cognito as a Pulumi secret.
-func externalProvider(ctx *pulumi.Context, name string, pool *cognito.UserPool, e *spec.ExternalIdentityProvider, parent pulumi.ResourceOption) (*cognito.IdentityProvider, error) {
+func externalProvider(ctx *pulumi.Context, name string, pool *cognito.UserPool, e *stackconfig.ExternalIdentityProvider, parent pulumi.ResourceOption) (*cognito.IdentityProvider, error) {
 	secret := secretsmanager.LookupSecretVersionOutput(ctx, secretsmanager.LookupSecretVersionOutputArgs{SecretId: pulumi.String(e.ClientSecretARN)})
 	return cognito.NewIdentityProvider(ctx, name+"-"+e.Name, &cognito.IdentityProviderArgs{
 		UserPoolId:   pool.ID(),

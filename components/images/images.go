@@ -11,18 +11,18 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/internal/tags"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // TypeToken is the Pulumi type of the Repositories component.
 const TypeToken = "dataplatform:images:Repositories"
 
-// Config is the plain configuration (dataplatform:images); see spec.Images.
-type Config = spec.Images
+// Config is the plain configuration (dataplatform:images); see stackconfig.Images.
+type Config = stackconfig.Images
 
 // RepositoriesArgs are the inputs of NewRepositories.
 type RepositoriesArgs struct {
-	// Config lists the repositories and their lifecycle; see spec.Images.
+	// Config lists the repositories and their lifecycle; see stackconfig.Images.
 	Config Config
 	// Prefix starts every repository's name ("<prefix>/<name>"); use the platform's name.
 	Prefix string

@@ -1,7 +1,7 @@
 package ingress
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of this component (dataplatform:apps.ingress); see
-// spec.Ingress for every field and default.
-type Config = spec.Ingress
+// stackconfig.Ingress for every field and default.
+type Config = stackconfig.Ingress

@@ -42,7 +42,7 @@ func Policy() (iampolicy.Document, error) { return iampolicy.Parse(iamPolicy) }
 // ControllerArgs are the inputs of NewLoadBalancerController. Kubernetes
 // resources use the provider given to the component.
 type ControllerArgs struct {
-	// Config pins the chart and sets the load balancers' scheme; see spec.Ingress.
+	// Config pins the chart and sets the load balancers' scheme; see stackconfig.Ingress.
 	Config Config
 	// ChartDir is the folder of the vendored chart archives, relative to
 	// the Pulumi project (default "charts", see package charts).

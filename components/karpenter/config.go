@@ -1,16 +1,16 @@
 package karpenter
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of Karpenter (the stack config section
-// dataplatform:karpenter); see spec.Karpenter for every field and default.
-type Config = spec.Karpenter
+// dataplatform:karpenter); see stackconfig.Karpenter for every field and default.
+type Config = stackconfig.Karpenter
 
 // Parts of Config.
 type (
-	Resources = spec.ControllerResources
-	NodePool  = spec.NodePool
-	Taint     = spec.Taint
+	Resources = stackconfig.ControllerResources
+	NodePool  = stackconfig.NodePool
+	Taint     = stackconfig.Taint
 	// DisruptionBudget is a NodePool's disruption budget.
-	DisruptionBudget = spec.DisruptionBudget
+	DisruptionBudget = stackconfig.DisruptionBudget
 )

@@ -1,36 +1,36 @@
 package network
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of a Vpc (the stack config section
-// dataplatform:network); see spec.Network for every field and default.
-type Config = spec.Network
+// dataplatform:network); see stackconfig.Network for every field and default.
+type Config = stackconfig.Network
 
 // NatStrategy says how private subnets reach the internet.
-type NatStrategy = spec.NatStrategy
+type NatStrategy = stackconfig.NatStrategy
 
-// The NAT strategies; see spec.NatNone, spec.NatSingle, spec.NatOnePerAz
-// and spec.NatInstance.
+// The NAT strategies; see stackconfig.NatNone, stackconfig.NatSingle, stackconfig.NatOnePerAz
+// and stackconfig.NatInstance.
 const (
-	NatNone     = spec.NatNone
-	NatSingle   = spec.NatSingle
-	NatOnePerAz = spec.NatOnePerAz
-	NatInstance = spec.NatInstance
+	NatNone     = stackconfig.NatNone
+	NatSingle   = stackconfig.NatSingle
+	NatOnePerAz = stackconfig.NatOnePerAz
+	NatInstance = stackconfig.NatInstance
 )
 
 // Endpoint names an interface VPC endpoint the component can create.
-type Endpoint = spec.VPCEndpoint
+type Endpoint = stackconfig.VPCEndpoint
 
 // The interface endpoints the component knows.
 const (
-	EndpointECRAPI = spec.EndpointECRAPI
-	EndpointECRDKR = spec.EndpointECRDKR
-	EndpointSTS    = spec.EndpointSTS
-	EndpointLogs   = spec.EndpointLogs
+	EndpointECRAPI = stackconfig.EndpointECRAPI
+	EndpointECRDKR = stackconfig.EndpointECRDKR
+	EndpointSTS    = stackconfig.EndpointSTS
+	EndpointLogs   = stackconfig.EndpointLogs
 )
 
 // SubnetSizes and FlowLogs are parts of Config.
 type (
-	SubnetSizes = spec.SubnetSizes
-	FlowLogs    = spec.FlowLogs
+	SubnetSizes = stackconfig.SubnetSizes
+	FlowLogs    = stackconfig.FlowLogs
 )

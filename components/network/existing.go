@@ -8,11 +8,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dataplatform/dataplatform/internal/validate"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
-// ExistingNetwork names a VPC and subnets that already exist; see spec.ExistingNetwork.
-type ExistingNetwork = spec.ExistingNetwork
+// ExistingNetwork names a VPC and subnets that already exist; see stackconfig.ExistingNetwork.
+type ExistingNetwork = stackconfig.ExistingNetwork
 
 // Topology is what the rest of the platform needs from a network, whether
 // NewVpc created it or Existing describes one already there.

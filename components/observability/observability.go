@@ -23,14 +23,14 @@ import (
 	"github.com/dataplatform/dataplatform/components/identity"
 	"github.com/dataplatform/dataplatform/internal/iampolicy"
 	"github.com/dataplatform/dataplatform/internal/tags"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 )
 
 // TypeToken is the Pulumi type of the Monitoring component.
 const TypeToken = "dataplatform:observability:Monitoring"
 
-// Config is the plain configuration (dataplatform:observability); see spec.Observability.
-type Config = spec.Observability
+// Config is the plain configuration (dataplatform:observability); see stackconfig.Observability.
+type Config = stackconfig.Observability
 
 // AgentNamespace and AgentServiceAccount are where the CloudWatch agent runs.
 const (
@@ -46,7 +46,7 @@ var ContainerInsightsLogGroups = []string{"application", "dataplane", "host", "p
 
 // MonitoringArgs are the inputs of NewMonitoring.
 type MonitoringArgs struct {
-	// Config sets alarm subscribers, thresholds and log retention; see spec.Observability.
+	// Config sets alarm subscribers, thresholds and log retention; see stackconfig.Observability.
 	Config Config
 	// ClusterName and the cluster's IRSA provider. Required.
 	ClusterName                 string

@@ -1,7 +1,7 @@
 package secrets
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of this component (the stack config section dataplatform:secrets); see
-// spec.Secrets for every field and default.
-type Config = spec.Secrets
+// stackconfig.Secrets for every field and default.
+type Config = stackconfig.Secrets

@@ -33,7 +33,7 @@ const (
 
 // SecretsArgs are the inputs of NewSecrets.
 type SecretsArgs struct {
-	// Config sets recovery and deletion windows and protection; see spec.Secrets.
+	// Config sets recovery and deletion windows and protection; see stackconfig.Secrets.
 	Config Config
 	// Prefix starts the name of every secret ("<prefix>/airflow/...") and the
 	// key's alias; use the platform's name. Required.

@@ -1,7 +1,7 @@
 package secretsync
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of this component (dataplatform:apps.secretSync); see
-// spec.SecretSync for every field and default.
-type Config = spec.SecretSync
+// stackconfig.SecretSync for every field and default.
+type Config = stackconfig.SecretSync

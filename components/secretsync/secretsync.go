@@ -51,7 +51,7 @@ const (
 // OperatorArgs are the inputs of NewOperator. Kubernetes resources use the
 // provider given to the component.
 type OperatorArgs struct {
-	// Config pins the chart and the refresh interval; see spec.SecretSync.
+	// Config pins the chart and the refresh interval; see stackconfig.SecretSync.
 	Config Config
 	// ChartDir is the folder of the vendored chart archives, relative to
 	// the Pulumi project (default "charts", see package charts).

@@ -1,7 +1,7 @@
 package storage
 
-import "github.com/dataplatform/dataplatform/spec"
+import "github.com/dataplatform/dataplatform/stackconfig"
 
 // Config is the plain configuration of this component (the stack config section dataplatform:storage); see
-// spec.Storage for every field and default.
-type Config = spec.Storage
+// stackconfig.Storage for every field and default.
+type Config = stackconfig.Storage

@@ -19,7 +19,7 @@ const TypeToken = "dataplatform:storage:Bucket"
 
 // BucketArgs are the inputs of NewBucket.
 type BucketArgs struct {
-	// Config sets versioning, expiry, forceDestroy and protection; see spec.Storage.
+	// Config sets versioning, expiry, forceDestroy and protection; see stackconfig.Storage.
 	Config Config
 	// BucketName is the globally unique bucket name. Required.
 	BucketName string

@@ -12,7 +12,7 @@ import (
 	"github.com/dataplatform/dataplatform/insights"
 	"github.com/dataplatform/dataplatform/plan"
 	"github.com/dataplatform/dataplatform/policy"
-	"github.com/dataplatform/dataplatform/spec"
+	"github.com/dataplatform/dataplatform/stackconfig"
 	"github.com/dataplatform/dataplatform/verify"
 )
 
@@ -129,7 +129,7 @@ func writeDiff(stdout, stderr io.Writer, p *plan.Plan, from string, asJSON bool)
 // writePolicy checks p against the guardrails with the stack's waivers,
 // and fails on a high-severity violation.
 func writePolicy(stdout, stderr io.Writer, p *plan.Plan, opts plan.Options, asJSON bool) int {
-	cfg, err := spec.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
+	cfg, err := stackconfig.Parse(opts.Project, opts.Stack, func(k string) string { return opts.Config[k] })
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

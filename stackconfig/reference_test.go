@@ -1,4 +1,4 @@
-package spec
+package stackconfig
 
 import (
 	"encoding/json"
@@ -56,7 +56,7 @@ func TestEverySectionIsInTheReference(t *testing.T) {
 }
 
 // TestConfigReference keeps docs/config.md in step with the config types:
-// run `go test ./spec -run TestConfigReference -update` after changing them.
+// run `go test ./stackconfig -run TestConfigReference -update` after changing them.
 func TestConfigReference(t *testing.T) {
 	docs := fieldDocs(t)
 	stacks := map[string]map[string]any{}
@@ -66,8 +66,8 @@ func TestConfigReference(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# Configuration reference\n\n")
 	b.WriteString("Every key of the stack config, with its type, what it does and its default, and its value in the\n")
-	b.WriteString("dev and prod stacks. Generated from the types of package `spec` and the stack files by\n")
-	b.WriteString("`go test ./spec -run TestConfigReference -update`; the test fails when this page is out of date.\n\n")
+	b.WriteString("dev and prod stacks. Generated from the types of package `stackconfig` and the stack files by\n")
+	b.WriteString("`go test ./stackconfig -run TestConfigReference -update`; the test fails when this page is out of date.\n\n")
 	b.WriteString("## Top-level keys\n\n| key | type | what it does | dev | prod |\n| --- | --- | --- | --- | --- |\n")
 	for _, k := range []struct{ key, typ, doc string }{
 		{"aws:region", "string", "The AWS region to deploy to. Required."},
@@ -99,10 +99,10 @@ func TestConfigReference(t *testing.T) {
 	}
 	want, err := os.ReadFile(referencePath)
 	if err != nil {
-		t.Fatalf("%v; run go test ./spec -run TestConfigReference -update", err)
+		t.Fatalf("%v; run go test ./stackconfig -run TestConfigReference -update", err)
 	}
 	if string(want) != got {
-		t.Fatalf("docs/config.md is out of date with the config types; run go test ./spec -run TestConfigReference -update")
+		t.Fatalf("docs/config.md is out of date with the config types; run go test ./stackconfig -run TestConfigReference -update")
 	}
 }
 

@@ -2,8 +2,8 @@
 // of the stack config sections, their defaults and their validation. It
 // imports no cloud SDK, so it can be checked, documented and fuzzed alone;
 // the component packages expose these types under their own names
-// (network.Config is spec.Network).
-package spec
+// (network.Config is stackconfig.Network).
+package stackconfig
 
 import "regexp"
 
