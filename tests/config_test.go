@@ -58,6 +58,9 @@ var badConfigs = []badConfig{
 		[]string{"dataplatform:network.natInstanceType", "EC2 instance type", `"nano"`}},
 	{"missing region", func(t *testing.T, opts plan.Options) { delete(opts.Config, "aws:region") },
 		[]string{"aws:region", "required"}},
+	{"a region outside the commercial partition", func(t *testing.T, opts plan.Options) { opts.Config["aws:region"] = "cn-north-1" },
+		// Reported with the region's missing CA bundle, at once.
+		[]string{"aws:region", `partition "aws-cn"`, "dataplatform:database.caBundleFile", "cn-north-1-bundle.pem"}},
 	{"wrong type", setNetwork("azCount", "two"),
 		[]string{"dataplatform:network.azCount", "want a whole number", `"two"`}},
 	{"unknown key", setNetwork("cidr", "10.0.0.0/16"),

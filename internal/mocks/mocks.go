@@ -271,7 +271,16 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getRegion:getRegion":
 		return resource.PropertyMap{"name": resource.NewProperty(m.Region), "id": resource.NewProperty(m.Region)}, nil
 	case "aws:index/getPartition:getPartition":
-		return resource.PropertyMap{"partition": resource.NewProperty("aws"), "dnsSuffix": resource.NewProperty("amazonaws.com"), "id": resource.NewProperty("aws")}, nil
+		// The partition is the region's (AWS General Reference, "AWS
+		// partitions"): China's regions are aws-cn, GovCloud's aws-us-gov.
+		partition, suffix := "aws", "amazonaws.com"
+		switch {
+		case strings.HasPrefix(m.Region, "cn-"):
+			partition, suffix = "aws-cn", "amazonaws.com.cn"
+		case strings.HasPrefix(m.Region, "us-gov-"):
+			partition = "aws-us-gov"
+		}
+		return resource.PropertyMap{"partition": resource.NewProperty(partition), "dnsSuffix": resource.NewProperty(suffix), "id": resource.NewProperty(partition)}, nil
 	case "aws:ec2/getSubnet:getSubnet":
 		return m.lookupSubnet(args.Args)
 	case "aws:secretsmanager/getSecretVersion:getSecretVersion":
