@@ -103,12 +103,11 @@ var Assumptions = []string{
 // Estimate prices every resource of p that costs money while idle.
 func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 	e := Estimate{Stack: p.Stack, Region: prices.Region, PriceDate: prices.Date, Lines: []Line{}, Missing: []Missing{}, Assumptions: Assumptions}
-	h := prices.HoursPerMonth
-	byURN := map[string]plan.Resource{}
+	c := &costing{plan: p, hours: prices.HoursPerMonth, byURN: map[string]plan.Resource{}, albGroups: map[string]bool{}}
 	for _, r := range p.Resources {
-		byURN[r.URN] = r
+		c.byURN[r.URN] = r
 	}
-	add := func(r plan.Resource, what string, keys []string, usd func(map[string]float64) float64) {
+	c.add = func(r plan.Resource, what string, keys []string, usd func(map[string]float64) float64) {
 		got := map[string]float64{}
 		for _, k := range keys {
 			pr, ok := prices.Prices[k]
@@ -120,109 +119,29 @@ func EstimateCost(p *plan.Plan, prices PriceTable) Estimate {
 		}
 		e.Lines = append(e.Lines, Line{Type: r.Type, Name: r.Name, What: what, USD: round(usd(got)), Prices: keys})
 	}
-	albGroups := map[string]bool{}
 	for _, r := range p.Resources {
-		in := r.Inputs
-		switch r.Type {
-		case "aws:eks/cluster:Cluster":
-			add(r, "EKS control plane", []string{"eks.cluster.hour"}, func(v map[string]float64) float64 { return h * v["eks.cluster.hour"] })
-		case "aws:eks/nodeGroup:NodeGroup":
-			types := plan.Strings(in["instanceTypes"])
-			n := num(at(in, "scalingConfig", "desiredSize"))
-			disk := 20.0
-			for _, d := range r.Dependencies {
-				if lt, ok := byURN[d]; ok && lt.Type == "aws:ec2/launchTemplate:LaunchTemplate" {
-					if bdm, ok := lt.Inputs["blockDeviceMappings"].([]any); ok && len(bdm) > 0 {
-						disk = num(at(bdm[0].(map[string]any), "ebs", "volumeSize"))
-					}
-				}
-			}
-			if len(types) == 0 {
-				continue
-			}
-			key := "ec2.instance." + types[0] + ".hour"
-			add(r, fmt.Sprintf("%.0f × %s on-demand, %.0f GiB gp3 each", n, types[0], disk), []string{key, "ec2.ebs.gp3.gbmonth"},
-				func(v map[string]float64) float64 { return n * (h*v[key] + disk*v["ec2.ebs.gp3.gbmonth"]) })
-		case "aws:ec2/natGateway:NatGateway":
-			add(r, "NAT gateway (hours only)", []string{"ec2.natgateway.hour"}, func(v map[string]float64) float64 { return h * v["ec2.natgateway.hour"] })
-		case "aws:ec2/instance:Instance":
-			typ := str(in, "instanceType")
-			disk := num(at(in, "rootBlockDevice", "volumeSize"))
-			key := "ec2.instance." + typ + ".hour"
-			add(r, fmt.Sprintf("1 × %s on-demand (standard credits), %.0f GiB gp3", typ, disk), []string{key, "ec2.ebs.gp3.gbmonth"},
-				func(v map[string]float64) float64 { return h*v[key] + disk*v["ec2.ebs.gp3.gbmonth"] })
-			if b, _ := in["associatePublicIpAddress"].(bool); b {
-				add(r, "its public IPv4 address", []string{"ec2.publicipv4.hour"}, func(v map[string]float64) float64 { return h * v["ec2.publicipv4.hour"] })
-			}
-		case "aws:ec2/eip:Eip":
-			add(r, "public IPv4 address", []string{"ec2.publicipv4.hour"}, func(v map[string]float64) float64 { return h * v["ec2.publicipv4.hour"] })
-		case "aws:ec2/vpcEndpoint:VpcEndpoint":
-			if str(in, "vpcEndpointType") != "Interface" {
-				continue // gateway endpoints are free
-			}
-			azs := float64(len(plan.Strings(in["subnetIds"])))
-			add(r, fmt.Sprintf("interface endpoint in %.0f AZs", azs), []string{"ec2.vpcendpoint.interface.hour"},
-				func(v map[string]float64) float64 { return azs * h * v["ec2.vpcendpoint.interface.hour"] })
-		case "aws:rds/instance:Instance":
-			class := str(in, "instanceClass")
-			multi := 1.0
-			if b, _ := in["multiAz"].(bool); b {
-				multi = 2
-			}
-			storage := num(in["allocatedStorage"])
-			what := fmt.Sprintf("%s PostgreSQL", class)
-			if src := str(in, "replicateSourceDb"); src != "" {
-				what += " read replica"
-				for _, o := range p.Resources {
-					if o.Type == r.Type && str(o.Inputs, "identifier") == src {
-						storage = num(o.Inputs["allocatedStorage"])
-					}
-				}
-			}
-			if multi == 2 {
-				what += ", Multi-AZ"
-			}
-			what += fmt.Sprintf(", %.0f GB gp3", storage)
-			key := "rds.postgres." + class + ".hour"
-			add(r, what, []string{key, "rds.gp3.gbmonth"}, func(v map[string]float64) float64 {
-				return multi * (h*v[key] + storage*v["rds.gp3.gbmonth"])
-			})
-			if b, _ := in["manageMasterUserPassword"].(bool); b {
-				add(r, "its RDS-managed master password secret", []string{"secretsmanager.secret.month"},
-					func(v map[string]float64) float64 { return v["secretsmanager.secret.month"] })
-			}
-		case "aws:kms/key:Key":
-			add(r, "KMS key", []string{"kms.key.month"}, func(v map[string]float64) float64 { return v["kms.key.month"] })
-		case "aws:cloudwatch/metricAlarm:MetricAlarm":
-			add(r, "CloudWatch alarm", []string{"cloudwatch.alarm.month"}, func(v map[string]float64) float64 { return v["cloudwatch.alarm.month"] })
-		case "aws:cloudtrail/trail:Trail":
-			// Idle, no sync or task reads the data buckets: no data events.
-			add(r, "audit trail: management events as the region's first copy, no S3 data events while idle", []string{"cloudtrail.dataevents.100k"},
-				func(v map[string]float64) float64 { return 0 })
-		case "aws:secretsmanager/secret:Secret":
-			add(r, "Secrets Manager secret", []string{"secretsmanager.secret.month"}, func(v map[string]float64) float64 { return v["secretsmanager.secret.month"] })
-		case "kubernetes:helm.sh/v3:Release":
-			for _, ing := range albIngresses(in["values"]) {
-				if ing != "" && albGroups[ing] {
-					continue
-				}
-				albGroups[ing] = true
-				what := "Application Load Balancer of its ingress"
-				if ing != "" {
-					what = "Application Load Balancer of ingress group " + ing
-				}
-				add(r, what, []string{"elb.alb.hour"}, func(v map[string]float64) float64 { return h * v["elb.alb.hour"] })
-			}
+		if price, ok := pricers[r.Type]; ok {
+			price(c, r)
 		}
 	}
-	poolCapacity(p, prices, add)
-	claimsCost(p, add)
+	poolCapacity(p, prices, c.add)
+	claimsCost(p, c.add)
 	sort.SliceStable(e.Lines, func(i, j int) bool { return e.Lines[i].USD > e.Lines[j].USD })
 	for _, l := range e.Lines {
 		e.TotalUSD += l.USD
 	}
 	e.TotalUSD = round(e.TotalUSD)
 	return e
+}
+
+// costing is what the pricers share while EstimateCost runs.
+type costing struct {
+	plan  *plan.Plan
+	hours float64
+	byURN map[string]plan.Resource
+	// albGroups are the ingress groups already priced: one ALB per group.
+	albGroups map[string]bool
+	add       func(r plan.Resource, what string, keys []string, usd func(map[string]float64) float64)
 }
 
 // albIngresses finds the ALB ingresses in Helm values (maps carrying the
