@@ -191,6 +191,31 @@ func (b *eksBuilder) serviceRole(name, service, description string, policies []s
 // build registers the children in the order of cluster.js createCore
 // (cluster.js:202-690) and createCluster (cluster.js:844-911).
 func (b *eksBuilder) build() (string, resource.PropertyMap, error) {
+	c := &eksChildren{}
+	b.controlPlane(c)
+	b.nodeAccess(c)
+	b.oidcProvider(c)
+	b.nodeSecurityGroup(c)
+	out := b.outputs(c)
+	if len(b.errs) > 0 {
+		return "", nil, fmt.Errorf("eks:index:Cluster %q: %s", b.name, strings.Join(b.errs, "; "))
+	}
+	return b.name, out, nil
+}
+
+// eksChildren are the children build registers, for the steps after them
+// and the component's outputs.
+type eksChildren struct {
+	eksRole, clusterSG, cluster, k8s, nodeSG, ingress child
+	clusterName                                       string
+	kubeconfig                                        string
+	instanceRoles, entries                            []resource.PropertyValue
+	oidc                                              resource.PropertyValue
+}
+
+// controlPlane registers the EKS service role, the cluster security group,
+// the cluster and the Kubernetes provider pulumi-eks deploys with.
+func (b *eksBuilder) controlPlane(c *eksChildren) {
 	n := b.name
 	// cluster.js:273-290: the EKS service role, as no serviceRole is given.
 	eksRole, eksRoleReady := b.serviceRole(n+"-eksRole", "eks.amazonaws.com", "Allows EKS to manage clusters on your behalf.", []string{"AmazonEKSClusterPolicy"})
@@ -251,32 +276,42 @@ func (b *eksBuilder) build() (string, resource.PropertyMap, error) {
 		"kubeconfig": resource.NewProperty(kubeconfig),
 	}, []string{cluster.urn})
 
+	c.eksRole, c.clusterSG, c.cluster, c.k8s, c.clusterName, c.kubeconfig = eksRole, clusterSG, cluster, k8s, clusterName, kubeconfig
+}
+
+// nodeAccess registers the default instance role and its access entry
+// (unless instanceRoles is given) and the accessEntries argument's.
+func (b *eksBuilder) nodeAccess(c *eksChildren) {
+	n, clusterName, cluster := b.name, c.clusterName, c.cluster
 	// cluster.js:445-492: without instanceRole(s) an instance role trusted by
 	// EC2, whatever skipDefaultNodeGroup says. instanceRoles: [] is truthy
 	// and skips it (and, being empty, passes the API-mode check of
 	// authenticationMode.js:23-54).
-	var instanceRoles []resource.PropertyValue
-	var entries []resource.PropertyValue
 	if !b.truthy("instanceRoles") {
 		role, ready := b.serviceRole(n+"-instanceRole", "ec2.amazonaws.com", "",
 			[]string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"})
-		instanceRoles = append(instanceRoles, b.ref(role, "aws:iam/role:Role", n+"-instanceRole-role"))
+		c.instanceRoles = append(c.instanceRoles, b.ref(role, "aws:iam/role:Role", n+"-instanceRole-role"))
 		// cluster.js:513-522: its EC2_LINUX access entry.
 		e := b.add(b.owner, "aws:eks/accessEntry:AccessEntry", n+"-defaultNodeGroupInstanceRole", true, resource.PropertyMap{
 			"clusterName": resource.NewProperty(clusterName), "principalArn": role.out["arn"], "type": resource.NewProperty("EC2_LINUX"),
 		}, append(ready, cluster.urn))
-		entries = append(entries, b.ref(e, "aws:eks/accessEntry:AccessEntry", n+"-defaultNodeGroupInstanceRole"))
+		c.entries = append(c.entries, b.ref(e, "aws:eks/accessEntry:AccessEntry", n+"-defaultNodeGroupInstanceRole"))
 	} else if v := unwrap(b.value("instanceRoles")); v.IsArray() && len(v.ArrayValue()) > 0 && b.str("authenticationMode") == "API" {
 		b.errs = append(b.errs, "pulumi-eks refuses instanceRoles with authenticationMode API: \"The 'instanceRoles' property does not support non-empty values when 'authenticationMode' is set to 'API'.\" (authenticationMode.js:23-54)")
 	}
 	// cluster.js:523-527, authenticationMode.js:145-159: the accessEntries
 	// argument, one entry each and one association per access policy.
-	entries = append(entries, b.accessEntries(clusterName, cluster.urn)...)
+	c.entries = append(c.entries, b.accessEntries(clusterName, cluster.urn)...)
 
+}
+
+// oidcProvider registers the cluster's IAM OIDC provider when asked for.
+func (b *eksBuilder) oidcProvider(c *eksChildren) {
+	n, cluster := b.name, c.cluster
 	// cluster.js:651-665: the OIDC provider. The thumbprint is fetched over
 	// HTTPS from https://oidc.eks.<region>.amazonaws.com at every preview
 	// and up (cert-thumprint.js); here it is a stand-in.
-	var oidc resource.PropertyValue = resource.NewNullProperty()
+	c.oidc = resource.NewNullProperty()
 	if b.truthy("createOidcProvider") {
 		issuer := unwrap(cluster.out["identities"]).ArrayValue()[0].ObjectValue()["oidcs"].ArrayValue()[0].ObjectValue()["issuer"]
 		o := b.add(b.owner, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", n+"-oidcProvider", true, resource.PropertyMap{
@@ -284,9 +319,15 @@ func (b *eksBuilder) build() (string, resource.PropertyMap, error) {
 			"url":             issuer,
 			"thumbprintLists": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(hash("oidc-ca::" + b.m.Region)[:40])}),
 		}, []string{cluster.urn})
-		oidc = b.ref(o, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", n+"-oidcProvider")
+		c.oidc = b.ref(o, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", n+"-oidcProvider")
 	}
 
+}
+
+// nodeSecurityGroup registers the node security group, its rules and the
+// second Kubernetes provider.
+func (b *eksBuilder) nodeSecurityGroup(c *eksChildren) {
+	n, clusterName, cluster, clusterSG, kubeconfig := b.name, c.clusterName, c.cluster, c.clusterSG, c.kubeconfig
 	// cluster.js:866-873, securitygroup.js:44-98: the node security group and
 	// its rules, created whatever else the arguments say.
 	nodeSG := b.add(b.owner, "aws:ec2/securityGroup:SecurityGroup", n+"-nodeSecurityGroup", true, resource.PropertyMap{
@@ -319,7 +360,14 @@ func (b *eksBuilder) build() (string, resource.PropertyMap, error) {
 		"kubeconfig": resource.NewProperty(kubeconfig),
 	}, []string{cluster.urn})
 
-	// cmd/provider/cluster.js:22-34 and cluster.js:666-689: the outputs.
+	c.nodeSG, c.ingress = nodeSG, ingress
+}
+
+// outputs are the component's outputs (cmd/provider/cluster.js:22-34 and
+// cluster.js:666-689).
+func (b *eksBuilder) outputs(c *eksChildren) resource.PropertyMap {
+	n, cluster, clusterSG, nodeSG, ingress, eksRole, k8s, kubeconfig := b.name, c.cluster, c.clusterSG, c.nodeSG, c.ingress, c.eksRole, c.k8s, c.kubeconfig
+	instanceRoles, entries, oidc := c.instanceRoles, c.entries, c.oidc
 	eksCluster := b.ref(cluster, "aws:eks/cluster:Cluster", n+"-eksCluster")
 	out := b.in.Copy()
 	out["eksCluster"] = eksCluster
@@ -354,10 +402,7 @@ func (b *eksBuilder) build() (string, resource.PropertyMap, error) {
 	})
 	out["kubeconfig"] = resource.NewProperty(kubeconfig)
 	out["kubeconfigJson"] = resource.MakeSecret(resource.NewProperty(kubeconfig))
-	if len(b.errs) > 0 {
-		return "", nil, fmt.Errorf("eks:index:Cluster %q: %s", b.name, strings.Join(b.errs, "; "))
-	}
-	return b.name, out, nil
+	return out
 }
 
 // accessEntries registers the accessEntries argument's entries.
