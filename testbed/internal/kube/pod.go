@@ -253,104 +253,16 @@ func (p Pod) Resolve(container string, d *Data, f Fields) (*Runnable, error) {
 	if err != nil {
 		return nil, err
 	}
-	where := fmt.Sprintf("%s container %s", p.Source, c.Name)
-	env := []string{}
-	values := map[string]string{}
-	set := func(k, v string) {
-		env = append(env, k+"="+v)
-		values[k] = v
+	e := &environ{pod: p, data: d, fields: f, where: fmt.Sprintf("%s container %s", p.Source, c.Name), env: []string{}, values: map[string]string{}}
+	if err := e.fromSources(c.EnvFrom); err != nil {
+		return nil, err
 	}
-	lookup := func(kind, name, key string, optional *bool) (string, bool, error) {
-		var m map[string]string
-		var ok bool
-		if kind == "Secret" {
-			m, ok = d.Secrets[p.Namespace+"/"+name]
-		} else {
-			m, ok = d.ConfigMaps[p.Namespace+"/"+name]
-		}
-		if !ok {
-			if optional != nil && *optional {
-				return "", false, nil
-			}
-			return "", false, fmt.Errorf("%s: %s %s/%s does not exist", where, kind, p.Namespace, name)
-		}
-		v, ok := m[key]
-		if !ok {
-			if optional != nil && *optional {
-				return "", false, nil
-			}
-			return "", false, fmt.Errorf("%s: %s %s/%s has no key %q", where, kind, p.Namespace, name, key)
-		}
-		return v, true, nil
-	}
-	for _, ef := range c.EnvFrom {
-		kind, ref := "ConfigMap", ef.ConfigMapRef
-		if ef.SecretRef != nil {
-			kind, ref = "Secret", ef.SecretRef
-		}
-		if ref == nil {
-			continue
-		}
-		var m map[string]string
-		if kind == "Secret" {
-			m = d.Secrets[p.Namespace+"/"+ref.Name]
-		} else {
-			m = d.ConfigMaps[p.Namespace+"/"+ref.Name]
-		}
-		if m == nil && (ref.Optional == nil || !*ref.Optional) {
-			return nil, fmt.Errorf("%s: envFrom %s %s/%s does not exist", where, kind, p.Namespace, ref.Name)
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			set(ef.Prefix+k, m[k])
+	for _, v := range c.Env {
+		if err := e.variable(v); err != nil {
+			return nil, err
 		}
 	}
-	for _, e := range c.Env {
-		switch {
-		case e.ValueFrom == nil:
-			set(e.Name, Expand(e.Value, values))
-		case e.ValueFrom.SecretKeyRef != nil:
-			r := e.ValueFrom.SecretKeyRef
-			v, ok, err := lookup("Secret", r.Name, r.Key, r.Optional)
-			if err != nil {
-				return nil, fmt.Errorf("%s (variable %s)", err, e.Name)
-			}
-			if ok {
-				set(e.Name, v)
-			}
-		case e.ValueFrom.ConfigMapKeyRef != nil:
-			r := e.ValueFrom.ConfigMapKeyRef
-			v, ok, err := lookup("ConfigMap", r.Name, r.Key, r.Optional)
-			if err != nil {
-				return nil, fmt.Errorf("%s (variable %s)", err, e.Name)
-			}
-			if ok {
-				set(e.Name, v)
-			}
-		case e.ValueFrom.FieldRef != nil:
-			switch e.ValueFrom.FieldRef.FieldPath {
-			case "metadata.namespace":
-				set(e.Name, p.Namespace)
-			case "metadata.name":
-				set(e.Name, f.PodName)
-			case "status.podIP":
-				set(e.Name, f.PodIP)
-			case "spec.nodeName":
-				set(e.Name, f.NodeName)
-			case "status.hostIP":
-				set(e.Name, f.HostIP)
-			case "spec.serviceAccountName":
-				set(e.Name, p.Spec.ServiceAccountName)
-			default:
-				return nil, fmt.Errorf("%s: variable %s: field %s is not modelled", where, e.Name, e.ValueFrom.FieldRef.FieldPath)
-			}
-		}
-	}
-	r := &Runnable{Pod: p, Container: c, Env: env, RunAsUser: p.Spec.SecurityContext.RunAsUser, RunAsGroup: p.Spec.SecurityContext.RunAsGroup}
+	r := &Runnable{Pod: p, Container: c, Env: e.env, RunAsUser: p.Spec.SecurityContext.RunAsUser, RunAsGroup: p.Spec.SecurityContext.RunAsGroup}
 	if c.SecurityContext.RunAsUser != nil {
 		r.RunAsUser = c.SecurityContext.RunAsUser
 	}
@@ -359,19 +271,127 @@ func (p Pod) Resolve(container string, d *Data, f Fields) (*Runnable, error) {
 	}
 	r.ReadOnlyRoot = c.SecurityContext.ReadOnlyRootFilesystem != nil && *c.SecurityContext.ReadOnlyRootFilesystem
 	for _, a := range c.Command {
-		r.Command = append(r.Command, Expand(a, values))
+		r.Command = append(r.Command, Expand(a, e.values))
 	}
 	for _, a := range c.Args {
-		r.Args = append(r.Args, Expand(a, values))
+		r.Args = append(r.Args, Expand(a, e.values))
 	}
 	for _, vm := range c.VolumeMounts {
 		m, err := p.mount(vm, d)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+			return nil, fmt.Errorf("%s: %w", e.where, err)
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
 	return r, nil
+}
+
+// environ builds a container's environment as the kubelet does: envFrom
+// first, then env in order, each value able to refer to earlier ones.
+type environ struct {
+	pod    Pod
+	data   *Data
+	fields Fields
+	where  string
+	env    []string
+	values map[string]string
+}
+
+func (e *environ) set(k, v string) {
+	e.env = append(e.env, k+"="+v)
+	e.values[k] = v
+}
+
+// source is the Secret or ConfigMap name of the pod's namespace, or nil.
+func (e *environ) source(kind, name string) (map[string]string, bool) {
+	if kind == "Secret" {
+		m, ok := e.data.Secrets[e.pod.Namespace+"/"+name]
+		return m, ok
+	}
+	m, ok := e.data.ConfigMaps[e.pod.Namespace+"/"+name]
+	return m, ok
+}
+
+// lookup is one key of a Secret or ConfigMap; a missing optional one is
+// left out (ok false), a missing required one an error, as the kubelet
+// refuses to start the container.
+func (e *environ) lookup(kind, name, key string, optional *bool) (string, bool, error) {
+	m, ok := e.source(kind, name)
+	if !ok {
+		if optional != nil && *optional {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("%s: %s %s/%s does not exist", e.where, kind, e.pod.Namespace, name)
+	}
+	v, ok := m[key]
+	if !ok {
+		if optional != nil && *optional {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("%s: %s %s/%s has no key %q", e.where, kind, e.pod.Namespace, name, key)
+	}
+	return v, true, nil
+}
+
+// fromSources sets every key of the envFrom Secrets and ConfigMaps.
+func (e *environ) fromSources(from []EnvFrom) error {
+	for _, ef := range from {
+		kind, ref := "ConfigMap", ef.ConfigMapRef
+		if ef.SecretRef != nil {
+			kind, ref = "Secret", ef.SecretRef
+		}
+		if ref == nil {
+			continue
+		}
+		m, _ := e.source(kind, ref.Name)
+		if m == nil && (ref.Optional == nil || !*ref.Optional) {
+			return fmt.Errorf("%s: envFrom %s %s/%s does not exist", e.where, kind, e.pod.Namespace, ref.Name)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			e.set(ef.Prefix+k, m[k])
+		}
+	}
+	return nil
+}
+
+// variable sets one env entry: a value (expanding $(VAR) references), a
+// Secret's or ConfigMap's key, or a field of the pod.
+func (e *environ) variable(v EnvVar) error {
+	switch {
+	case v.ValueFrom == nil:
+		e.set(v.Name, Expand(v.Value, e.values))
+	case v.ValueFrom.SecretKeyRef != nil || v.ValueFrom.ConfigMapKeyRef != nil:
+		kind, r := "Secret", v.ValueFrom.SecretKeyRef
+		if r == nil {
+			kind, r = "ConfigMap", v.ValueFrom.ConfigMapKeyRef
+		}
+		val, ok, err := e.lookup(kind, r.Name, r.Key, r.Optional)
+		if err != nil {
+			return fmt.Errorf("%s (variable %s)", err, v.Name)
+		}
+		if ok {
+			e.set(v.Name, val)
+		}
+	case v.ValueFrom.FieldRef != nil:
+		val, ok := map[string]string{
+			"metadata.namespace":      e.pod.Namespace,
+			"metadata.name":           e.fields.PodName,
+			"status.podIP":            e.fields.PodIP,
+			"spec.nodeName":           e.fields.NodeName,
+			"status.hostIP":           e.fields.HostIP,
+			"spec.serviceAccountName": e.pod.Spec.ServiceAccountName,
+		}[v.ValueFrom.FieldRef.FieldPath]
+		if !ok {
+			return fmt.Errorf("%s: variable %s: field %s is not modelled", e.where, v.Name, v.ValueFrom.FieldRef.FieldPath)
+		}
+		e.set(v.Name, val)
+	}
+	return nil
 }
 
 func (p Pod) mount(vm VolumeMount, d *Data) (Mount, error) {
