@@ -76,40 +76,11 @@ func program(ctx *pulumi.Context) error {
 	}
 	tags := map[string]string{"Project": ctx.Project(), "Environment": ctx.Stack(), "ManagedBy": "pulumi"}
 
-	sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: platform, AccountID: caller.AccountId, Tags: tags})
+	d, err := dataLayer(ctx, cfg, platform, caller.AccountId, dbSubnets, tags)
 	if err != nil {
 		return err
 	}
-	logs, err := storage.NewBucket(ctx, "airflow-logs", &storage.BucketArgs{
-		BucketName:  fmt.Sprintf("%s-airflow-logs-%s", platform, caller.AccountId),
-		KMSKeyARN:   sec.KeyARN,
-		LogPrefixes: []string{""},
-		Tags:        tags,
-	})
-	if err != nil {
-		return err
-	}
-	db, err := database.NewPostgres(ctx, "airflow-db", &database.PostgresArgs{
-		Config:                database.Config{EngineVersion: "17"},
-		Identifier:            platform + "-airflow",
-		DatabaseName:          "airflow",
-		MasterUsername:        "airflow",
-		VpcID:                 pulumi.String(cfg.Require("vpcId")),
-		SubnetIDs:             pulumi.ToStringArray(dbSubnets),
-		ClientSecurityGroupID: pulumi.String(cfg.Require("nodeSecurityGroupId")),
-		KMSKeyARN:             sec.KeyARN,
-		Tags:                  tags,
-	})
-	if err != nil {
-		return err
-	}
-	// Airflow's own logins: it never connects as the RDS master user.
-	logins, err := database.NewLogins(ctx, "airflow-logins", &database.LoginsArgs{
-		Database: db, App: "airflow", SecretPrefix: platform + "/airflow", KMSKeyARN: sec.KeyARN, Tags: tags,
-	})
-	if err != nil {
-		return err
-	}
+	sec, logs, db, logins := d.secrets, d.logs, d.db, d.logins
 	oidcARN, issuer := pulumi.String(cfg.Require("oidcProviderArn")), pulumi.String(cfg.Require("oidcIssuer"))
 	k8s, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{Kubeconfig: cfg.RequireSecret("kubeconfig")})
 	if err != nil {
@@ -131,17 +102,10 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	// Where the load balancers, databases and interface endpoints are, for
-	// the namespaces' NetworkPolicies (the cluster's VPC CNI must enforce
-	// them: enableNetworkPolicy).
-	var pods netpol.Network
-	cfg.RequireObject("loadBalancerCidrs", &pods.LoadBalancers)
-	cfg.RequireObject("endpointCidrs", &pods.Endpoints)
-	cidrs, err := network.ExistingCIDRs(ctx, network.ExistingNetwork{DatabaseSubnetIDs: dbSubnets})
+	pods, err := podNetwork(ctx, cfg, dbSubnets)
 	if err != nil {
 		return err
 	}
-	pods.Database = cidrs.Database
 	// The job that makes the logins runs where no app does: it reads the
 	// master password.
 	admin, err := database.NewAdmin(ctx, "db-admin", &database.AdminArgs{
@@ -170,7 +134,7 @@ func program(ctx *pulumi.Context) error {
 		CABundle:              bundle,
 		SecretSync:            sync,
 		SnapshotBeforeUpgrade: true,
-		Network:               &pods,
+		Network:               pods,
 		Tags:                  tags,
 	}, pulumi.Providers(k8s))
 	if err != nil {
@@ -178,4 +142,67 @@ func program(ctx *pulumi.Context) error {
 	}
 	ctx.Export("airflowUrl", af.URL)
 	return nil
+}
+
+// data are the AWS resources Airflow keeps its state in.
+type data struct {
+	secrets *secrets.Secrets
+	logs    *storage.Bucket
+	db      *database.Postgres
+	logins  *database.Logins
+}
+
+// dataLayer makes the platform key and generated secrets, the log bucket,
+// the database and Airflow's own logins.
+func dataLayer(ctx *pulumi.Context, cfg *config.Config, platform, account string, dbSubnets []string, tags map[string]string) (*data, error) {
+	sec, err := secrets.NewSecrets(ctx, "secrets", &secrets.SecretsArgs{Prefix: platform, AccountID: account, Tags: tags})
+	if err != nil {
+		return nil, err
+	}
+	logs, err := storage.NewBucket(ctx, "airflow-logs", &storage.BucketArgs{
+		BucketName:  fmt.Sprintf("%s-airflow-logs-%s", platform, account),
+		KMSKeyARN:   sec.KeyARN,
+		LogPrefixes: []string{""},
+		Tags:        tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.NewPostgres(ctx, "airflow-db", &database.PostgresArgs{
+		Config:                database.Config{EngineVersion: "17"},
+		Identifier:            platform + "-airflow",
+		DatabaseName:          "airflow",
+		MasterUsername:        "airflow",
+		VpcID:                 pulumi.String(cfg.Require("vpcId")),
+		SubnetIDs:             pulumi.ToStringArray(dbSubnets),
+		ClientSecurityGroupID: pulumi.String(cfg.Require("nodeSecurityGroupId")),
+		KMSKeyARN:             sec.KeyARN,
+		Tags:                  tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Airflow's own logins: it never connects as the RDS master user.
+	logins, err := database.NewLogins(ctx, "airflow-logins", &database.LoginsArgs{
+		Database: db, App: "airflow", SecretPrefix: platform + "/airflow", KMSKeyARN: sec.KeyARN, Tags: tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &data{secrets: sec, logs: logs, db: db, logins: logins}, nil
+}
+
+// podNetwork is where the load balancers, databases and interface
+// endpoints are, for the namespaces' NetworkPolicies (the cluster's VPC CNI
+// must enforce them: enableNetworkPolicy).
+func podNetwork(ctx *pulumi.Context, cfg *config.Config, dbSubnets []string) (*netpol.Network, error) {
+	var pods netpol.Network
+	cfg.RequireObject("loadBalancerCidrs", &pods.LoadBalancers)
+	cfg.RequireObject("endpointCidrs", &pods.Endpoints)
+	cidrs, err := network.ExistingCIDRs(ctx, network.ExistingNetwork{DatabaseSubnetIDs: dbSubnets})
+	if err != nil {
+		return nil, err
+	}
+	pods.Database = cidrs.Database
+	return &pods, nil
 }
