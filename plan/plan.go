@@ -12,15 +12,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
+	"github.com/dataplatform/dataplatform/internal/configedit"
 	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"github.com/dataplatform/dataplatform/internal/mocks"
 	"github.com/dataplatform/dataplatform/internal/validate"
@@ -331,70 +328,11 @@ func RunStack(dir, stack string) (*Plan, error) {
 // ("secure") values cannot be decrypted offline; they are passed as secrets
 // holding a placeholder.
 func LoadOptions(dir, stack string) (Options, error) {
-	var project struct {
-		Name string `yaml:"name"`
-	}
-	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
-		return Options{}, err
-	}
-	if project.Name == "" {
-		return Options{}, fmt.Errorf("%s: no project name", filepath.Join(dir, "Pulumi.yaml"))
-	}
-	var file struct {
-		Config map[string]yaml.Node `yaml:"config"`
-	}
-	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
-	if err := readYAML(path, &file); err != nil {
-		return Options{}, err
-	}
-	opts := Options{Project: project.Name, Stack: stack, Config: map[string]string{}, Dir: dir}
-	keys := make([]string, 0, len(file.Config))
-	for k := range file.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		node := file.Config[k]
-		full := k
-		if !strings.Contains(k, ":") {
-			full = project.Name + ":" + k
-		}
-		var v any
-		if err := node.Decode(&v); err != nil {
-			return Options{}, fmt.Errorf("%s: config %s: %w", path, k, err)
-		}
-		if m, ok := v.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
-			opts.Config[full] = "[encrypted]"
-			opts.SecretKeys = append(opts.SecretKeys, full)
-			continue
-		}
-		switch x := v.(type) {
-		case string:
-			opts.Config[full] = x
-		case map[string]any, []any:
-			b, err := json.Marshal(x)
-			if err != nil {
-				return Options{}, fmt.Errorf("%s: config %s: %w", path, k, err)
-			}
-			opts.Config[full] = string(b)
-		case nil:
-			opts.Config[full] = ""
-		default:
-			opts.Config[full] = fmt.Sprint(x)
-		}
-	}
-	return opts, nil
-}
-
-func readYAML(path string, out any) error {
-	b, err := os.ReadFile(path)
+	st, err := configedit.Read(dir, stack)
 	if err != nil {
-		return err
+		return Options{}, err
 	}
-	if err := yaml.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return Options{Project: st.Project, Stack: stack, Config: st.Config, SecretKeys: st.SecretKeys, Dir: dir}, nil
 }
 
 // parentOf drops the root stack as a parent: top-level resources have none.
@@ -591,33 +529,8 @@ func (o *Options) Set(path, value string) error {
 	if json.Unmarshal([]byte(value), &parsed) == nil {
 		v = parsed
 	}
-	if fields == "" {
-		if s, ok := v.(string); ok {
-			o.Config[key] = s
-			return nil
-		}
-		b, _ := json.Marshal(v)
-		o.Config[key] = string(b)
-		return nil
+	if err := configedit.SetIn(o.Config, key, fields, v); err != nil {
+		return fmt.Errorf("-set %s: %w", path, err)
 	}
-	root := map[string]any{}
-	if cur := o.Config[key]; cur != "" {
-		if err := json.Unmarshal([]byte(cur), &root); err != nil {
-			return fmt.Errorf("-set %s: %s is not an object", path, key)
-		}
-	}
-	m := root
-	parts := strings.Split(fields, ".")
-	for _, f := range parts[:len(parts)-1] {
-		next, ok := m[f].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[f] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-	b, _ := json.Marshal(root)
-	o.Config[key] = string(b)
 	return nil
 }
