@@ -24,13 +24,13 @@ type Analyzed struct {
 }
 
 // FromAnalyzed is the plan of the resources a real deploy registered, for
-// the same rules as an offline plan: each Helm release is rendered from its
+// the same rules as an offline plan (region is the stack's aws:region): each Helm release is rendered from its
 // vendored archive (found relative to dir, as the Kubernetes provider finds
 // it) and values, with the same engine as Run. Secrets read "[secret]" and
 // values not yet known read "[unknown]". The violations are the releases
 // that did not render.
-func FromAnalyzed(stack, dir string, rs []Analyzed) (*Plan, []mocks.Violation) {
-	p := &Plan{Stack: stack, Outputs: map[string]any{}}
+func FromAnalyzed(stack, region, dir string, rs []Analyzed) (*Plan, []mocks.Violation) {
+	p := &Plan{Stack: stack, Outputs: map[string]any{}, region: region}
 	for _, r := range rs {
 		deps := r.Dependencies
 		if deps == nil {

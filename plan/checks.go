@@ -34,6 +34,12 @@ type objectCheck struct {
 	source string
 }
 
+// objectGuardrail is an objectCheck that is a guardrail, with its severity.
+type objectGuardrail struct {
+	objectCheck
+	severity verify.Severity
+}
+
 // RuleRender is the refusal of a Helm release whose chart does not render
 // with its values (Helm's engine, as the Kubernetes provider runs it).
 const RuleRender = "helm/render"
@@ -56,6 +62,49 @@ func ObjectChecks() []struct{ ID, Description string } {
 	return out
 }
 
+// objectGuardrails are checks over the cluster's objects that are
+// guardrails, not refusals: what they find would run, but weaker (a
+// database client that does not verify the server) or slower (a wait no
+// object needs). Package policy evaluates them, with severities and
+// waivers, in `cmd/plan -policy` and the policy pack; plan.Run does not
+// refuse them.
+var objectGuardrails = []objectGuardrail{
+	{objectCheck{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS, "libpq sslmode=verify-full, pgjdbc sslmode, Temporal's TLS settings, PgBouncer server_tls_sslmode; RDS user guide, Using SSL/TLS"}, verify.High},
+	{objectCheck{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits, "pulumi-kubernetes' await logic: a dependency that is not needed only lengthens the deploy"}, verify.Low},
+}
+
+// ObjectGuardrail is a guardrail over the cluster's objects (see
+// CheckObjectGuardrail): package policy makes a rule of each.
+type ObjectGuardrail struct {
+	// ID names it in reports and waivers (such as "k8s/db-tls").
+	ID string
+	// Description says what the objects must do; Source what it follows.
+	Description, Source string
+	// Severity ranks it.
+	Severity verify.Severity
+}
+
+// ObjectGuardrails lists the guardrails over the cluster's objects.
+func ObjectGuardrails() []ObjectGuardrail {
+	var out []ObjectGuardrail
+	for _, c := range objectGuardrails {
+		out = append(out, ObjectGuardrail{ID: c.id, Description: c.description, Source: c.source, Severity: c.severity})
+	}
+	return out
+}
+
+// CheckObjectGuardrail runs the object guardrail id over the objects the
+// plan puts in the cluster and returns what it finds; an unknown id finds
+// nothing.
+func (p *Plan) CheckObjectGuardrail(id string) []mocks.Violation {
+	for _, chk := range objectGuardrails {
+		if chk.id == id {
+			return chk.run(p.clusterView())
+		}
+	}
+	return nil
+}
+
 var objectChecks = []objectCheck{
 	{RuleServiceAccount, "every pod's service account is created, by a chart or by the program", checkServiceAccounts, "Kubernetes: a pod whose service account does not exist is refused by the ServiceAccount admission plugin"},
 	{RuleIRSA, "a service account annotated with an IAM role is trusted by that role, and every web-identity trust names an annotated service account", checkIRSA, "EKS user guide, IAM roles for service accounts: STS AssumeRoleWithWebIdentity checks the trust policy's sub and aud"},
@@ -66,8 +115,6 @@ var objectChecks = []objectCheck{
 	{RuleCleanup, "what objects make in AWS (load balancers, volumes) is removed before the controller that made it", checkCleanup, "AWS Load Balancer Controller and EBS CSI driver: what they made is deleted only while they run"},
 	{RuleRotation, "long-running pods that read rotating credentials roll when they rotate", checkRotation, "the platform's password rotation (docs/upgrades.md): a pod reads its Secret only when it starts"},
 	{RuleArchitecture, "every image is published for the CPU architecture of each node its pods may land on", checkArchitecture, "the images' registries: a manifest without the node's platform fails to pull (exec format error)"},
-	{RuleWaits, "a release waits for another release, nodes or a synced Secret only when its objects need them", checkWaits, "pulumi-kubernetes' await logic: a dependency that is not needed only lengthens the deploy"},
-	{RuleDatabaseTLS, "every client of the database (JDBC URLs, libpq, Temporal, PgBouncer) verifies the server's certificate and host name against a mounted bundle holding the region's RDS root CA", checkDatabaseTLS, "libpq sslmode=verify-full, pgjdbc sslmode, Temporal's TLS settings, PgBouncer server_tls_sslmode; RDS user guide, Using SSL/TLS"},
 	{RuleNetworkPolicy, "the NetworkPolicies, evaluated by a real engine (cyclonus), allow every path the pods need (read from their environment, Secrets, mounted files, Ingresses, database clients and IAM roles) and nothing else into an isolated namespace, and the VPC CNI enforces them", checkNetworkPolicies, "Kubernetes NetworkPolicy semantics as cyclonus evaluates them; the VPC CNI's enforcement (enableNetworkPolicy)"},
 	{RuleUserCodeSecrets, "no pod that runs user or connector code gets the metadata database's login, the fernet key, or the API or JWT secret", checkUserCodeSecrets, "Airflow 3 task execution (the Execution API needs no database login or keys); issue 23"},
 	{RuleEnvUnique, "no container lists an environment variable twice (the later wins, and merge patches keyed by name break on it)", checkEnvUnique, "Kubernetes strategic merge patch keys env by name: duplicates break patches"},

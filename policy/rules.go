@@ -43,7 +43,19 @@ const (
 // a deployment environment.
 var githubEnvironmentSubject = regexp.MustCompile(`^repo:[A-Za-z0-9._-]+/[A-Za-z0-9._-]+:environment:[A-Za-z0-9._-]+$`)
 
-var rules = slices.Concat(baseRules, accessRules, kubernetesRules, auditRules)
+var rules = slices.Concat(baseRules, accessRules, kubernetesRules, auditRules, objectRules())
+
+// objectRules are the plan's guardrails over the cluster's objects
+// (plan.ObjectGuardrails), such as k8s/db-tls: their IDs are the checks'.
+func objectRules() []Rule {
+	var out []Rule
+	for _, o := range plan.ObjectGuardrails() {
+		id := o.ID
+		out = append(out, Rule{ID: id, Severity: o.Severity, Control: o.Source, Description: o.Description,
+			check: func(g *graph) []Violation { return g.p.CheckObjectGuardrail(id) }})
+	}
+	return out
+}
 
 var baseRules = []Rule{
 	// S3

@@ -255,3 +255,14 @@ func TestBadConfigIsRefusedWithTheFieldTheValueAndWhatIsAllowed(t *testing.T) {
 		})
 	}
 }
+
+// The guardrails over the cluster's objects keep the checks' IDs, and a
+// stack may waive them by those IDs.
+func TestAWaiverMayNameAnObjectGuardrail(t *testing.T) {
+	st, err := configedit.Read("..", "dev")
+	require.NoError(t, err)
+	setRaw("dataplatform:policy", `{"waivers":[{"rule":"k8s/waits","reason":"dev accepts a slower first deploy"}]}`)(t, options{Config: st.Config})
+	require.NoError(t, parse(st, "dev"))
+	setRaw("dataplatform:policy", `{"waivers":[{"rule":"k8s/Waits!","reason":"dev accepts a slower first deploy"}]}`)(t, options{Config: st.Config})
+	require.ErrorContains(t, parse(st, "dev"), `want a rule ID such as "RDS-005" or "k8s/waits", got "k8s/Waits!"`)
+}

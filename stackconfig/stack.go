@@ -97,7 +97,7 @@ type AppsConfig struct {
 var Sections = []string{"name", "tags", "network", "cluster", "karpenter", "database", "storage", "secrets", "apps", "policy", "observability", "images", "sso", "ci"}
 
 var (
-	ruleID    = regexp.MustCompile(`^[A-Z]+-\d{3}$`)
+	ruleID    = regexp.MustCompile(`^([A-Z]+-\d{3}|k8s/[a-z0-9-]+)$`)
 	accountID = regexp.MustCompile(`^\d{12}$`)
 )
 
@@ -224,7 +224,7 @@ func (c *Stack) validate(p *validate.Problems) {
 	for i, w := range c.Policy.Waivers {
 		f := fmt.Sprintf("%s:policy.waivers[%d]", Namespace, i)
 		if !ruleID.MatchString(w.Rule) {
-			p.Addf(f+".rule", "want a rule ID such as \"RDS-005\", got %q", w.Rule)
+			p.Addf(f+".rule", "want a rule ID such as \"RDS-005\" or \"k8s/waits\", got %q", w.Rule)
 		}
 		if len(strings.TrimSpace(w.Reason)) < 10 {
 			p.Addf(f+".reason", "want the reason the rule does not apply here (at least 10 characters), got %q", w.Reason)

@@ -88,6 +88,14 @@ func addStatement(t *testing.T, p *plan.Plan, stmt map[string]any) {
 
 // breaks makes each rule fail on purpose, on a copy of the prod plan.
 var breaks = map[string]func(t *testing.T, p *plan.Plan){
+	// Temporal without host name verification still connects: a guardrail.
+	plan.RuleDatabaseTLS: func(t *testing.T, p *plan.Plan) {
+		objectNamed(t, p, "airbyte", "ConfigMap", "airbyte-airbyte-env").Body["data"].(map[string]any)["POSTGRES_TLS_DISABLE_HOST_VERIFICATION"] = "true"
+	},
+	// A wait nothing needs only makes the deploy longer.
+	plan.RuleWaits: func(t *testing.T, p *plan.Plan) {
+		addDependency(t, p, "airbyte", "kubernetes:external-secrets.io/v1:ExternalSecret", "airflow-metadata")
+	},
 	"S3-001": func(t *testing.T, p *plan.Plan) {
 		r := first(t, p, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
 		r.Inputs["rules"].([]any)[0].(map[string]any)["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "AES256"}
@@ -330,7 +338,7 @@ func TestPolicyCommandFailsWithTheRuleID(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	assert.Equal(t, 0, cli.Main([]string{"-dir", dir, "-stack", "prod", "-policy"}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "41 rules")
+	assert.Contains(t, out.String(), "43 rules")
 	assert.Contains(t, out.String(), "PASSED")
 
 	out.Reset()

@@ -174,9 +174,19 @@ func TestRenderedObjectsAreInTheTreeTheJSONAndTheDiff(t *testing.T) {
 func breakObjects(t *testing.T, stack string, broke func(p *plan.Plan)) []mocks.Violation {
 	t.Helper()
 	p := freshPlan(t, stack)
-	require.Empty(t, p.CheckObjects(), "the unbroken plan passes")
+	require.Empty(t, objectFindings(p), "the unbroken plan passes")
 	broke(p)
-	return p.CheckObjects()
+	return objectFindings(p)
+}
+
+// objectFindings are what the checks over the cluster's objects find: the
+// refusals and the guardrails (plan.ObjectGuardrails).
+func objectFindings(p *plan.Plan) []mocks.Violation {
+	out := p.CheckObjects()
+	for _, g := range plan.ObjectGuardrails() {
+		out = append(out, p.CheckObjectGuardrail(g.ID)...)
+	}
+	return out
 }
 
 func TestPodsRunAsServiceAccountsThatExist(t *testing.T) {

@@ -23,7 +23,10 @@
 //     a new check of what a chart or app needs goes in objectChecks;
 //   - the guardrails (package policy, rules.go): controls over the whole
 //     graph ("IAM-002", "K8S-001", …): a new control goes in its rules,
-//     and then also runs in the policy pack (policy/pack).
+//     and then also runs in the policy pack (policy/pack). A control over
+//     the rendered Kubernetes objects goes in package plan's
+//     objectGuardrails ("k8s/db-tls", "k8s/waits"), which policy makes
+//     rules of.
 //
 // Every rule has a negative control in the tests: an input broken the way
 // the rule forbids, and the rule's finding with its message. Rule IDs never

@@ -50,7 +50,7 @@ func New(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewPack(filepath.Dir(ctx.RootDirectory()), ctx.Stack(), waivers)
+	return NewPack(filepath.Dir(ctx.RootDirectory()), ctx.Stack(), config.Get(ctx, "aws:region"), waivers)
 }
 
 // waiversOf reads the waivers of the stack's dataplatform:policy section.
@@ -67,13 +67,14 @@ func waiversOf(section string) ([]policy.Waiver, error) {
 	return p.Waivers, nil
 }
 
-// NewPack is the pack for the project in dir and a stack's waivers.
-func NewPack(dir, stack string, waivers []policy.Waiver) (policyx.PolicyPack, error) {
+// NewPack is the pack for the project in dir, a stack's region (aws:region,
+// which the database TLS rule checks the CA bundle against) and its waivers.
+func NewPack(dir, stack, region string, waivers []policy.Waiver) (policyx.PolicyPack, error) {
 	reasons := map[string]string{}
 	for _, w := range waivers {
 		reasons[w.Rule] = w.Reason
 	}
-	e := &evaluator{dir: dir, stack: stack, waivers: waivers}
+	e := &evaluator{dir: dir, stack: stack, region: region, waivers: waivers}
 	var policies []policyx.Policy
 	for _, r := range policy.Rules() {
 		r := r
@@ -118,8 +119,8 @@ func NewPack(dir, stack string, waivers []policy.Waiver) (policyx.PolicyPack, er
 // evaluator evaluates every rule once per AnalyzeStack call, whose
 // policies all receive the same resources.
 type evaluator struct {
-	dir, stack string
-	waivers    []policy.Waiver
+	dir, stack, region string
+	waivers            []policy.Waiver
 
 	mu       sync.Mutex
 	key      string
@@ -143,7 +144,7 @@ func (e *evaluator) evaluate(rs []policyx.AnalyzerResource) (policy.Report, []mo
 		analyzed[i] = plan.Analyzed{URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: r.Dependencies,
 			Protect: r.Options.Protect, Inputs: resource.ToResourcePropertyMap(r.Properties)}
 	}
-	p, problems := plan.FromAnalyzed(e.stack, e.dir, analyzed)
+	p, problems := plan.FromAnalyzed(e.stack, e.region, e.dir, analyzed)
 	rep, err := policy.Evaluate(p, e.waivers)
 	if err != nil {
 		return policy.Report{}, nil, err
