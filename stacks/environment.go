@@ -105,3 +105,11 @@ func addProblems(p *validate.Problems, err error) bool {
 	}
 	return true
 }
+
+// warnings are env's warnings; none for a nil env.
+func (env *Environment) warnings() []string {
+	if env == nil {
+		return nil
+	}
+	return env.Warnings
+}

@@ -124,7 +124,7 @@ func RunWith(tools ToolFinder) pulumi.RunFunc {
 		if err := problems.Err(); err != nil {
 			return err
 		}
-		for _, warning := range env.Warnings {
+		for _, warning := range env.warnings() {
 			if w, ok := tools.(Warner); ok {
 				w.Warn(warning)
 			}
